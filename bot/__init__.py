@@ -1,0 +1,1 @@
+"""Infozona: the Telegram bot of the district IMC's innovation outreach project."""

@@ -1,0 +1,99 @@
+"""Builds the bot, the dispatcher and their dependencies; runs them. No side effects on import."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import BotCommandScopeChat, BotCommandScopeDefault, ErrorEvent
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot import texts
+from bot.config import Settings
+from bot.fsm import SqlStorage
+from bot.handlers import build_router
+from bot.storage.dialogs import DialogStateRepository
+from bot.storage.subscribers import SubscriberRepository
+
+log = logging.getLogger(__name__)
+
+
+def build_bot(settings: Settings) -> Bot:
+    if settings.bot_token is None:
+        raise ValueError("BOT_TOKEN is not set")
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+        if settings.telegram_api_base
+        else AiohttpSession()
+    )
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(link_preview_is_disabled=True),
+    )
+
+
+def build_dispatcher(settings: Settings, engine: AsyncEngine) -> Dispatcher:
+    """The dispatcher production runs; end-to-end tests and benchmarks build it the same way."""
+    dialogs = DialogStateRepository(engine)
+    dp = Dispatcher(
+        storage=SqlStorage(dialogs),
+        settings=settings,
+        engine=engine,
+        subscribers=SubscriberRepository(engine),
+        dialogs=dialogs,
+    )
+    dp.include_router(build_router())
+    dp.errors.register(on_error)
+    dp.startup.register(set_commands)
+    return dp
+
+
+async def set_commands(bot: Bot, settings: Settings) -> None:
+    """The command menu in Russian; editors get theirs through a per-chat scope."""
+    await bot.set_my_commands(list(texts.SUBSCRIBER_COMMANDS), scope=BotCommandScopeDefault())
+    for admin_id in settings.admin_ids:
+        try:
+            await bot.set_my_commands(
+                list(texts.EDITOR_COMMANDS), scope=BotCommandScopeChat(chat_id=admin_id)
+            )
+        except TelegramBadRequest as exc:
+            # An editor who has never opened the bot has no chat yet; they get it next start.
+            log.warning("editor menu not set: admin=%s error=%s", admin_id, exc.message)
+
+
+async def on_error(event: ErrorEvent) -> bool:
+    update = event.update
+    log.error(
+        "update failed: update_id=%s error=%s",
+        update.update_id,
+        type(event.exception).__name__,
+        exc_info=event.exception,
+    )
+    with suppress(Exception):
+        if update.callback_query is not None:
+            await update.callback_query.answer(texts.SOMETHING_WENT_WRONG, show_alert=True)
+        elif update.message is not None:
+            await update.message.answer(texts.SOMETHING_WENT_WRONG)
+    return True
+
+
+async def run_polling(settings: Settings, engine: AsyncEngine) -> None:
+    bot = build_bot(settings)
+    dp = build_dispatcher(settings, engine)
+    try:
+        me = await bot.get_me()
+        log.info("bot started: username=@%s id=%s", me.username, me.id)
+        await bot.delete_webhook(drop_pending_updates=False)
+        await dp.start_polling(
+            bot,
+            allowed_updates=dp.resolve_used_update_types(),
+            polling_timeout=settings.polling_timeout,
+        )
+    finally:
+        await bot.session.close()

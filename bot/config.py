@@ -1,0 +1,131 @@
+"""Settings, read once at start-up from the environment and `.env`."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    bot_token: SecretStr | None = None
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    database_url: str = "sqlite+aiosqlite:///data/infozona.db"
+    timezone: str = "Europe/Moscow"
+    telegram_api_base: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    polling_timeout: int = Field(default=30, ge=1, le=50)
+    operator_name: str = "Информационно-методический центр района"
+    privacy_contact: str | None = None
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _token(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not TOKEN_PATTERN.match(value.strip()):
+            raise ValueError("ожидается токен вида 123456789:AA…, как его выдаёт @BotFather")
+        return value.strip()
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _admin_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p for p in re.split(r"[\s,;]+", value) if p]
+            try:
+                return tuple(int(p) for p in parts)
+            except ValueError:
+                raise ValueError(
+                    "ожидаются числовые Telegram ID через запятую, например 12345,67890"
+                ) from None
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("неизвестный часовой пояс, ожидается вида Europe/Moscow") from None
+        return value
+
+    @field_validator("telegram_api_base")
+    @classmethod
+    def _api_base(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("ожидается адрес вида http://127.0.0.1:8081")
+        return value
+
+    @field_validator("privacy_contact", mode="before")
+    @classmethod
+    def _optional_text(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if "://" not in value:
+            raise ValueError("ожидается адрес вида sqlite+aiosqlite:///data/infozona.db")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.admin_ids
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message names the variable, in Russian."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]).upper() if error["loc"] else "?"
+        raise SettingsError(f"Ошибка в настройке {name}: {_explain(error)}") from None
+
+
+def _explain(error: Any) -> str:
+    """pydantic's complaint, in Russian for the people who deploy the bot."""
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    if kind == "literal_error":
+        return f"допустимые значения: {ctx.get('expected', '')}".replace(" or ", ", ")
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return "ожидается целое число"
+    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+        bounds = {"greater_than_equal": "не меньше", "less_than_equal": "не больше",
+                  "greater_than": "больше", "less_than": "меньше"}  # fmt: skip
+        limit = next(iter(ctx.values()), "")
+        return f"число должно быть {bounds[kind]} {limit}"
+    if kind in {"bool_parsing", "bool_type"}:
+        return "ожидается true или false"
+    return f"недопустимое значение ({error['msg']})"

@@ -1,0 +1,1 @@
+"""Domain logic without Telegram: models, digests, feeds, plan import, date phrases."""

@@ -1,0 +1,30 @@
+"""All routers, in the order they are asked: specific first, the fallback last.
+
+Routers are built afresh for every dispatcher (a router can have only one parent), so tests and
+benchmarks can run several bots in one process.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from bot.filters import PrivateChat
+from bot.handlers import editors, fallback, preferences, start, subscription
+
+
+def build_router() -> Router:
+    root = Router(name="root")
+    # The bot serves people in private chats; it stays silent if someone adds it to a group.
+    root.message.filter(PrivateChat())
+
+    subscriber_area = Router(name="subscriber")
+    # Buttons count only from the presser's own chat; the fallback answers the rest.
+    subscriber_area.callback_query.filter(PrivateChat())
+    subscriber_area.include_routers(
+        start.build_router(), preferences.build_router(), subscription.build_router()
+    )
+    editor_area = editors.build_router()
+    editor_area.callback_query.filter(PrivateChat())
+    # Editor commands come before the fallback, which refuses them politely for everyone else.
+    root.include_routers(subscriber_area, editor_area, fallback.build_router())
+    return root

@@ -1,0 +1,72 @@
+"""/start (subscribe, resume, or show what is set), /help and /privacy."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+
+from bot import keyboards as kb
+from bot import texts
+from bot.config import Settings
+from bot.content.models import SubscriberStatus, parse_source
+from bot.keyboards import Flow
+from bot.storage.subscribers import SubscriberRepository
+
+
+async def start(
+    message: Message,
+    command: CommandObject,
+    subscribers: SubscriberRepository,
+    state: FSMContext,
+) -> None:
+    user = message.from_user
+    if user is None:
+        return
+    await state.clear()
+    registration = await subscribers.register(
+        message.chat.id,
+        name=user.full_name,
+        username=user.username,
+        source=parse_source(command.args),
+    )
+    subscriber = registration.subscriber
+    if not registration.created:
+        await subscribers.touch_profile(
+            subscriber.chat_id, name=user.full_name, username=user.username
+        )
+    if subscriber.status is not SubscriberStatus.ACTIVE:
+        subscriber = (
+            await subscribers.set_status(subscriber.chat_id, SubscriberStatus.ACTIVE) or subscriber
+        )
+        if subscriber.onboarded:
+            await message.answer(**texts.resumed(subscriber).as_kwargs())
+            return
+    if subscriber.onboarded:
+        await message.answer(
+            **texts.already_subscribed(subscriber).as_kwargs(),
+            reply_markup=kb.settings_menu(subscriber),
+        )
+        return
+    await message.answer(**texts.greeting(user.first_name).as_kwargs())
+    await message.answer(**texts.ASK_ROLE.as_kwargs(), reply_markup=kb.roles(Flow.ONBOARDING))
+
+
+async def help_command(message: Message, settings: Settings) -> None:
+    is_editor = message.from_user is not None and settings.is_admin(message.from_user.id)
+    await message.answer(**texts.help_text(is_editor).as_kwargs())
+
+
+async def privacy_command(message: Message, settings: Settings) -> None:
+    await message.answer(
+        **texts.privacy(settings.operator_name, settings.privacy_contact).as_kwargs()
+    )
+
+
+def build_router() -> Router:
+    router = Router(name="start")
+    router.message.register(start, CommandStart())
+    router.message.register(help_command, Command("help"))
+    router.message.register(privacy_command, Command("privacy"))
+    return router

@@ -1,0 +1,181 @@
+"""Callback data factories and the keyboards built from them.
+
+Prefixes carry a version digit: when a button's meaning changes, the prefix changes too, and old
+buttons in people's chats fall through to the "this button is out of date" answer.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot import texts
+from bot.content.models import Frequency, OrgKind, Role, Subscriber, SubscriberStatus, Topic
+
+
+class Flow(StrEnum):
+    """Whether a preference button belongs to onboarding or to /settings."""
+
+    ONBOARDING = "o"
+    SETTINGS = "s"
+
+
+class SetRole(CallbackData, prefix="r1"):
+    flow: Flow
+    role: Role
+
+
+class SetOrgKind(CallbackData, prefix="k1"):
+    flow: Flow
+    org_kind: OrgKind
+
+
+class SkipOrgName(CallbackData, prefix="n1"):
+    flow: Flow
+
+
+class ToggleTopic(CallbackData, prefix="t1"):
+    flow: Flow
+    topic: Topic
+
+
+class TopicsDone(CallbackData, prefix="d1"):
+    flow: Flow
+
+
+class SetFrequency(CallbackData, prefix="f1"):
+    flow: Flow
+    frequency: Frequency
+
+
+class Section(StrEnum):
+    MENU = "menu"
+    ROLE = "role"
+    ORG_KIND = "org"
+    ORG_NAME = "name"
+    TOPICS = "topics"
+    FREQUENCY = "freq"
+    PAUSE = "pause"
+    RESUME = "resume"
+    CLOSE = "close"
+
+
+class OpenSettings(CallbackData, prefix="s1"):
+    section: Section
+
+
+class Action(StrEnum):
+    STOP = "stop"
+    FORGET = "forget"
+
+
+class Confirm(CallbackData, prefix="c1"):
+    action: Action
+    yes: bool
+
+
+def _checked(label: str, on: bool) -> str:
+    return f"✓ {label}" if on else label
+
+
+def _back(builder: InlineKeyboardBuilder, flow: Flow) -> None:
+    if flow is Flow.SETTINGS:
+        builder.button(text="← Назад", callback_data=OpenSettings(section=Section.MENU))
+
+
+def roles(flow: Flow, current: Role | None = None) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for role, label in texts.ROLE_LABELS.items():
+        builder.button(
+            text=_checked(label, role is current), callback_data=SetRole(flow=flow, role=role)
+        )
+    _back(builder, flow)
+    builder.adjust(2, 1, 2, 1, 1)
+    return builder.as_markup()
+
+
+def org_kinds(flow: Flow, current: OrgKind | None = None) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for kind, label in texts.ORG_KIND_LABELS.items():
+        builder.button(
+            text=_checked(label, kind is current),
+            callback_data=SetOrgKind(flow=flow, org_kind=kind),
+        )
+    _back(builder, flow)
+    builder.adjust(2, 2, 1)
+    return builder.as_markup()
+
+
+def org_name(flow: Flow) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    label = "Пропустить" if flow is Flow.ONBOARDING else "Без названия"
+    builder.button(text=label, callback_data=SkipOrgName(flow=flow))
+    _back(builder, flow)
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def topics(flow: Flow, chosen: frozenset[Topic]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for topic in texts.TOPIC_ORDER:
+        mark = "✅" if topic in chosen else "⬜"
+        builder.button(
+            text=f"{mark} {texts.TOPIC_LABELS[topic]}",
+            callback_data=ToggleTopic(flow=flow, topic=topic),
+        )
+    builder.button(text="Готово", callback_data=TopicsDone(flow=flow))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def frequencies(flow: Flow, current: Frequency | None = None) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for frequency, label in texts.FREQUENCY_LABELS.items():
+        builder.button(
+            text=_checked(label, frequency is current),
+            callback_data=SetFrequency(flow=flow, frequency=frequency),
+        )
+    _back(builder, flow)
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def settings_menu(subscriber: Subscriber) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text="Роль", callback_data=OpenSettings(section=Section.ROLE))
+    builder.button(text="Тип организации", callback_data=OpenSettings(section=Section.ORG_KIND))
+    builder.button(
+        text="Название организации", callback_data=OpenSettings(section=Section.ORG_NAME)
+    )
+    builder.button(text="Темы", callback_data=OpenSettings(section=Section.TOPICS))
+    builder.button(text="Частота дайджеста", callback_data=OpenSettings(section=Section.FREQUENCY))
+    if subscriber.status is SubscriberStatus.PAUSED:
+        builder.button(
+            text="▶️ Возобновить рассылку", callback_data=OpenSettings(section=Section.RESUME)
+        )
+    else:
+        builder.button(
+            text="⏸ Приостановить рассылку", callback_data=OpenSettings(section=Section.PAUSE)
+        )
+    builder.button(text="Закрыть", callback_data=OpenSettings(section=Section.CLOSE))
+    builder.adjust(2, 1, 2, 1, 1)
+    return builder.as_markup()
+
+
+def confirm(action: Action, yes_label: str, no_label: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=yes_label, callback_data=Confirm(action=action, yes=True))
+    builder.button(text=no_label, callback_data=Confirm(action=action, yes=False))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def confirm_stop() -> InlineKeyboardMarkup:
+    return confirm(Action.STOP, "Да, приостановить", "Нет, продолжать")
+
+
+def confirm_forget() -> InlineKeyboardMarkup:
+    return confirm(Action.FORGET, "Удалить мои данные", "Отмена")

@@ -1,0 +1,404 @@
+"""Every Russian word the bot says, with plural and date helpers.
+
+Messages are built with `aiogram.utils.formatting`, so whatever a user typed (a name, an
+organisation) travels as plain text with entities and can never break the markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+
+from aiogram.types import BotCommand
+from aiogram.utils.formatting import Bold, Text, as_key_value, as_line, as_list
+
+from bot.content.models import (
+    ORG_NAME_MAX,
+    Frequency,
+    OrgKind,
+    Role,
+    Subscriber,
+    SubscriberStatus,
+    Topic,
+)
+
+# --- plurals and dates -------------------------------------------------------------------------
+
+
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """The Russian plural form for n: plural(1, …) → one, 2–4 → few, 5–20 → many."""
+    n = abs(n)
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+def count(n: int, one: str, few: str, many: str) -> str:
+    """«1 мероприятие», «2 мероприятия», «5 мероприятий»; thousands grouped «1 200»."""
+    return f"{n:,}".replace(",", "\u00a0") + " " + plural(n, one, few, many)
+
+
+MONTHS_GENITIVE = (
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+)  # fmt: skip
+MONTHS_PREPOSITIONAL = (
+    "январе", "феврале", "марте", "апреле", "мае", "июне",
+    "июле", "августе", "сентябре", "октябре", "ноябре", "декабре",
+)  # fmt: skip
+WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
+
+
+def format_date(value: date | datetime) -> str:
+    """«пт, 15 марта»; with a time of day: «пт, 15 марта, 10:00»."""
+    text = f"{WEEKDAYS_SHORT[value.weekday()]}, {value.day} {MONTHS_GENITIVE[value.month - 1]}"
+    if isinstance(value, datetime) and (value.hour or value.minute):
+        text += f", {value:%H:%M}"
+    return text
+
+
+def format_range(start: date, end: date) -> str:
+    """«с 1 по 15 марта», «с 28 февраля по 3 марта», a single day as format_date."""
+    if start == end:
+        return format_date(start)
+    if (start.year, start.month) == (end.year, end.month):
+        return f"с {start.day} по {end.day} {MONTHS_GENITIVE[end.month - 1]}"
+    return (
+        f"с {start.day} {MONTHS_GENITIVE[start.month - 1]} "
+        f"по {end.day} {MONTHS_GENITIVE[end.month - 1]}"
+    )
+
+
+def in_month(month: int) -> str:
+    """«в марте»."""
+    return f"в {MONTHS_PREPOSITIONAL[month - 1]}"
+
+
+# --- vocabularies --------------------------------------------------------------------------------
+
+ROLE_LABELS: Mapping[Role, str] = {
+    Role.HEAD: "Руководитель",
+    Role.COORDINATOR: "Заместитель / координатор",
+    Role.TEACHER: "Педагог",
+    Role.PRESCHOOL: "Воспитатель ДОО",
+    Role.METHODIST: "Методист",
+    Role.OTHER: "Другое",
+}
+ORG_KIND_LABELS: Mapping[OrgKind, str] = {
+    OrgKind.SCHOOL: "Школа",
+    OrgKind.KINDERGARTEN: "Детский сад",
+    OrgKind.EXTRA: "Доп. образование",
+    OrgKind.OTHER: "Другое",
+}
+TOPIC_LABELS: Mapping[Topic, str] = {
+    Topic.MATERIALS: "Методические материалы",
+    Topic.EVENTS: "Мероприятия",
+    Topic.CASES: "Опыт площадок",
+    Topic.ANNOUNCEMENTS: "Объявления ИМЦ",
+}
+TOPIC_ORDER = (Topic.MATERIALS, Topic.EVENTS, Topic.CASES, Topic.ANNOUNCEMENTS)
+FREQUENCY_LABELS: Mapping[Frequency, str] = {
+    Frequency.WEEKLY: "Раз в неделю",
+    Frequency.DAILY: "Каждый рабочий день",
+    Frequency.OFF: "Не присылать дайджест",
+}
+STATUS_LABELS: Mapping[SubscriberStatus, str] = {
+    SubscriberStatus.ACTIVE: "рассылка включена",
+    SubscriberStatus.PAUSED: "рассылка на паузе",
+    SubscriberStatus.BLOCKED: "бот заблокирован",
+}
+
+# --- commands (one list serves the menu and /help) ---------------------------------------------
+
+SUBSCRIBER_COMMANDS = (
+    BotCommand(command="start", description="Начать или возобновить рассылку"),
+    BotCommand(command="settings", description="Изменить настройки"),
+    BotCommand(command="stop", description="Приостановить рассылку"),
+    BotCommand(command="help", description="Что умеет бот"),
+    BotCommand(command="privacy", description="Какие данные мы храним"),
+    BotCommand(command="forget", description="Удалить мои данные"),
+)
+EDITOR_COMMANDS = (
+    *SUBSCRIBER_COMMANDS,
+    BotCommand(command="stats", description="Редактору: подписчики"),
+)
+
+
+def commands_list(commands: Iterable[BotCommand]) -> Text:
+    return as_list(*(as_line(f"/{c.command}", " — ", c.description, end="") for c in commands))
+
+
+# --- onboarding ----------------------------------------------------------------------------------
+
+ONBOARDING_STEPS = 5
+
+
+def greeting(name: str) -> Text:
+    return as_list(
+        as_line("Здравствуйте, ", name or "коллега", "! 👋", end=""),
+        "",
+        as_line(
+            "Это ",
+            Bold("«Инфозона»"),
+            " — бот Информационно-методического центра района. Он присылает новости "
+            "инновационной работы школ и детских садов: методические материалы, ближайшие "
+            "мероприятия и опыт экспериментальных и опорных площадок района.",
+            end="",
+        ),
+        "",
+        "🔒 Для рассылки мы храним ваш Telegram ID, имя, роль, организацию и выбранные темы — "
+        "только чтобы присылать подходящее. Подробнее — /privacy, удалить данные — /forget.",
+        "",
+        "Настройка займёт полминуты.",
+    )
+
+
+def _step(n: int, question: str, hint: str | None = None) -> Text:
+    lines: list[Text | str] = [as_line(Bold(f"Шаг {n} из {ONBOARDING_STEPS}. "), question, end="")]
+    if hint:
+        lines.append(hint)
+    return as_list(*lines)
+
+
+ASK_ROLE = _step(1, "Кто вы?")
+ASK_ORG_KIND = _step(2, "Где вы работаете?")
+ASK_ORG_NAME = _step(
+    3,
+    "Как называется ваша организация?",
+    "Напишите ответ сообщением, например: «ГБОУ СОШ № 123» или «ДОУ № 45». "
+    "Это необязательно — можно нажать «Пропустить».",
+)
+ASK_TOPICS = _step(
+    4, "Что вам присылать?", "Нажмите на тему, чтобы включить или выключить её, затем «Готово»."
+)
+ASK_FREQUENCY = _step(
+    5,
+    "Как часто присылать дайджест?",
+    "Объявления ИМЦ приходят сразу, дайджест собирает остальное.",
+)
+ASK_ORG_NAME_SETTINGS = as_list(
+    "Напишите название вашей организации сообщением, например: «ГБОУ СОШ № 123».",
+    "Чтобы убрать название, нажмите «Без названия».",
+)
+ORG_NAME_TOO_LONG = (
+    f"Слишком длинное название — до {ORG_NAME_MAX} символов. Напишите короче "
+    "или нажмите «Пропустить»."
+)
+ORG_NAME_NOT_TEXT = "Напишите название организации текстом или нажмите «Пропустить»."
+TOPICS_NONE_SELECTED = (
+    "Выберите хотя бы одну тему. Если рассылка сейчас не нужна, её можно приостановить: /stop."
+)
+
+
+def _topics_text(topics: frozenset[Topic]) -> str:
+    chosen = [TOPIC_LABELS[t].lower() for t in TOPIC_ORDER if t in topics]
+    return ", ".join(chosen) if chosen else "не выбраны"
+
+
+def profile(subscriber: Subscriber) -> Text:
+    org = ORG_KIND_LABELS[subscriber.org_kind] if subscriber.org_kind else "не указана"
+    if subscriber.org_name:
+        org = f"{org}, {subscriber.org_name}"
+    return as_list(
+        as_key_value("Роль", ROLE_LABELS[subscriber.role] if subscriber.role else "не указана"),
+        as_key_value("Организация", org),
+        as_key_value("Темы", _topics_text(subscriber.topics)),
+        as_key_value("Дайджест", FREQUENCY_LABELS[subscriber.frequency].lower()),
+        as_key_value("Статус", STATUS_LABELS[subscriber.status]),
+    )
+
+
+def onboarding_done(subscriber: Subscriber) -> Text:
+    return as_list(
+        Bold("Готово! Вы подписаны на «Инфозону»."),
+        "",
+        profile(subscriber),
+        "",
+        "Изменить что-нибудь — /settings, приостановить рассылку — /stop, все команды — /help.",
+    )
+
+
+def already_subscribed(subscriber: Subscriber) -> Text:
+    return as_list(
+        Bold("Вы уже подписаны на «Инфозону»."),
+        "",
+        profile(subscriber),
+        "",
+        "Изменить настройки — /settings, все команды — /help.",
+    )
+
+
+def resumed(subscriber: Subscriber) -> Text:
+    return as_list(
+        Bold("С возвращением! Рассылка снова включена."),
+        "",
+        profile(subscriber),
+        "",
+        "Изменить настройки — /settings.",
+    )
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+
+def settings_menu(subscriber: Subscriber) -> Text:
+    return as_list(Bold("Ваши настройки"), "", profile(subscriber), "", "Что изменить?")
+
+
+SETTINGS_ASK_ROLE = "Выберите роль:"
+SETTINGS_ASK_ORG_KIND = "Где вы работаете?"
+SETTINGS_ASK_TOPICS = "Нажмите на тему, чтобы включить или выключить её, затем «Готово»."
+SETTINGS_ASK_FREQUENCY = "Как часто присылать дайджест?"
+SAVED = "Сохранено ✓"
+SETTINGS_CLOSED = "Настройки сохранены. Вернуться к ним — /settings."
+NOT_SUBSCRIBED = "Вы ещё не подписаны. Отправьте /start — настройка займёт полминуты."
+
+# --- pause, resume, forget ---------------------------------------------------------------------
+
+STOP_CONFIRM = as_list(
+    Bold("Приостановить рассылку?"),
+    "",
+    "Пока она на паузе, бот не будет присылать дайджесты, объявления и напоминания. "
+    "Настройки сохранятся. Возобновить можно в любой момент командой /start.",
+)
+STOPPED = "Рассылка приостановлена. Чтобы возобновить, отправьте /start."
+ALREADY_STOPPED = "Рассылка уже на паузе. Чтобы возобновить, отправьте /start."
+STOP_CANCELLED = "Хорошо, рассылка продолжается."
+
+FORGET_CONFIRM = as_list(
+    Bold("Удалить ваши данные из «Инфозоны»?"),
+    "",
+    "Будут удалены ваш Telegram ID, имя, роль, организация и выбранные темы, рассылка "
+    "прекратится. Это нельзя отменить. Обезличенная статистика рассылок (сколько сообщений "
+    "отправлено) останется.",
+)
+FORGOTTEN = "Ваши данные удалены. Если захотите вернуться, отправьте /start."
+NOTHING_TO_FORGET = "О вас ничего не хранится: вы не подписаны на «Инфозону»."
+FORGET_CANCELLED = "Хорошо, ничего не удалено."
+
+
+def privacy(operator: str, contact: str | None) -> Text:
+    lines: list[Text | str] = [
+        Bold("Персональные данные в «Инфозоне»"),
+        "",
+        as_line(Bold("Кто обрабатывает: "), operator, ".", end=""),
+        as_line(
+            Bold("Что хранится: "),
+            "ваш Telegram ID и имя в Telegram, роль, тип и название организации, выбранные "
+            "темы, частота дайджеста, статус подписки, метка ссылки, по которой вы пришли, "
+            "даты подписки и изменения настроек.",
+            end="",
+        ),
+        as_line(
+            Bold("Зачем: "),
+            "чтобы присылать материалы, мероприятия и объявления, подходящие вашей роли и "
+            "организации, и считать обезличенную статистику охвата.",
+            end="",
+        ),
+        as_line(
+            Bold("Основание: "),
+            "ваше согласие (ст. 6 и 9 Федерального закона № 152-ФЗ «О персональных данных»), "
+            "которое вы даёте, начиная подписку, и можете отозвать в любой момент.",
+            end="",
+        ),
+        as_line(
+            Bold("Кому передаются: "),
+            "никому. Данные хранятся на сервере ИМЦ; сообщения доставляет Telegram.",
+            end="",
+        ),
+        as_line(
+            Bold("Как удалить: "),
+            "команда /forget удаляет все ваши данные сразу. /stop только приостанавливает "
+            "рассылку.",
+            end="",
+        ),
+    ]
+    if contact:
+        lines.append(as_line(Bold("Вопросы: "), contact, end=""))
+    return as_list(*lines)
+
+
+# --- help and fallbacks --------------------------------------------------------------------------
+
+
+def help_text(is_editor: bool) -> Text:
+    return as_list(
+        Bold("«Инфозона» — новости инновационной работы школ и детских садов района."),
+        "",
+        "Бот присылает дайджест методических материалов, мероприятий и опыта площадок, "
+        "а также объявления ИМЦ — по вашей роли и выбранным темам.",
+        "",
+        commands_list(EDITOR_COMMANDS if is_editor else SUBSCRIBER_COMMANDS),
+    )
+
+
+def unknown_message(subscribed: bool) -> Text:
+    next_step = (
+        "Чтобы изменить подписку — /settings, все команды — /help."
+        if subscribed
+        else "Чтобы подписаться, отправьте /start."
+    )
+    return as_list(
+        "Я не понял это сообщение 🙂 Я отвечаю на команды из меню (кнопка «Меню» рядом с полем "
+        "ввода).",
+        next_step,
+    )
+
+
+STALE_BUTTON = "Эта кнопка устарела. Отправьте /settings или /start."
+NOT_YOUR_BUTTON = "Эта кнопка не для вас."
+SOMETHING_WENT_WRONG = "Что-то пошло не так. Попробуйте ещё раз чуть позже."
+EDITORS_ONLY = "Эта команда — для редакторов «Инфозоны»."
+
+# --- editors ------------------------------------------------------------------------------------
+
+
+def subscriber_stats(
+    by_status: Mapping[str, int], by_role: Mapping[str, int], by_org: Mapping[str, int]
+) -> Text:
+    total = sum(by_status.values())
+
+    def breakdown(counts: Mapping[str, int], labels: Mapping[str, str]) -> str:
+        parts = [f"{labels.get(k, 'не указано')} — {v}" for k, v in counts.items() if v]
+        return "; ".join(sorted(parts)) or "—"
+
+    return as_list(
+        Bold("Подписчики «Инфозоны»"),
+        as_line(
+            "Всего ",
+            count(total, "подписчик", "подписчика", "подписчиков"),
+            ": активны ",
+            str(by_status.get(SubscriberStatus.ACTIVE, 0)),
+            ", на паузе ",
+            str(by_status.get(SubscriberStatus.PAUSED, 0)),
+            ", заблокировали бота ",
+            str(by_status.get(SubscriberStatus.BLOCKED, 0)),
+            end="",
+        ),
+        as_key_value("По ролям", breakdown(by_role, {k.value: v for k, v in ROLE_LABELS.items()})),
+        as_key_value(
+            "По организациям",
+            breakdown(by_org, {k.value: v for k, v in ORG_KIND_LABELS.items()}),
+        ),
+    )
+
+
+# --- start-up (printed to the operator's terminal, not sent) ----------------------------------
+
+NO_TOKEN = """\
+Не задан токен бота (BOT_TOKEN).
+
+Как его получить:
+  1. Откройте в Telegram @BotFather и отправьте ему /newbot.
+  2. Придумайте имя и адрес бота — BotFather пришлёт токен вида 123456789:AAE…
+  3. Создайте рядом с Makefile файл .env (образец — .env.example) и впишите строку
+       BOT_TOKEN=123456789:AAE…
+     или задайте переменную окружения BOT_TOKEN.
+  4. Запустите снова: make run
+"""
+TOKEN_REJECTED = (
+    "Telegram не принял токен из BOT_TOKEN. Проверьте его у @BotFather (/token) и в файле .env."
+)
+API_UNREACHABLE = "Не удалось связаться с Telegram Bot API ({base}): {error}"
