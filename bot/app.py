@@ -17,6 +17,7 @@ from bot import texts
 from bot.config import Settings
 from bot.fsm import SqlStorage
 from bot.handlers import build_router
+from bot.middlewares import InFlightUpdates
 from bot.storage.dialogs import DialogStateRepository
 from bot.storage.subscribers import SubscriberRepository
 
@@ -48,6 +49,9 @@ def build_dispatcher(settings: Settings, engine: AsyncEngine) -> Dispatcher:
         subscribers=SubscriberRepository(engine),
         dialogs=dialogs,
     )
+    in_flight = InFlightUpdates()
+    dp.update.outer_middleware(in_flight)
+    dp.shutdown.register(in_flight.drain)
     dp.include_router(build_router())
     dp.errors.register(on_error)
     dp.startup.register(set_commands)
@@ -83,9 +87,12 @@ async def on_error(event: ErrorEvent) -> bool:
     return True
 
 
-async def run_polling(settings: Settings, engine: AsyncEngine) -> None:
+async def run_polling(
+    settings: Settings, engine: AsyncEngine, dp: Dispatcher | None = None
+) -> None:
+    """Long polling until stopped (a signal, or `dp.stop_polling()` from a test)."""
     bot = build_bot(settings)
-    dp = build_dispatcher(settings, engine)
+    dp = dp or build_dispatcher(settings, engine)
     try:
         me = await bot.get_me()
         log.info("bot started: username=@%s id=%s", me.username, me.id)

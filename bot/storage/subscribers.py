@@ -20,7 +20,7 @@ from bot.content.models import (
     SubscriberStatus,
     Topic,
 )
-from bot.storage.db import as_utc, utcnow
+from bot.storage.db import as_utc, purge_deleted, utcnow
 from bot.storage.schema import subscribers
 
 
@@ -149,6 +149,7 @@ class SubscriberRepository:
             result = await conn.execute(
                 subscribers.delete().where(subscribers.c.chat_id == chat_id)
             )
+        await purge_deleted(self._engine)
         return bool(result.rowcount)
 
     async def count_by(self, column: str) -> dict[str, int]:
