@@ -93,7 +93,7 @@ def roles(flow: Flow, current: Role | None = None) -> InlineKeyboardMarkup:
             text=_checked(label, role is current), callback_data=SetRole(flow=flow, role=role)
         )
     _back(builder, flow)
-    builder.adjust(2, 1, 2, 1, 1)
+    builder.adjust(1, 1, 2, 2, 1)
     return builder.as_markup()
 
 

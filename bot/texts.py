@@ -192,8 +192,13 @@ TOPICS_NONE_SELECTED = (
 )
 
 
+def _lower_first(label: str) -> str:
+    """«Объявления ИМЦ» → «объявления ИМЦ»: the abbreviation keeps its capitals."""
+    return label[:1].lower() + label[1:]
+
+
 def _topics_text(topics: frozenset[Topic]) -> str:
-    chosen = [TOPIC_LABELS[t].lower() for t in TOPIC_ORDER if t in topics]
+    chosen = [_lower_first(TOPIC_LABELS[t]) for t in TOPIC_ORDER if t in topics]
     return ", ".join(chosen) if chosen else "не выбраны"
 
 
@@ -205,7 +210,7 @@ def profile(subscriber: Subscriber) -> Text:
         as_key_value("Роль", ROLE_LABELS[subscriber.role] if subscriber.role else "не указана"),
         as_key_value("Организация", org),
         as_key_value("Темы", _topics_text(subscriber.topics)),
-        as_key_value("Дайджест", FREQUENCY_LABELS[subscriber.frequency].lower()),
+        as_key_value("Дайджест", _lower_first(FREQUENCY_LABELS[subscriber.frequency])),
         as_key_value("Статус", STATUS_LABELS[subscriber.status]),
     )
 

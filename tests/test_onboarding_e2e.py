@@ -120,7 +120,7 @@ async def test_settings_change_topics_and_frequency(running_bot: RunningBot) -> 
     _, topics = await pavel.tap(topics, "Опыт площадок")
     answer, menu = await pavel.tap(topics, "Готово")
     assert answer.params.get("text") == "Сохранено ✓"
-    assert "Темы: мероприятия, объявления имц" in menu["text"]
+    assert "Темы: мероприятия, объявления ИМЦ" in menu["text"]
     _, choices = await pavel.tap(menu, "Частота")
     assert "✓ Раз в неделю" in [text for text, _ in running_bot.emu.buttons(choices)]
     _, menu = await pavel.tap(choices, "Не присылать")
