@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import BotCommandScopeChat, BotCommandScopeDefault, ErrorEvent
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -79,11 +78,13 @@ async def on_error(event: ErrorEvent) -> bool:
         type(event.exception).__name__,
         exc_info=event.exception,
     )
-    with suppress(Exception):
+    try:
         if update.callback_query is not None:
             await update.callback_query.answer(texts.SOMETHING_WENT_WRONG, show_alert=True)
         elif update.message is not None:
             await update.message.answer(texts.SOMETHING_WENT_WRONG)
+    except TelegramAPIError as exc:
+        log.warning("could not tell the user about the failure: %s", type(exc).__name__)
     return True
 
 

@@ -260,3 +260,14 @@ async def test_editor_sees_subscriber_counts_others_are_refused(running_bot: Run
     [stats] = await editor.say("/stats")
     assert "Всего 1 подписчик" in stats["text"]
     assert "Педагог — 1" in stats["text"]
+
+
+async def test_a_failure_inside_the_bot_gets_an_apology_not_silence(
+    running_bot: RunningBot,
+) -> None:
+    teacher = running_bot.person(512)
+    await onboard(teacher)
+    async with running_bot.engine.begin() as conn:
+        await conn.execute(sa.text("ALTER TABLE subscribers RENAME TO subscribers_gone"))
+    [apology] = await teacher.say("/settings")
+    assert "Что-то пошло не так" in apology["text"]
