@@ -83,3 +83,146 @@ def parse_source(payload: str | None) -> str | None:
     if not payload or not all(c.isalnum() or c in "-_" for c in payload) or not payload.isascii():
         return None
     return payload
+
+
+class ItemKind(StrEnum):
+    MATERIAL = "material"
+    EVENT = "event"
+    CASE = "case"
+    ANNOUNCEMENT = "announcement"
+
+
+class ItemStatus(StrEnum):
+    DRAFT = "draft"
+    PENDING = "pending"  # waiting for an editor (new from a feed)
+    APPROVED = "approved"  # goes into the next digest
+    SCHEDULED = "scheduled"  # published by the timetable at publish_at
+    PUBLISHED = "published"  # sent out as a post of its own
+    REJECTED = "rejected"
+    ARCHIVED = "archived"
+
+
+# Items subscribers may see: in digests, in "what's next", in browsing.
+VISIBLE_STATUSES: frozenset[ItemStatus] = frozenset({ItemStatus.APPROVED, ItemStatus.PUBLISHED})
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: int
+    kind: ItemKind
+    title: str
+    body: str = ""
+    url: str | None = None
+    status: ItemStatus = ItemStatus.DRAFT
+    audience_roles: frozenset[Role] = frozenset()  # empty: everyone
+    audience_orgs: frozenset[OrgKind] = frozenset()
+    body_entities: str | None = None  # Telegram entities of body, JSON
+    image_url: str | None = None
+    feed_id: int | None = None
+    guid: str | None = None
+    published_at: datetime | None = None
+    approved_at: datetime | None = None
+    publish_at: datetime | None = None
+    urgent: bool = False
+    author_id: int | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    timing_text: str | None = None
+    place: str | None = None
+    registration_url: str | None = None
+    organisation: str | None = None
+    site_type: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def is_for(self, role: Role | None, org_kind: OrgKind | None) -> bool:
+        """Whether someone with this role and organisation kind is in the item's audience."""
+        role_ok = not self.audience_roles or (role is not None and role in self.audience_roles)
+        org_ok = not self.audience_orgs or (
+            org_kind is not None and org_kind in self.audience_orgs
+        )
+        return role_ok and org_ok
+
+
+def preference_signature(
+    frequency: Frequency, topics: frozenset[Topic], role: Role | None, org_kind: OrgKind | None
+) -> str:
+    """Subscribers with the same signature get the same digest; SQL builds the same string."""
+    topic_codes = ",".join(sorted(t.value for t in topics))
+    role_code = role.value if role else ""
+    org_code = org_kind.value if org_kind else ""
+    return f"{frequency.value}|{topic_codes}|{role_code}|{org_code}"
+
+
+class CampaignKind(StrEnum):
+    DIGEST = "digest"
+    POST = "post"
+    REMINDER = "reminder"
+    BROADCAST = "broadcast"
+
+
+class CampaignStatus(StrEnum):
+    SENDING = "sending"
+    PAUSED = "paused"  # quiet hours: continues in the morning
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the allowed attempts; `error` says why
+    BLOCKED = "blocked"  # the subscriber blocked the bot or the chat is gone
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePart:
+    """One Telegram message of a campaign: text plus entities (Bot API MessageEntity dicts)."""
+
+    text: str
+    entities: tuple[dict[str, object], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who receives a campaign. Always only active, onboarded subscribers."""
+
+    frequency: Frequency | None = None  # digests: only subscribers with this frequency
+    topic: Topic | None = None  # only subscribers who have this topic on
+    roles: frozenset[Role] = frozenset()  # empty: any role
+    org_kinds: frozenset[OrgKind] = frozenset()  # empty: any organisation kind
+    chat_ids: tuple[int, ...] | None = None  # explicit recipients (reminders)
+    # Digests: each subscriber gets the variant named by their preference signature, and
+    # nobody whose signature has no variant (an empty digest is not sent).
+    by_signature: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: int
+    key: str
+    kind: CampaignKind
+    title: str
+    status: CampaignStatus
+    total: int
+    urgent: bool = False
+    item_id: int | None = None
+    created_by: int | None = None
+    progress_chat_id: int | None = None
+    progress_message_id: int | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignCounts:
+    total: int
+    sent: int
+    failed: int
+    blocked: int
+    pending: int
+
+    @property
+    def finished(self) -> bool:
+        return self.pending == 0

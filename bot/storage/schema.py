@@ -43,3 +43,151 @@ fsm_states = sa.Table(
     sa.Column("data", sa.Text, nullable=False, server_default="{}"),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# An autoincrementing 64-bit key: SQLite only autoincrements a plain INTEGER PRIMARY KEY.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+feeds = sa.Table(
+    "feeds",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("url", sa.String(1000), nullable=False, unique=True),
+    sa.Column("title", sa.String(300), nullable=False, server_default=""),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("auto_approve", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("etag", sa.String(300)),
+    sa.Column("last_modified", sa.String(100)),
+    sa.Column("last_fetch_at", sa.DateTime(timezone=True)),
+    sa.Column("next_fetch_at", sa.DateTime(timezone=True)),
+    sa.Column("error_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Materials, events, cases and announcements: one table, `kind` tells them apart.
+items = sa.Table(
+    "items",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("body", sa.Text, nullable=False, server_default=""),
+    # Telegram entities of `body` as JSON, when an editor wrote it with formatting.
+    sa.Column("body_entities", sa.Text),
+    sa.Column("url", sa.String(1000)),
+    sa.Column("image_url", sa.String(1000)),
+    sa.Column("feed_id", BigId, sa.ForeignKey("feeds.id", ondelete="SET NULL")),
+    sa.Column("guid", sa.String(500)),
+    sa.Column("published_at", sa.DateTime(timezone=True)),
+    # Comma-separated role and organisation-kind codes; empty means everyone.
+    sa.Column("audience_roles", sa.String(128), nullable=False, server_default=""),
+    sa.Column("audience_orgs", sa.String(64), nullable=False, server_default=""),
+    sa.Column("status", sa.String(16), nullable=False, server_default="draft"),
+    # When subscribers may first see it: the digest's "new since" is measured against this.
+    sa.Column("approved_at", sa.DateTime(timezone=True)),
+    sa.Column("publish_at", sa.DateTime(timezone=True)),
+    sa.Column("urgent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("author_id", sa.BigInteger),
+    sa.Column("starts_at", sa.DateTime(timezone=True)),
+    sa.Column("ends_at", sa.DateTime(timezone=True)),
+    sa.Column("timing_text", sa.String(200)),
+    sa.Column("place", sa.String(300)),
+    sa.Column("registration_url", sa.String(1000)),
+    sa.Column("organisation", sa.String(300)),
+    sa.Column("site_type", sa.String(64)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("feed_id", "guid", name="uq_items_feed_id_guid"),
+    sa.Index("ix_items_status_kind_approved_at", "status", "kind", "approved_at"),
+    sa.Index("ix_items_kind_starts_at", "kind", "starts_at"),
+    sa.Index("ix_items_status_publish_at", "status", "publish_at"),
+)
+
+# One campaign per post, digest or reminder run; `key` names its slot and makes it unique.
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("key", sa.String(128), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False, server_default=""),
+    sa.Column("item_id", BigId, sa.ForeignKey("items.id", ondelete="SET NULL")),
+    sa.Column("urgent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("total", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_by", sa.BigInteger),
+    sa.Column("progress_chat_id", sa.BigInteger),
+    sa.Column("progress_message_id", sa.BigInteger),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+)
+
+# A campaign's distinct messages: one per preference signature for digests, one for a post.
+campaign_variants = sa.Table(
+    "campaign_variants",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column(
+        "campaign_id", BigId, sa.ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("signature", sa.String(128), nullable=False),
+    # JSON list of message parts: [{"text": ..., "entities": [...]}, ...]
+    sa.Column("parts", sa.Text, nullable=False),
+    sa.UniqueConstraint("campaign_id", "signature", name="uq_campaign_variants_campaign_id"),
+)
+
+# The outbox: one row per campaign × chat. chat_id becomes NULL when a subscriber asks to be
+# forgotten, so the anonymous counts stay.
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column(
+        "campaign_id", BigId, sa.ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("chat_id", sa.BigInteger),
+    sa.Column("variant_id", BigId, sa.ForeignKey("campaign_variants.id", ondelete="SET NULL")),
+    sa.Column("status", sa.String(10), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("parts_sent", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("message_id", sa.BigInteger),
+    sa.Column("error", sa.String(300)),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("campaign_id", "chat_id", name="uq_deliveries_campaign_id"),
+    sa.Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    sa.Index("ix_deliveries_campaign_id_status", "campaign_id", "status"),
+)
+
+# "Remind me" presses on events; the timetable's reminder job sends them the day before.
+reminders = sa.Table(
+    "reminders",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("item_id", BigId, sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("chat_id", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("item_id", "chat_id", name="uq_reminders_item_id"),
+)
+
+# Each timetable slot runs at most once, whatever restarts or second instances happen.
+timetable_runs = sa.Table(
+    "timetable_runs",
+    metadata,
+    sa.Column("slot", sa.String(128), primary_key=True),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("outcome", sa.String(300)),
+)
+
+# Heartbeats for `python -m bot status`: last poll, last send, last timetable tick.
+runtime_status = sa.Table(
+    "runtime_status",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(300), nullable=False, server_default=""),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -21,7 +21,7 @@ from bot.content.models import (
     Topic,
 )
 from bot.storage.db import as_utc, purge_deleted, utcnow
-from bot.storage.schema import subscribers
+from bot.storage.schema import deliveries, reminders, subscribers
 
 
 def encode_topics(topics: Iterable[Topic]) -> str:
@@ -148,6 +148,11 @@ class SubscriberRepository:
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 subscribers.delete().where(subscribers.c.chat_id == chat_id)
+            )
+            await conn.execute(reminders.delete().where(reminders.c.chat_id == chat_id))
+            # Delivery rows stay as anonymous counts for the campaigns' reports.
+            await conn.execute(
+                deliveries.update().where(deliveries.c.chat_id == chat_id).values(chat_id=None)
             )
         await purge_deleted(self._engine)
         return bool(result.rowcount)

@@ -1,0 +1,243 @@
+"""Campaigns and their fan-out into the deliveries outbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.content.models import (
+    Audience,
+    Campaign,
+    CampaignCounts,
+    CampaignKind,
+    CampaignStatus,
+    DeliveryStatus,
+    MessagePart,
+    SubscriberStatus,
+)
+from bot.storage.db import as_utc, utcnow
+from bot.storage.schema import campaign_variants, campaigns, deliveries, subscribers
+
+SINGLE_VARIANT = "*"
+
+
+def encode_parts(parts: Sequence[MessagePart]) -> str:
+    return json.dumps([asdict(part) for part in parts], ensure_ascii=False)
+
+
+def decode_parts(text: str) -> tuple[MessagePart, ...]:
+    return tuple(
+        MessagePart(text=p["text"], entities=tuple(p.get("entities") or ()))
+        for p in json.loads(text)
+    )
+
+
+def _signature_sql() -> sa.ColumnElement[str]:
+    """The SQL twin of content.models.preference_signature, for the digest fan-out join."""
+    s = subscribers.c
+    return (
+        s.frequency
+        + "|"
+        + s.topics
+        + "|"
+        + sa.func.coalesce(s.role, "")
+        + "|"
+        + sa.func.coalesce(s.org_kind, "")
+    )
+
+
+def _like_code(column: sa.ColumnElement[str], code: str) -> sa.ColumnElement[bool]:
+    """`column` (comma-separated codes) contains `code`."""
+    return ("," + column + ",").like(f"%,{code},%")
+
+
+def _to_campaign(row: Any) -> Campaign:
+    return Campaign(
+        id=row.id,
+        key=row.key,
+        kind=CampaignKind(row.kind),
+        title=row.title,
+        status=CampaignStatus(row.status),
+        total=row.total,
+        urgent=bool(row.urgent),
+        item_id=row.item_id,
+        created_by=row.created_by,
+        progress_chat_id=row.progress_chat_id,
+        progress_message_id=row.progress_message_id,
+        created_at=as_utc(row.created_at),
+        started_at=as_utc(row.started_at),
+        finished_at=as_utc(row.finished_at),
+    )
+
+
+class CampaignRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def create(
+        self,
+        key: str,
+        kind: CampaignKind,
+        title: str,
+        variants: Mapping[str, Sequence[MessagePart]],
+        audience: Audience,
+        *,
+        urgent: bool = False,
+        item_id: int | None = None,
+        created_by: int | None = None,
+        progress_chat_id: int | None = None,
+        now: datetime | None = None,
+    ) -> Campaign | None:
+        """Create the campaign, its variants and one pending delivery per recipient, atomically.
+
+        Returns None when a campaign with this key already exists: the slot has been taken,
+        by an earlier run, a restart or another instance. A single-variant campaign passes
+        {SINGLE_VARIANT: parts}.
+        """
+        now = now or utcnow()
+        try:
+            async with self._engine.begin() as conn:
+                campaign_id = (
+                    await conn.execute(
+                        campaigns.insert()
+                        .values(
+                            key=key,
+                            kind=kind.value,
+                            title=title[:300],
+                            item_id=item_id,
+                            urgent=urgent,
+                            status=CampaignStatus.SENDING.value,
+                            created_by=created_by,
+                            progress_chat_id=progress_chat_id,
+                            created_at=now,
+                            started_at=now,
+                        )
+                        .returning(campaigns.c.id)
+                    )
+                ).scalar_one()
+                if variants:
+                    await conn.execute(
+                        campaign_variants.insert(),
+                        [
+                            {
+                                "campaign_id": campaign_id,
+                                "signature": sig,
+                                "parts": encode_parts(p),
+                            }
+                            for sig, p in variants.items()
+                        ],
+                    )
+                total = await self._fan_out(conn, campaign_id, audience, now)
+                values: dict[str, Any] = {"total": total}
+                if total == 0:
+                    values.update(status=CampaignStatus.DONE.value, finished_at=now)
+                await conn.execute(
+                    campaigns.update().where(campaigns.c.id == campaign_id).values(**values)
+                )
+        except IntegrityError:
+            if await self.get_by_key(key) is not None:
+                return None
+            raise
+        return await self.get(campaign_id)
+
+    async def _fan_out(
+        self, conn: AsyncConnection, campaign_id: int, audience: Audience, now: datetime
+    ) -> int:
+        s = subscribers.c
+        v = campaign_variants.c
+        conditions: list[sa.ColumnElement[bool]] = [
+            s.status == SubscriberStatus.ACTIVE.value,
+            s.onboarded_at.is_not(None),
+        ]
+        if audience.frequency is not None:
+            conditions.append(s.frequency == audience.frequency.value)
+        if audience.topic is not None:
+            conditions.append(_like_code(s.topics, audience.topic.value))
+        if audience.roles:
+            conditions.append(s.role.in_([r.value for r in audience.roles]))
+        if audience.org_kinds:
+            conditions.append(s.org_kind.in_([o.value for o in audience.org_kinds]))
+        if audience.chat_ids is not None:
+            conditions.append(s.chat_id.in_(audience.chat_ids))
+
+        join_on = v.campaign_id == campaign_id
+        if audience.by_signature:
+            join_on = sa.and_(join_on, v.signature == _signature_sql())
+        else:
+            join_on = sa.and_(join_on, v.signature == SINGLE_VARIANT)
+        select = (
+            sa.select(
+                sa.literal(campaign_id, sa.BigInteger).label("campaign_id"),
+                s.chat_id,
+                v.id,
+                sa.literal(DeliveryStatus.PENDING.value).label("status"),
+                sa.literal(now, sa.DateTime(timezone=True)).label("next_attempt_at"),
+            )
+            .select_from(subscribers.join(campaign_variants, join_on))
+            .where(*conditions)
+        )
+        result = await conn.execute(
+            deliveries.insert().from_select(
+                ["campaign_id", "chat_id", "variant_id", "status", "next_attempt_at"], select
+            )
+        )
+        return result.rowcount or 0
+
+    async def get(self, campaign_id: int) -> Campaign | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(campaigns.select().where(campaigns.c.id == campaign_id))
+            ).first()
+        return _to_campaign(row) if row else None
+
+    async def get_by_key(self, key: str) -> Campaign | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(campaigns.select().where(campaigns.c.key == key))).first()
+        return _to_campaign(row) if row else None
+
+    async def counts(self, campaign_id: int) -> CampaignCounts:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(deliveries.c.status, sa.func.count())
+                .where(deliveries.c.campaign_id == campaign_id)
+                .group_by(deliveries.c.status)
+            )
+            by_status = {status: n for status, n in rows}
+        return CampaignCounts(
+            total=sum(by_status.values()),
+            sent=by_status.get(DeliveryStatus.SENT.value, 0),
+            failed=by_status.get(DeliveryStatus.FAILED.value, 0),
+            blocked=by_status.get(DeliveryStatus.BLOCKED.value, 0),
+            pending=by_status.get(DeliveryStatus.PENDING.value, 0),
+        )
+
+    async def variant_parts(self, variant_id: int) -> tuple[MessagePart, ...]:
+        async with self._engine.connect() as conn:
+            text = (
+                await conn.execute(
+                    sa.select(campaign_variants.c.parts).where(
+                        campaign_variants.c.id == variant_id
+                    )
+                )
+            ).scalar_one()
+        return decode_parts(text)
+
+    async def in_progress(self) -> list[Campaign]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                campaigns.select()
+                .where(
+                    campaigns.c.status.in_(
+                        [CampaignStatus.SENDING.value, CampaignStatus.PAUSED.value]
+                    )
+                )
+                .order_by(campaigns.c.id)
+            )
+            return [_to_campaign(row) for row in rows]
