@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,6 +28,19 @@ class Settings(BaseSettings):
     telegram_api_base: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     polling_timeout: int = Field(default=30, ge=1, le=50)
+    # Delivery: Telegram allows about 30 messages a second to different chats (more with paid
+    # broadcasts) and one a second to the same chat.
+    send_rate: float = Field(default=25, gt=0, le=1000)
+    send_max_attempts: int = Field(default=5, ge=1, le=20)
+    # "HH:MM-HH:MM" in TIMEZONE: nothing but urgent posts is sent then. Empty: no quiet hours.
+    quiet_hours: str = "21:00-08:00"
+    # The timetable, as crontab lines (minute hour day month weekday) in TIMEZONE.
+    digest_weekly_cron: str = "0 9 * * mon"
+    digest_daily_cron: str = "30 8 * * mon-fri"
+    reminders_cron: str = "0 18 * * *"
+    backup_cron: str = "30 3 * * *"
+    backup_keep: int = Field(default=7, ge=1, le=365)
+    backup_dir: str = "data/backups"
     operator_name: str = "Информационно-методический центр района"
     privacy_contact: str | None = None
 
@@ -90,12 +104,49 @@ class Settings(BaseSettings):
             raise ValueError("ожидается адрес вида sqlite+aiosqlite:///data/infozona.db")
         return value
 
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        value = value.strip()
+        if value and parse_quiet_hours(value) is None:
+            raise ValueError("ожидается интервал вида 21:00-08:00 или пустое значение")
+        return value
+
+    @field_validator("digest_weekly_cron", "digest_daily_cron", "reminders_cron", "backup_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value.strip())
+        except ValueError:
+            raise ValueError(
+                "ожидается строка crontab из пяти полей: минута час день месяц день_недели, "
+                "например «0 9 * * mon»"
+            ) from None
+        return value.strip()
+
+    @property
+    def quiet_window(self) -> tuple[time, time] | None:
+        return parse_quiet_hours(self.quiet_hours) if self.quiet_hours else None
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
+
+
+def parse_quiet_hours(text: str) -> tuple[time, time] | None:
+    """«21:00-08:00» → (21:00, 08:00); None if malformed. The window may cross midnight."""
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*[-–—]\s*(\d{1,2}):(\d{2})\s*", text)
+    if not match:
+        return None
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59 or (h1, m1) == (h2, m2):
+        return None
+    return time(h1, m1), time(h2, m2)
 
 
 class SettingsError(Exception):
