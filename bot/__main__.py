@@ -7,8 +7,12 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
 
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import texts
 from bot.config import Settings, SettingsError, load_settings
@@ -18,6 +22,8 @@ from bot.storage.db import create_engine, migrate
 log = logging.getLogger("bot")
 
 EXIT_CONFIG = 2
+# A heartbeat older than this means the bot (or its sender) has stopped.
+STALE_MINUTES = 5
 
 
 def _settings() -> Settings:
@@ -65,9 +71,91 @@ def cmd_run(settings: Settings) -> int:
     return 0
 
 
+def cmd_schedule(settings: Settings) -> int:
+    from bot.scheduler import timetable
+
+    now = datetime.now(settings.tz)
+    print(texts.SCHEDULE_TITLE.format(tz=settings.timezone))
+    for entry in timetable(settings):
+        fire = entry.trigger.get_next_fire_time(None, now)
+        when = texts.format_date(fire) if fire else texts.SCHEDULE_NEVER
+        print(f"  {entry.title}: {when}")
+    return 0
+
+
+def cmd_status(settings: Settings) -> int:
+    """What an operator checks when "the bot is quiet": heartbeats, backlog, campaigns."""
+    from bot.storage.campaigns import CampaignRepository
+    from bot.storage.timetable import RuntimeStatusRepository
+
+    problems: list[str] = []
+
+    async def report(settings: Settings, engine: AsyncEngine) -> None:
+        now = datetime.now(settings.tz)
+        beats = await RuntimeStatusRepository(engine).all()
+        campaigns = CampaignRepository(engine)
+        print(texts.STATUS_TITLE)
+        for key, label in texts.STATUS_KEYS.items():
+            value = beats.get(key)
+            when = texts.console_time(value[1].astimezone(settings.tz), now) if value else None
+            print(f"  {label}: {when or texts.STATUS_NEVER}")
+        pending = await campaigns.pending_total()
+        print(
+            texts.STATUS_PENDING.format(
+                texts.count(pending, "сообщение", "сообщения", "сообщений")
+            )
+        )
+        active = await campaigns.in_progress()
+        print(texts.STATUS_CAMPAIGNS if active else texts.STATUS_NO_CAMPAIGNS)
+        for campaign in active:
+            counts = await campaigns.counts(campaign.id)
+            print(
+                texts.STATUS_CAMPAIGN.format(
+                    id=campaign.id, title=campaign.title, sent=counts.sent, total=counts.total,
+                    failed=counts.failed, blocked=counts.blocked,
+                )
+            )  # fmt: skip
+        tick = beats.get("last_tick_at")
+        tick_age = (now - tick[1]).total_seconds() / 60 if tick else None
+        if tick_age is not None and tick_age > STALE_MINUTES:
+            problems.append(texts.STATUS_STALE_TICK.format(minutes=int(tick_age)))
+        sent = beats.get("last_send_at")
+        send_age = (now - sent[1]).total_seconds() / 60 if sent else None
+        if pending and send_age is not None and send_age > STALE_MINUTES:
+            problems.append(texts.STATUS_STALLED.format(minutes=int(send_age)))
+
+    asyncio.run(_with_engine(settings, report))
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print(texts.STATUS_OK)
+    return 1 if problems else 0
+
+
+def cmd_backup(settings: Settings) -> int:
+    from bot.scheduler import backup_sqlite
+
+    if make_url(settings.database_url).get_backend_name() != "sqlite":
+        print(texts.BACKUP_NOT_SQLITE, file=sys.stderr)
+        return 1
+    path = asyncio.run(
+        backup_sqlite(
+            settings.database_url,
+            Path(settings.backup_dir),
+            settings.backup_keep,
+            datetime.now(settings.tz),
+        )
+    )
+    print(texts.BACKUP_DONE.format(path=path))
+    return 0
+
+
 COMMANDS: dict[str, tuple[Callable[[Settings], int], str]] = {
     "run": (cmd_run, "запустить бота (long polling)"),
     "migrate": (cmd_migrate, "применить миграции базы данных"),
+    "schedule": (cmd_schedule, "показать расписание и ближайшие запуски"),
+    "status": (cmd_status, "состояние: последние опрос и отправка, очередь, рассылки"),
+    "backup": (cmd_backup, "сделать резервную копию базы SQLite сейчас"),
 }
 
 

@@ -390,6 +390,49 @@ def subscriber_stats(
     )
 
 
+# --- the operator's console: `python -m bot schedule`, `status` ------------------------------
+
+
+def console_time(value: datetime, now: datetime) -> str:
+    """«27.11.2026 09:00 (5 мин назад)» for the operator's terminal."""
+    ago = int((now - value).total_seconds() // 60)
+    if ago < 1:
+        when = "только что"
+    elif ago < 60:
+        when = f"{ago} мин назад"
+    elif ago < 48 * 60:
+        when = f"{ago // 60} ч {ago % 60} мин назад"
+    else:
+        when = f"{ago // (24 * 60)} дн назад"
+    return f"{value:%d.%m.%Y %H:%M} ({when})"
+
+
+SCHEDULE_TITLE = "Расписание «Инфозоны» (часовой пояс {tz}):"
+SCHEDULE_NEVER = "не запланировано"
+STATUS_TITLE = "Состояние «Инфозоны»:"
+STATUS_NEVER = "ещё не было"
+STATUS_KEYS = {
+    "last_poll_at": "Последний ответ Telegram (опрос обновлений)",
+    "last_send_at": "Последняя отправка рассылки",
+    "last_tick_at": "Последний такт расписания",
+}
+STATUS_PENDING = "Ожидают отправки: {}"
+STATUS_CAMPAIGN = (
+    "  #{id} «{title}»: отправлено {sent} из {total}, ошибок {failed}, заблокировали {blocked}"
+)
+STATUS_CAMPAIGNS = "Рассылки в работе:"
+STATUS_NO_CAMPAIGNS = "Рассылок в работе нет."
+STATUS_STALE_TICK = "⚠ Расписание не отмечалось {minutes} мин: бот, похоже, не запущен."
+STATUS_STALLED = (
+    "⚠ Сообщения ждут отправки, а последняя отправка была {minutes} мин назад: "
+    "проверьте журнал бота."
+)
+STATUS_OK = "Всё в порядке."
+BACKUP_DONE = "Резервная копия сохранена: {path}"
+BACKUP_NOT_SQLITE = (
+    "Резервное копирование встроено только для SQLite; для PostgreSQL используйте pg_dump."
+)
+
 # --- start-up (printed to the operator's terminal, not sent) ----------------------------------
 
 NO_TOKEN = """\

@@ -241,3 +241,13 @@ class CampaignRepository:
                 .order_by(campaigns.c.id)
             )
             return [_to_campaign(row) for row in rows]
+
+    async def pending_total(self) -> int:
+        async with self._engine.connect() as conn:
+            return (
+                await conn.execute(
+                    sa.select(sa.func.count()).where(
+                        deliveries.c.status == DeliveryStatus.PENDING.value
+                    )
+                )
+            ).scalar_one()

@@ -1,0 +1,81 @@
+"""Timetable slots (each runs once) and heartbeat values for `python -m bot status`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.storage.db import as_utc, utcnow
+from bot.storage.schema import runtime_status, timetable_runs
+
+
+class TimetableRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def claim(self, slot: str, now: datetime | None = None) -> bool:
+        """Take a slot for this run; False if any run, here or elsewhere, already took it."""
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    timetable_runs.insert().values(slot=slot, started_at=now or utcnow())
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    async def finish(self, slot: str, outcome: str, now: datetime | None = None) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                timetable_runs.update()
+                .where(timetable_runs.c.slot == slot)
+                .values(finished_at=now or utcnow(), outcome=outcome[:300])
+            )
+
+    async def release(self, slot: str) -> None:
+        """Give a slot back after a failed run, so the next tick can try again."""
+        async with self._engine.begin() as conn:
+            await conn.execute(timetable_runs.delete().where(timetable_runs.c.slot == slot))
+
+    async def last_started(self, prefix: str) -> datetime | None:
+        async with self._engine.connect() as conn:
+            value = (
+                await conn.execute(
+                    sa.select(sa.func.max(timetable_runs.c.started_at)).where(
+                        timetable_runs.c.slot.like(f"{prefix}%")
+                    )
+                )
+            ).scalar()
+        return as_utc(value)
+
+
+class RuntimeStatusRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def put(self, key: str, value: str, now: datetime | None = None) -> None:
+        now = now or utcnow()
+        update = (
+            runtime_status.update()
+            .where(runtime_status.c.key == key)
+            .values(value=value[:300], updated_at=now)
+        )
+        async with self._engine.begin() as conn:
+            if (await conn.execute(update)).rowcount:
+                return
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    runtime_status.insert().values(key=key, value=value[:300], updated_at=now)
+                )
+        except IntegrityError:  # another process wrote the first value meanwhile
+            async with self._engine.begin() as conn:
+                await conn.execute(update)
+
+    async def all(self) -> dict[str, tuple[str, datetime]]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(sa.select(runtime_status))
+            return {row.key: (row.value, as_utc(row.updated_at) or utcnow()) for row in rows}
