@@ -5,9 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.methods import GetUpdates, Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject
 
 log = logging.getLogger(__name__)
@@ -49,3 +56,25 @@ class InFlightUpdates(BaseMiddleware):
             log.warning(
                 "shutdown: %s updates still in progress after %ss", self._count, DRAIN_SECONDS
             )
+
+
+class PollHeartbeat(BaseRequestMiddleware):
+    """Notes when Telegram last answered a getUpdates, for the timetable's heartbeat job.
+
+    A bot whose process is alive but whose polling has stalled is a common silent failure;
+    `python -m bot status` shows this time so it is visible.
+    """
+
+    def __init__(self) -> None:
+        self.last_poll_at: datetime | None = None
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        response = await make_request(bot, method)
+        if isinstance(method, GetUpdates):
+            self.last_poll_at = datetime.now(UTC)
+        return response

@@ -113,6 +113,7 @@ class Timetable:
         *,
         work: TimetableWork,
         sender: Waker | None = None,
+        last_poll: Callable[[], datetime | None] = lambda: None,
         clock: Clock | None = None,
     ) -> None:
         self._settings = settings
@@ -124,7 +125,7 @@ class Timetable:
         self._status = RuntimeStatusRepository(engine)
         self._scheduler: AsyncIOScheduler | None = None
         self._catch_up: asyncio.Task[None] | None = None
-        self.last_poll_at: datetime | None = None
+        self._last_poll = last_poll
 
     def jobs(self) -> list[JobSpec]:
         runs: dict[str, Callable[[datetime], Awaitable[str]]] = {
@@ -222,8 +223,9 @@ class Timetable:
     async def heartbeat(self, when: datetime) -> str:
         now = utcnow()
         await self._status.put("last_tick_at", now.isoformat(), now)
-        if self.last_poll_at is not None:
-            await self._status.put("last_poll_at", self.last_poll_at.isoformat(), now)
+        last_poll = self._last_poll()
+        if last_poll is not None:
+            await self._status.put("last_poll_at", last_poll.isoformat(), now)
         return ""
 
     async def backup(self, when: datetime) -> str:
