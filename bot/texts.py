@@ -7,14 +7,17 @@ organisation) travels as plain text with entities and can never break the markup
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, tzinfo
 
 from aiogram.types import BotCommand
-from aiogram.utils.formatting import Bold, Text, as_key_value, as_line, as_list
+from aiogram.utils.formatting import Bold, Text, TextLink, as_key_value, as_line, as_list
 
+from bot.content.digest import MESSAGE_LIMIT, DigestContent, Period, pack_blocks, truncate_words
 from bot.content.models import (
     ORG_NAME_MAX,
     Frequency,
+    Item,
+    MessagePart,
     OrgKind,
     Role,
     Subscriber,
@@ -450,3 +453,150 @@ TOKEN_REJECTED = (
     "Telegram не принял токен из BOT_TOKEN. Проверьте его у @BotFather (/token) и в файле .env."
 )
 API_UNREACHABLE = "Не удалось связаться с Telegram Bot API ({base}): {error}"
+
+# --- digest --------------------------------------------------------------------------------------
+
+DIGEST_NAME = "Дайджест «Инфозоны»"
+DIGEST_MATERIALS = "📚 Новые материалы"
+DIGEST_EVENTS = "📅 Ближайшие мероприятия"
+DIGEST_CASE = "💡 Опыт площадок"
+DIGEST_REGISTRATION = "📝 Регистрация"
+DIGEST_PREVIEW_EMPTY = (
+    "Для этих настроек дайджест пуст: за период нет подходящих материалов, мероприятий и опыта "
+    "площадок. Пустой дайджест подписчикам не отправляется."
+)
+MATERIAL_EXCERPT = 200
+CASE_EXCERPT = 400
+
+
+def day_span(start: date, end: date) -> str:
+    """«23–29 ноября», «30 ноября – 6 декабря», «29 декабря 2026 – 4 января 2027»."""
+    if start >= end:
+        return format_date(start)
+    end_text = f"{end.day} {MONTHS_GENITIVE[end.month - 1]}"
+    if start.year != end.year:
+        start_text = f"{start.day} {MONTHS_GENITIVE[start.month - 1]} {start.year}"
+        return f"{start_text} – {end_text} {end.year}"
+    if start.month != end.month:
+        return f"{start.day} {MONTHS_GENITIVE[start.month - 1]} – {end_text}"
+    return f"{start.day}–{end_text}"
+
+
+def digest_title(frequency: Frequency, period: Period, tz: tzinfo) -> str:
+    """«Дайджест «Инфозоны» · 23–29 ноября» (the week's days) or «… · пт, 27 ноября» (the day)."""
+    end = period.end.astimezone(tz)
+    if frequency is Frequency.DAILY:
+        return f"{DIGEST_NAME} · {format_date(end.date())}"
+    start = period.start.astimezone(tz).date()
+    last_day = (end - timedelta(days=1)).date()
+    return f"{DIGEST_NAME} · {day_span(start, max(start, last_day))}"
+
+
+def _and_list(pieces: list[str]) -> str:
+    """«a», «a и b», «a, b и c»."""
+    if len(pieces) < 2:
+        return "".join(pieces)
+    return ", ".join(pieces[:-1]) + " и " + pieces[-1]
+
+
+def _digest_summary(content: DigestContent) -> str:
+    pieces = []
+    if content.materials:
+        n = len(content.materials)
+        pieces.append(count(n, "новый материал", "новых материала", "новых материалов"))
+    if content.events:
+        n = len(content.events)
+        pieces.append(
+            count(n, "ближайшее мероприятие", "ближайших мероприятия", "ближайших мероприятий")
+        )
+    if content.case:
+        pieces.append("опыт площадки")
+    return f"В выпуске: {_and_list(pieces)}."
+
+
+def _web_url(url: str | None) -> str | None:
+    """Only web links become text links: Telegram rejects the whole message for a bad one."""
+    return url if url and url.startswith(("https://", "http://")) else None
+
+
+def _title(item: Item) -> Text:
+    url = _web_url(item.url)
+    return Bold(TextLink(item.title, url=url)) if url else Bold(item.title)
+
+
+def _excerpt(body: str, limit: int) -> str:
+    return truncate_words(" ".join(body.split()), limit)
+
+
+def _event_when(item: Item, tz: tzinfo) -> str:
+    assert item.starts_at is not None
+    start = item.starts_at.astimezone(tz)
+    if item.ends_at is not None:
+        end = item.ends_at.astimezone(tz)
+        if end.date() > start.date():
+            return format_range(start.date(), end.date())
+    return format_date(start)
+
+
+def _material_block(item: Item) -> Text:
+    lines: list[Text | str] = [as_line("▫️ ", _title(item), end="")]
+    if excerpt := _excerpt(item.body, MATERIAL_EXCERPT):
+        lines.append(excerpt)
+    return as_list(*lines)
+
+
+def _event_block(item: Item, tz: tzinfo) -> Text:
+    lines: list[Text | str] = [as_line("▫️ ", _event_when(item, tz), " — ", _title(item), end="")]
+    details: list[Text | str] = []
+    if item.place:
+        details.append(f"📍 {item.place}")
+    if registration := _web_url(item.registration_url):
+        details.append(TextLink(DIGEST_REGISTRATION, url=registration))
+    if details:
+        lines.append(as_line(*details, sep=" · ", end=""))
+    return as_list(*lines)
+
+
+def _case_block(item: Item) -> Text:
+    lines: list[Text | str] = [_title(item)]
+    if item.organisation:
+        lines.append(f"🏫 {item.organisation}")
+    if excerpt := _excerpt(item.body, CASE_EXCERPT):
+        lines.append(excerpt)
+    return as_list(*lines)
+
+
+def message_part(text: Text) -> MessagePart:
+    """Rendered for the outbox: the text plus Bot API MessageEntity dicts."""
+    rendered, entities = text.render()
+    return MessagePart(rendered, tuple(e.model_dump(exclude_none=True) for e in entities))
+
+
+def digest_messages(
+    content: DigestContent,
+    frequency: Frequency,
+    period: Period,
+    tz: tzinfo,
+    *,
+    limit: int = MESSAGE_LIMIT,
+) -> list[MessagePart]:
+    """The digest as Telegram messages, split between items when it outgrows `limit`."""
+    sections: list[tuple[str, list[Text]]] = [
+        (DIGEST_MATERIALS, [_material_block(item) for item in content.materials]),
+        (DIGEST_EVENTS, [_event_block(item, tz) for item in content.events]),
+        (DIGEST_CASE, [_case_block(content.case)] if content.case else []),
+    ]
+    # Headings travel with the item after them, so no message ends on a bare heading.
+    lead: list[Text | str] = [
+        Bold(digest_title(frequency, period, tz)),
+        _digest_summary(content),
+        "",
+    ]
+    blocks: list[MessagePart] = []
+    for heading, nodes in sections:
+        for index, node in enumerate(nodes):
+            if index == 0:
+                node = as_list(*lead, Bold(heading), node)
+                lead = []
+            blocks.append(message_part(node))
+    return pack_blocks(blocks, limit)
