@@ -465,6 +465,7 @@ DIGEST_PREVIEW_EMPTY = (
     "Для этих настроек дайджест пуст: за период нет подходящих материалов, мероприятий и опыта "
     "площадок. Пустой дайджест подписчикам не отправляется."
 )
+DIGEST_UNTITLED = "Без названия"
 MATERIAL_EXCERPT = 200
 CASE_EXCERPT = 400
 
@@ -519,13 +520,19 @@ def _web_url(url: str | None) -> str | None:
     return url if url and url.startswith(("https://", "http://")) else None
 
 
+def _one_line(text: str) -> str:
+    """Feed titles arrive with line breaks and runs of spaces; a digest line has neither."""
+    return " ".join(text.split())
+
+
 def _title(item: Item) -> Text:
+    title = _one_line(item.title) or DIGEST_UNTITLED
     url = _web_url(item.url)
-    return Bold(TextLink(item.title, url=url)) if url else Bold(item.title)
+    return Bold(TextLink(title, url=url)) if url else Bold(title)
 
 
 def _excerpt(body: str, limit: int) -> str:
-    return truncate_words(" ".join(body.split()), limit)
+    return truncate_words(_one_line(body), limit)
 
 
 def _event_when(item: Item, tz: tzinfo) -> str:
@@ -549,7 +556,7 @@ def _event_block(item: Item, tz: tzinfo) -> Text:
     lines: list[Text | str] = [as_line("▫️ ", _event_when(item, tz), " — ", _title(item), end="")]
     details: list[Text | str] = []
     if item.place:
-        details.append(f"📍 {item.place}")
+        details.append(f"📍 {_one_line(item.place)}")
     if registration := _web_url(item.registration_url):
         details.append(TextLink(DIGEST_REGISTRATION, url=registration))
     if details:
@@ -560,7 +567,7 @@ def _event_block(item: Item, tz: tzinfo) -> Text:
 def _case_block(item: Item) -> Text:
     lines: list[Text | str] = [_title(item)]
     if item.organisation:
-        lines.append(f"🏫 {item.organisation}")
+        lines.append(f"🏫 {_one_line(item.organisation)}")
     if excerpt := _excerpt(item.body, CASE_EXCERPT):
         lines.append(excerpt)
     return as_list(*lines)

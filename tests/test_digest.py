@@ -334,3 +334,12 @@ def test_an_item_too_long_for_one_message_goes_alone_and_is_cut() -> None:
     assert isinstance(offset, int) and isinstance(length, int)
     assert offset + length == sizeof(second.text) - 1  # clipped before «…»
     assert third.text == "▫️ Материал 3"
+
+
+def test_titles_from_feeds_become_one_line_and_never_empty() -> None:
+    content = DigestContent(
+        materials=(material(1, title="  Новый\n  сборник\tзаданий "), material(2, title="  ")),
+    )
+    (part,) = texts.digest_messages(content, Frequency.WEEKLY, WEEK, MSK)
+    assert "▫️ Новый сборник заданий\n\n▫️ Без названия" in part.text
+    assert all(e["length"] for e in part.entities)
