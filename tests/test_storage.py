@@ -116,3 +116,17 @@ async def test_dialog_state_survives_a_new_engine(tmp_path: Path) -> None:
         {"title": "Семинар", "place": "ИМЦ"},
     )
     await second.dispose()
+
+
+async def test_moments_keep_their_instant_whatever_zone_they_came_in(engine: AsyncEngine) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.storage.timetable import TimetableRepository
+
+    moscow_nine = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+    slots = TimetableRepository(engine)
+    assert await slots.claim("digest:weekly:2026-W48", moscow_nine)
+    stored = await slots.last_started("digest:weekly:")
+    assert stored == moscow_nine
+    assert stored is not None and stored.hour == 6  # 09:00 in Moscow is 06:00 UTC

@@ -23,7 +23,13 @@ from bot.content.models import (
     SubscriberStatus,
 )
 from bot.storage.db import as_utc, utcnow
-from bot.storage.schema import campaign_variants, campaigns, deliveries, subscribers
+from bot.storage.schema import (
+    UtcDateTime,
+    campaign_variants,
+    campaigns,
+    deliveries,
+    subscribers,
+)
 
 SINGLE_VARIANT = "*"
 
@@ -178,7 +184,7 @@ class CampaignRepository:
                 s.chat_id,
                 v.id,
                 sa.literal(DeliveryStatus.PENDING.value).label("status"),
-                sa.literal(now, sa.DateTime(timezone=True)).label("next_attempt_at"),
+                sa.literal(now, UtcDateTime()).label("next_attempt_at"),
             )
             .select_from(subscribers.join(campaign_variants, join_on))
             .where(*conditions)

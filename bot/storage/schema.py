@@ -2,7 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import sqlalchemy as sa
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """A moment in time, stored as UTC whatever zone it came in.
+
+    SQLite keeps a datetime's wall-clock time and drops the zone: a Moscow 09:00 would come back
+    as 09:00 UTC. Converting on the way in and marking UTC on the way out makes every zone safe
+    (and PostgreSQL's timestamptz agrees).
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware one (UTC or the settings' zone)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 metadata = sa.MetaData(
     naming_convention={
@@ -28,9 +56,9 @@ subscribers = sa.Table(
     sa.Column("frequency", sa.String(8), nullable=False, server_default="weekly"),
     sa.Column("status", sa.String(8), nullable=False, server_default="active"),
     sa.Column("source", sa.String(64)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("onboarded_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("onboarded_at", UtcDateTime()),
     sa.Index("ix_subscribers_status_frequency", "status", "frequency"),
 )
 
@@ -41,7 +69,7 @@ fsm_states = sa.Table(
     sa.Column("chat_id", sa.BigInteger, nullable=False, index=True),
     sa.Column("state", sa.String(255)),
     sa.Column("data", sa.Text, nullable=False, server_default="{}"),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 # An autoincrementing 64-bit key: SQLite only autoincrements a plain INTEGER PRIMARY KEY.
@@ -58,11 +86,11 @@ feeds = sa.Table(
     sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("etag", sa.String(300)),
     sa.Column("last_modified", sa.String(100)),
-    sa.Column("last_fetch_at", sa.DateTime(timezone=True)),
-    sa.Column("next_fetch_at", sa.DateTime(timezone=True)),
+    sa.Column("last_fetch_at", UtcDateTime()),
+    sa.Column("next_fetch_at", UtcDateTime()),
     sa.Column("error_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.String(500)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
 )
 
 # Materials, events, cases and announcements: one table, `kind` tells them apart.
@@ -79,25 +107,25 @@ items = sa.Table(
     sa.Column("image_url", sa.String(1000)),
     sa.Column("feed_id", BigId, sa.ForeignKey("feeds.id", ondelete="SET NULL")),
     sa.Column("guid", sa.String(500)),
-    sa.Column("published_at", sa.DateTime(timezone=True)),
+    sa.Column("published_at", UtcDateTime()),
     # Comma-separated role and organisation-kind codes; empty means everyone.
     sa.Column("audience_roles", sa.String(128), nullable=False, server_default=""),
     sa.Column("audience_orgs", sa.String(64), nullable=False, server_default=""),
     sa.Column("status", sa.String(16), nullable=False, server_default="draft"),
     # When subscribers may first see it: the digest's "new since" is measured against this.
-    sa.Column("approved_at", sa.DateTime(timezone=True)),
-    sa.Column("publish_at", sa.DateTime(timezone=True)),
+    sa.Column("approved_at", UtcDateTime()),
+    sa.Column("publish_at", UtcDateTime()),
     sa.Column("urgent", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("author_id", sa.BigInteger),
-    sa.Column("starts_at", sa.DateTime(timezone=True)),
-    sa.Column("ends_at", sa.DateTime(timezone=True)),
+    sa.Column("starts_at", UtcDateTime()),
+    sa.Column("ends_at", UtcDateTime()),
     sa.Column("timing_text", sa.String(200)),
     sa.Column("place", sa.String(300)),
     sa.Column("registration_url", sa.String(1000)),
     sa.Column("organisation", sa.String(300)),
     sa.Column("site_type", sa.String(64)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("feed_id", "guid", name="uq_items_feed_id_guid"),
     sa.Index("ix_items_status_kind_approved_at", "status", "kind", "approved_at"),
     sa.Index("ix_items_kind_starts_at", "kind", "starts_at"),
@@ -119,9 +147,9 @@ campaigns = sa.Table(
     sa.Column("created_by", sa.BigInteger),
     sa.Column("progress_chat_id", sa.BigInteger),
     sa.Column("progress_message_id", sa.BigInteger),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("started_at", sa.DateTime(timezone=True)),
-    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("started_at", UtcDateTime()),
+    sa.Column("finished_at", UtcDateTime()),
 )
 
 # A campaign's distinct messages: one per preference signature for digests, one for a post.
@@ -152,10 +180,10 @@ deliveries = sa.Table(
     sa.Column("status", sa.String(10), nullable=False, server_default="pending"),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("parts_sent", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
     sa.Column("message_id", sa.BigInteger),
     sa.Column("error", sa.String(300)),
-    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("sent_at", UtcDateTime()),
     sa.UniqueConstraint("campaign_id", "chat_id", name="uq_deliveries_campaign_id"),
     sa.Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
     sa.Index("ix_deliveries_campaign_id_status", "campaign_id", "status"),
@@ -168,8 +196,8 @@ reminders = sa.Table(
     sa.Column("id", BigId, primary_key=True),
     sa.Column("item_id", BigId, sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     sa.Column("chat_id", sa.BigInteger, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("sent_at", UtcDateTime()),
     sa.UniqueConstraint("item_id", "chat_id", name="uq_reminders_item_id"),
 )
 
@@ -178,8 +206,8 @@ timetable_runs = sa.Table(
     "timetable_runs",
     metadata,
     sa.Column("slot", sa.String(128), primary_key=True),
-    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime()),
     sa.Column("outcome", sa.String(300)),
 )
 
@@ -189,5 +217,5 @@ runtime_status = sa.Table(
     metadata,
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.String(300), nullable=False, server_default=""),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
