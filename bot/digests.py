@@ -50,12 +50,14 @@ class DigestResult:
         return f"campaign={self.campaign.id} variants={self.variants} recipients={self.recipients}"
 
 
-async def load_pool(items: ItemRepository, period: Period, now: datetime) -> DigestPool:
+async def load_pool(
+    items: ItemRepository, period: Period, now: datetime, frequency: Frequency
+) -> DigestPool:
     """Everything the run may include, read once for all groups."""
     materials = await items.approved_between(ItemKind.MATERIAL, period.start, period.end)
     cases = await items.approved_between(ItemKind.CASE, period.start, period.end)
     events = await items.events_starting(now, now + EVENTS_AHEAD)
-    return DigestPool.gather([*materials, *events, *cases], period, now)
+    return DigestPool.gather([*materials, *events, *cases], period, now, frequency)
 
 
 def _zone(now: datetime, tz: tzinfo | None) -> tzinfo:
@@ -87,7 +89,7 @@ async def create_digest(
         return DigestResult(None, 0, 0)
     zone = _zone(now, tz)
     period = Period(period_start, period_end)
-    pool = await load_pool(items, period, now)
+    pool = await load_pool(items, period, now, frequency)
     rendered: dict[object, list[MessagePart]] = {}
     variants: dict[str, list[MessagePart]] = {}
     async for group in subscribers.distinct_signatures(frequency):
@@ -129,7 +131,7 @@ async def preview_digest(
     """
     zone = _zone(now, tz)
     period = period or digest_period(frequency, now.astimezone(zone))
-    pool = await load_pool(items, period, now)
+    pool = await load_pool(items, period, now, frequency)
     content = select_content(pool, DigestGroup.of(frequency, topics, role, org_kind))
     if content.empty:
         return []

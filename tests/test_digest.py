@@ -132,6 +132,18 @@ def test_pool_applies_the_rules_for_each_kind() -> None:
     assert ids(pool.cases) == [21, 20]
 
 
+def test_a_daily_digest_lists_new_and_imminent_events_not_the_same_fortnight() -> None:
+    daily = daily_period(RUN)
+    items = [
+        event(1, days_ahead=10, approved_at=RUN - timedelta(days=20)),  # known for weeks: out
+        event(2, days_ahead=10, approved_at=RUN - timedelta(hours=5)),  # new since last run
+        event(3, days_ahead=1.5, approved_at=RUN - timedelta(days=20)),  # the day after next
+        event(4, days_ahead=5),  # no approval time (imported): only when imminent
+    ]
+    assert ids(DigestPool.gather(items, daily, RUN, Frequency.DAILY).events) == [3, 2]
+    assert ids(DigestPool.gather(items, WEEK, RUN, Frequency.WEEKLY).events) == [3, 4, 1, 2]
+
+
 def test_selection_follows_topics_role_and_organisation_kind() -> None:
     pool = DigestPool.gather(
         [

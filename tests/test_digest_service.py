@@ -87,7 +87,7 @@ async def add_content(items: ItemRepository) -> None:
     )
     await items.add(
         new(ItemKind.EVENT, "Семинар координаторов", starts_at=RUN + timedelta(days=3, hours=1),
-            place="ИМЦ", url="https://imc.example/seminar")
+            place="ИМЦ", url="https://imc.example/seminar", approved_at=RUN - timedelta(days=1))
     )  # fmt: skip
     await items.add(
         new(ItemKind.CASE, "Проектная неделя", approved_at=RUN - timedelta(days=4),

@@ -23,6 +23,7 @@ from bot.content.models import (
 # Telegram's limit for a message's text, in UTF-16 code units as Telegram counts them.
 MESSAGE_LIMIT = 4096
 EVENTS_AHEAD = timedelta(days=14)
+DAILY_EVENTS_SOON = timedelta(days=2)
 WORKDAYS = frozenset(range(5))  # Monday..Friday, as datetime.weekday() numbers them
 ELLIPSIS = "…"
 BLOCK_SEPARATOR = "\n\n"
@@ -114,14 +115,23 @@ class DigestPool:
     cases: tuple[Item, ...] = ()  # newest approval first
 
     @classmethod
-    def gather(cls, items: Iterable[Item], period: Period, now: datetime) -> DigestPool:
+    def gather(
+        cls,
+        items: Iterable[Item],
+        period: Period,
+        now: datetime,
+        frequency: Frequency = Frequency.WEEKLY,
+    ) -> DigestPool:
         """The digest's rules applied to candidate items (in any order, of any kind).
 
         Materials and cases: visible and approved within the period. Events: visible and
         starting within EVENTS_AHEAD of `now`; events known only by a fuzzy range are left out.
+        A daily digest would otherwise list the same fortnight of events every morning, so it
+        keeps only events that are new in the period or start within DAILY_EVENTS_SOON.
         Announcements never go into a digest: they are posts of their own.
         """
         upcoming = Period(now, now + EVENTS_AHEAD)
+        soon = Period(now, now + DAILY_EVENTS_SOON)
         materials: list[Item] = []
         events: list[Item] = []
         cases: list[Item] = []
@@ -129,7 +139,10 @@ class DigestPool:
             if item.status not in VISIBLE_STATUSES:
                 continue
             if item.kind is ItemKind.EVENT:
-                if item.starts_at is not None and _utc(item.starts_at) in upcoming:
+                if item.starts_at is None or _utc(item.starts_at) not in upcoming:
+                    continue
+                is_new = item.approved_at is not None and _utc(item.approved_at) in period
+                if frequency is not Frequency.DAILY or is_new or _utc(item.starts_at) in soon:
                     events.append(item)
             elif item.approved_at is None or _utc(item.approved_at) not in period:
                 continue
