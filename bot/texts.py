@@ -6,17 +6,20 @@ organisation) travels as plain text with entities and can never break the markup
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, MessageEntity
 from aiogram.utils.formatting import Bold, Text, TextLink, as_key_value, as_line, as_list
 
 from bot.content.digest import MESSAGE_LIMIT, DigestContent, Period, pack_blocks, truncate_words
 from bot.content.models import (
     ORG_NAME_MAX,
+    CampaignCounts,
     Frequency,
     Item,
+    ItemKind,
     MessagePart,
     OrgKind,
     Role,
@@ -607,3 +610,116 @@ def digest_messages(
                 lead = []
             blocks.append(message_part(node))
     return pack_blocks(blocks, limit)
+
+
+# --- рассылка: progress and report for the editor who started a broadcast ----------------------
+
+BROADCAST_BAR_WIDTH = 10
+
+
+def broadcast_number(n: int) -> str:
+    """«1 200»: thousands grouped with a non-breaking space."""
+    return f"{n:,}".replace(",", "\u00a0")
+
+
+def broadcast_bar(done: int, total: int) -> str:
+    """«▓▓▓▓░░░░░░ 24 %»; rounded down, so 100 % means everything is through."""
+    share = done / total if total > 0 else 1.0
+    filled = min(BROADCAST_BAR_WIDTH, int(share * BROADCAST_BAR_WIDTH))
+    bar = "▓" * filled + "░" * (BROADCAST_BAR_WIDTH - filled)
+    return f"{bar} {int(share * 100)}\u00a0%"
+
+
+def broadcast_duration(seconds: float) -> str:
+    """«45 с», «3 мин 12 с», «1 ч 5 мин»."""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} ч {minutes} мин"
+    if minutes:
+        return f"{minutes} мин {secs} с"
+    return f"{secs} с"
+
+
+def broadcast_progress(title: str, counts: CampaignCounts, resumes_at: time | None = None) -> Text:
+    n = broadcast_number
+    lines: list[Text | str] = [
+        as_line(
+            "📣 Рассылка «",
+            Bold(title),
+            "» — ",
+            count(counts.total, "получатель", "получателя", "получателей"),
+            end="",
+        ),
+        f"Отправлено {n(counts.sent)} из {n(counts.total)} · ошибок {n(counts.failed)} · "
+        f"заблокировали {n(counts.blocked)}",
+        broadcast_bar(counts.total - counts.pending, counts.total),
+    ]
+    if resumes_at is not None:
+        lines.append(f"⏸ Тихие часы: продолжим в {resumes_at:%H:%M}")
+    return as_list(*lines)
+
+
+def broadcast_report(title: str, counts: CampaignCounts, seconds: float) -> Text:
+    n = broadcast_number
+    return as_line(
+        "✅ Рассылка «",
+        Bold(title),
+        f"» завершена: доставлено {n(counts.sent)} из {n(counts.total)}, "
+        f"заблокировали {n(counts.blocked)}, ошибок {n(counts.failed)}, "
+        f"за {broadcast_duration(seconds)}",
+        end="",
+    )
+
+
+# --- posts and reminders -------------------------------------------------------------------------
+
+POST_HEADINGS: Mapping[ItemKind, str] = {
+    ItemKind.ANNOUNCEMENT: "📢 ",
+    ItemKind.MATERIAL: "📚 Новый материал: ",
+    ItemKind.EVENT: "📅 ",
+    ItemKind.CASE: "💡 Опыт площадок: ",
+}
+POST_MORE = "Подробнее"
+REMINDER_HEADING = "⏰ Напоминание: завтра"
+
+
+def _body(item: Item) -> Text | str:
+    """The item's text, with the editor's own formatting when it was written in Telegram."""
+    if item.body_entities:
+        entities = [MessageEntity(**e) for e in json.loads(item.body_entities)]
+        return Text.from_entities(item.body, entities)
+    return item.body.strip()
+
+
+def item_post(item: Item, tz: tzinfo) -> Text:
+    """An item sent as a post of its own (an announcement, or any item published "now")."""
+    heading = as_line(POST_HEADINGS[item.kind], Bold(_one_line(item.title)), end="")
+    lines: list[Text | str] = [heading]
+    if item.kind is ItemKind.EVENT and item.starts_at is not None:
+        lines.append(_event_details(item, tz))
+    if item.kind is ItemKind.CASE and item.organisation:
+        lines.append(f"🏫 {_one_line(item.organisation)}")
+    body = _body(item)
+    if body:
+        lines.extend(["", body])
+    if link := _web_url(item.url):
+        lines.extend(["", TextLink(POST_MORE, url=link)])
+    return as_list(*lines)
+
+
+def _event_details(item: Item, tz: tzinfo) -> Text:
+    details: list[Text | str] = [_event_when(item, tz)]
+    if item.place:
+        details.append(f"📍 {_one_line(item.place)}")
+    if registration := _web_url(item.registration_url):
+        details.append(TextLink(DIGEST_REGISTRATION, url=registration))
+    return as_line(*details, sep=" · ", end="")
+
+
+def event_reminder(item: Item, tz: tzinfo) -> Text:
+    lines: list[Text | str] = [Bold(REMINDER_HEADING), as_line(_title(item), end="")]
+    if item.starts_at is not None:
+        lines.append(_event_details(item, tz))
+    return as_list(*lines)

@@ -195,3 +195,29 @@ class ItemRepository:
                     role=_member(Role, role),
                     org_kind=_member(OrgKind, org_kind),
                 )
+
+    async def due_scheduled(self, now: datetime) -> list[Item]:
+        """Scheduled items whose time has come, oldest first."""
+        c = items.c
+        query = (
+            items.select()
+            .where(c.status == ItemStatus.SCHEDULED.value, c.publish_at <= _stored(now))
+            .order_by(c.publish_at, c.id)
+        )
+        async with self._engine.connect() as conn:
+            return [_to_item(row) for row in await conn.execute(query)]
+
+    async def mark_published(self, item_id: int, now: datetime) -> bool:
+        """scheduled/approved/draft → published; False if it was already published or removed."""
+        c = items.c
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                items.update()
+                .where(c.id == item_id, c.status != ItemStatus.PUBLISHED.value)
+                .values(
+                    status=ItemStatus.PUBLISHED.value,
+                    approved_at=sa.func.coalesce(c.approved_at, _stored(now)),
+                    updated_at=_stored(now),
+                )
+            )
+        return bool(result.rowcount)
