@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import texts
 from bot.config import Settings
+from bot.delivery import Sender, start_sender, stop_sender
 from bot.fsm import SqlStorage
 from bot.handlers import build_router
 from bot.middlewares import InFlightUpdates
@@ -38,15 +39,20 @@ def build_bot(settings: Settings) -> Bot:
     )
 
 
-def build_dispatcher(settings: Settings, engine: AsyncEngine) -> Dispatcher:
-    """The dispatcher production runs; end-to-end tests and benchmarks build it the same way."""
+def build_dispatcher(
+    settings: Settings, engine: AsyncEngine, *, sender: Sender | None = None
+) -> Dispatcher:
+    """The dispatcher production runs; end-to-end tests and benchmarks build it the same way
+    (a test may pass a sender tuned for speed)."""
     dialogs = DialogStateRepository(engine)
+    sender = sender or Sender(settings, engine)
     dp = Dispatcher(
         storage=SqlStorage(dialogs),
         settings=settings,
         engine=engine,
         subscribers=SubscriberRepository(engine),
         dialogs=dialogs,
+        sender=sender,
     )
     in_flight = InFlightUpdates()
     dp.update.outer_middleware(in_flight)
@@ -54,6 +60,9 @@ def build_dispatcher(settings: Settings, engine: AsyncEngine) -> Dispatcher:
     dp.include_router(build_router())
     dp.errors.register(on_error)
     dp.startup.register(set_commands)
+    dp.startup.register(start_sender)
+    # After the in-flight updates drained: a handler may still wake the sender.
+    dp.shutdown.register(stop_sender)
     return dp
 
 
