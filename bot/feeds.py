@@ -1,0 +1,382 @@
+"""The feed service: polling the sites' feeds into the editors' queue, and the operator's
+commands (`python -m bot feeds add|list|remove|check`) with their Russian output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.content.feeds import (
+    URL_MAX,
+    Feed,
+    FeedError,
+    FeedErrorKind,
+    FeedKind,
+    FeedSettings,
+    ParsedFeed,
+    fetch_feed,
+    parse_feed,
+)
+from bot.storage.db import utcnow
+from bot.storage.feeds import FeedRepository
+
+log = logging.getLogger(__name__)
+
+# Russian strings an operator reads; they move to bot/texts.py.
+FEED_KIND_LABELS = {
+    FeedKind.MATERIAL: "материалы",
+    FeedKind.CASE: "кейсы",
+    FeedKind.NEWS: "новости",
+}
+FEED_ERRORS = {
+    FeedErrorKind.TIMEOUT: "сайт не ответил за {timeout:g} с",
+    FeedErrorKind.TOO_LARGE: "лента больше {megabytes:g} МБ, не загружена",
+    FeedErrorKind.HTTP_STATUS: "сайт ответил кодом HTTP {detail}",
+    FeedErrorKind.TOO_MANY_REDIRECTS: "слишком много перенаправлений (больше {redirects})",
+    FeedErrorKind.NETWORK: "не удалось связаться с сайтом ({detail})",
+    FeedErrorKind.NOT_A_FEED: "по адресу не RSS- и не Atom-лента",
+}
+FEED_INTERNAL_ERROR = "внутренняя ошибка бота при обработке ленты ({detail})"
+FEED_BAD_URL = "Адрес ленты должен начинаться с http:// или https://, а получено: {url}"
+FEED_BAD_KIND = (
+    "Неизвестный тип ленты «{kind}». Допустимо: material (материалы), case (кейсы), "
+    "news (новости)."
+)
+FEED_EXISTS = "Лента с адресом {url} уже добавлена (№{id})."
+FEED_NOT_FOUND = "Ленты №{id} нет. Список лент: python -m bot feeds list"
+FEED_ADDED = "Лента №{id} добавлена: {url}\nТип: {kind}. {route}"
+FEED_ROUTE_AUTO = (
+    "Новые записи сразу попадут в ближайший дайджест; записи, которые уже есть в ленте, "
+    "сначала пройдут через очередь редактора."
+)
+FEED_ROUTE_QUEUE = "Новые записи будут ждать проверки в очереди редактора."
+FEED_FIRST_POLL = "Первая проверка — при ближайшем опросе лент."
+FEED_REMOVED = "Лента №{id} удалена: {url}\nУже загруженные записи остались в боте."
+FEEDS_EMPTY = "Лент пока нет. Добавить: python -m bot feeds add URL --kind material|case|news"
+FEEDS_TITLE = "Ленты ({count}):"
+FEED_LINE = "№{id} · {kind} · {route}{disabled}"
+FEED_LINE_ROUTE_AUTO = "сразу в дайджест"
+FEED_LINE_ROUTE_QUEUE = "через очередь"
+FEED_LINE_DISABLED = " · отключена"
+FEED_LINE_NEVER = "ещё не проверялась"
+FEED_LINE_CHECKED = "проверена {when}"
+FEED_LINE_ERRORS = "ошибок подряд: {count} — {error}"
+FEED_LINE_RETRY = "следующая попытка {when}"
+CHECK_NO_SOURCE = "Нет такого файла, и это не адрес http(s): {source}"
+CHECK_UNREADABLE = "Не удалось прочитать файл {path}: {error}"
+CHECK_FAILED = "Ленту не удалось загрузить: {error}"
+
+
+class FeedCommandError(Exception):
+    """An operator's feed command can't be done; str() is the Russian explanation."""
+
+
+@dataclass(slots=True)
+class PollReport:
+    due: int = 0
+    fetched: int = 0  # answered 200 with a feed
+    not_modified: int = 0  # answered 304
+    failed: int = 0
+    new_items: int = 0
+    updated_items: int = 0
+    errors: dict[int, str] = field(default_factory=dict)  # feed id → the error recorded
+
+    def __str__(self) -> str:
+        return (
+            f"feeds={self.due} fetched={self.fetched} not_modified={self.not_modified} "
+            f"failed={self.failed} new={self.new_items} updated={self.updated_items}"
+        )
+
+
+def error_text(error: FeedError, settings: FeedSettings) -> str:
+    """A fetch or parse failure as the editors read it on the feed."""
+    return FEED_ERRORS[error.kind].format(
+        detail=error.detail,
+        timeout=settings.timeout_s,
+        megabytes=round(settings.max_bytes / 1024 / 1024, 1),
+        redirects=settings.max_redirects,
+    )
+
+
+def feed_url(text: str) -> str:
+    """An operator's URL, checked: http(s), with a host, fits the column."""
+    url = text.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise FeedCommandError(FEED_BAD_URL.format(url=url))
+    if len(url) > URL_MAX:
+        raise FeedCommandError(FEED_BAD_URL.format(url=url[:100] + "…"))
+    return url
+
+
+def feed_kind(value: FeedKind | str) -> FeedKind:
+    if isinstance(value, FeedKind):
+        return value
+    code = value.strip().lower()
+    if code not in FeedKind._value2member_map_:
+        raise FeedCommandError(FEED_BAD_KIND.format(kind=value))
+    return FeedKind(code)
+
+
+class FeedService:
+    """Polls feeds and runs the operator's feed commands.
+
+    `session` lets tests and a long-running bot share one aiohttp session; without it each
+    poll or check opens its own and closes it afterwards.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        settings: FeedSettings,
+        *,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self._feeds = FeedRepository(engine)
+        self._settings = settings
+        self._session = session
+
+    # --- polling ---------------------------------------------------------------------------
+
+    async def poll_due_feeds(self, now: datetime | None = None) -> PollReport:
+        """Fetch every due feed, concurrently within the limit; a broken feed is recorded on
+        the feed and skipped, never raised. Called by the timetable every 30 minutes.
+        """
+        now = now or utcnow()
+        due = await self._feeds.due(now)
+        report = PollReport(due=len(due))
+        if not due:
+            return report
+        limit = asyncio.Semaphore(self._settings.concurrency)
+
+        async def one(feed: Feed, session: aiohttp.ClientSession) -> None:
+            async with limit:
+                await self._poll_one(feed, session, now, report)
+
+        async with self._session_for_poll() as session, asyncio.TaskGroup() as group:
+            for feed in due:
+                group.create_task(one(feed, session))
+        log.info("feeds polled: %s", report)
+        return report
+
+    async def _poll_one(
+        self, feed: Feed, session: aiohttp.ClientSession, now: datetime, report: PollReport
+    ) -> None:
+        try:
+            fetched = await fetch_feed(
+                session,
+                feed.url,
+                self._settings,
+                etag=feed.etag,
+                last_modified=feed.last_modified,
+            )
+            if fetched.not_modified:
+                await self._feeds.record_not_modified(
+                    feed.id, now=now, etag=fetched.etag, last_modified=fetched.last_modified
+                )
+                report.not_modified += 1
+                return
+            parsed = await asyncio.to_thread(
+                parse_feed,
+                fetched.body,
+                url=fetched.url,
+                content_type=fetched.content_type,
+                summary_length=self._settings.summary_length,
+            )
+            if parsed.malformed:
+                log.info("feed %s is malformed, kept what parsed: %s", feed.id, parsed.malformed)
+            result = await self._feeds.record_fetch(
+                feed,
+                parsed.entries,
+                now=now,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+                title=parsed.title,
+            )
+        except FeedError as exc:
+            await self._failed(feed, error_text(exc, self._settings), now, report)
+            log.warning("feed %s (%s) failed: %s", feed.id, feed.url, exc)
+        except Exception as exc:  # one feed's surprise must not stop the others
+            log.exception("feed %s (%s) failed unexpectedly", feed.id, feed.url)
+            detail = type(exc).__name__
+            await self._failed(feed, FEED_INTERNAL_ERROR.format(detail=detail), now, report)
+        else:
+            report.fetched += 1
+            report.new_items += result.new
+            report.updated_items += result.updated
+
+    async def _failed(self, feed: Feed, error: str, now: datetime, report: PollReport) -> None:
+        report.failed += 1
+        report.errors[feed.id] = error
+        await self._feeds.record_error(
+            feed.id,
+            error,
+            now=now,
+            base=self._settings.backoff_base,
+            cap=self._settings.backoff_max,
+        )
+
+    def _session_for_poll(self) -> _Session:
+        return _Session(self._session, self._settings)
+
+    # --- operator's commands ---------------------------------------------------------------
+
+    async def add_feed(
+        self, url: str, kind: FeedKind | str, *, auto_approve: bool = False
+    ) -> Feed:
+        clean = feed_url(url)
+        feed = await self._feeds.add(clean, feed_kind(kind), auto_approve=auto_approve)
+        if feed is None:
+            existing = await self._feeds.by_url(clean)
+            raise FeedCommandError(
+                FEED_EXISTS.format(url=clean, id=existing.id if existing else "?")
+            )
+        return feed
+
+    async def list_feeds(self) -> list[Feed]:
+        return await self._feeds.all()
+
+    async def remove_feed(self, feed_id: int) -> Feed:
+        feed = await self._feeds.remove(feed_id)
+        if feed is None:
+            raise FeedCommandError(FEED_NOT_FOUND.format(id=feed_id))
+        return feed
+
+    async def check_feed(self, url_or_path: str) -> list[dict[str, Any]]:
+        """What would be ingested from a URL or a local file; nothing is stored."""
+        parsed = await self.preview(url_or_path)
+        return [entry.preview() for entry in parsed.entries]
+
+    async def preview(self, url_or_path: str) -> ParsedFeed:
+        path = Path(url_or_path)
+        try:
+            data = await asyncio.to_thread(_read_capped, path, self._settings.max_bytes)
+            if data is not None:
+                return await asyncio.to_thread(
+                    parse_feed, data, summary_length=self._settings.summary_length
+                )
+            url = feed_url(url_or_path)
+        except FeedCommandError:
+            raise FeedCommandError(CHECK_NO_SOURCE.format(source=url_or_path)) from None
+        except OSError as exc:
+            raise FeedCommandError(CHECK_UNREADABLE.format(path=path, error=exc)) from None
+        except FeedError as exc:
+            raise FeedCommandError(
+                CHECK_FAILED.format(error=error_text(exc, self._settings))
+            ) from None
+        try:
+            async with self._session_for_poll() as session:
+                fetched = await fetch_feed(session, url, self._settings)
+            return await asyncio.to_thread(
+                parse_feed,
+                fetched.body,
+                url=fetched.url,
+                content_type=fetched.content_type,
+                summary_length=self._settings.summary_length,
+            )
+        except FeedError as exc:
+            raise FeedCommandError(
+                CHECK_FAILED.format(error=error_text(exc, self._settings))
+            ) from None
+
+
+def _read_capped(path: Path, limit: int) -> bytes | None:
+    """The file's bytes, None if there is no such file."""
+    if not path.is_file():
+        return None
+    with path.open("rb") as file:
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise FeedError(FeedErrorKind.TOO_LARGE)
+    return data
+
+
+class _Session:
+    """The shared session if there is one, else a fresh one closed on exit."""
+
+    def __init__(self, shared: aiohttp.ClientSession | None, settings: FeedSettings) -> None:
+        self._shared = shared
+        self._settings = settings
+        self._own: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        if self._shared is not None:
+            return self._shared
+        self._own = new_session(self._settings)
+        return self._own
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._own is not None:
+            await self._own.close()
+
+
+def new_session(settings: FeedSettings) -> aiohttp.ClientSession:
+    """An HTTP session for feeds: the bot's User-Agent, connections bounded by concurrency."""
+    return aiohttp.ClientSession(
+        headers={"User-Agent": settings.user_agent},
+        connector=aiohttp.TCPConnector(limit=settings.concurrency),
+        timeout=aiohttp.ClientTimeout(total=settings.timeout_s),
+    )
+
+
+# --- printable output ----------------------------------------------------------------------------
+
+
+def _when(moment: datetime, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime("%d.%m.%Y %H:%M")
+
+
+def feed_added_text(feed: Feed) -> str:
+    route = FEED_ROUTE_AUTO if feed.auto_approve else FEED_ROUTE_QUEUE
+    return "\n".join(
+        (
+            FEED_ADDED.format(
+                id=feed.id, url=feed.url, kind=FEED_KIND_LABELS[feed.kind], route=route
+            ),
+            FEED_FIRST_POLL,
+        )
+    )
+
+
+def feed_removed_text(feed: Feed) -> str:
+    return FEED_REMOVED.format(id=feed.id, url=feed.url)
+
+
+def feeds_list_text(feeds: Iterable[Feed], tz: tzinfo) -> str:
+    feeds = list(feeds)
+    if not feeds:
+        return FEEDS_EMPTY
+    lines = [FEEDS_TITLE.format(count=len(feeds))]
+    for feed in feeds:
+        route = FEED_LINE_ROUTE_AUTO if feed.auto_approve else FEED_LINE_ROUTE_QUEUE
+        disabled = "" if feed.enabled else FEED_LINE_DISABLED
+        lines.append(
+            FEED_LINE.format(
+                id=feed.id, kind=FEED_KIND_LABELS[feed.kind], route=route, disabled=disabled
+            )
+        )
+        lines.append(f"   {feed.url}" + (f" — «{feed.title}»" if feed.title else ""))
+        state: list[str] = []
+        if feed.last_fetch_at is None:
+            state.append(FEED_LINE_NEVER)
+        else:
+            state.append(FEED_LINE_CHECKED.format(when=_when(feed.last_fetch_at, tz)))
+        if feed.error_count:
+            state.append(FEED_LINE_ERRORS.format(count=feed.error_count, error=feed.last_error))
+            if feed.next_fetch_at is not None:
+                state.append(FEED_LINE_RETRY.format(when=_when(feed.next_fetch_at, tz)))
+        lines.append("   " + " · ".join(state))
+    return "\n".join(lines)
