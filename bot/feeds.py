@@ -161,10 +161,14 @@ class FeedService:
         if not due:
             return report
         limit = asyncio.Semaphore(self._settings.concurrency)
+        # One write at a time: SQLite has a single writer, and concurrent write transactions
+        # would queue on its busy timeout in sleeps. Each write is short; PostgreSQL loses
+        # nothing that matters here.
+        writing = asyncio.Lock()
 
         async def one(feed: Feed, session: aiohttp.ClientSession) -> None:
             async with limit:
-                await self._poll_one(feed, session, now, report)
+                await self._poll_one(feed, session, now, report, writing)
 
         async with self._session_for_poll() as session, asyncio.TaskGroup() as group:
             for feed in due:
@@ -173,7 +177,12 @@ class FeedService:
         return report
 
     async def _poll_one(
-        self, feed: Feed, session: aiohttp.ClientSession, now: datetime, report: PollReport
+        self,
+        feed: Feed,
+        session: aiohttp.ClientSession,
+        now: datetime,
+        report: PollReport,
+        writing: asyncio.Lock,
     ) -> None:
         try:
             fetched = await fetch_feed(
@@ -184,9 +193,10 @@ class FeedService:
                 last_modified=feed.last_modified,
             )
             if fetched.not_modified:
-                await self._feeds.record_not_modified(
-                    feed.id, now=now, etag=fetched.etag, last_modified=fetched.last_modified
-                )
+                async with writing:
+                    await self._feeds.record_not_modified(
+                        feed.id, now=now, etag=fetched.etag, last_modified=fetched.last_modified
+                    )
                 report.not_modified += 1
                 return
             parsed = await asyncio.to_thread(
@@ -198,21 +208,24 @@ class FeedService:
             )
             if parsed.malformed:
                 log.info("feed %s is malformed, kept what parsed: %s", feed.id, parsed.malformed)
-            result = await self._feeds.record_fetch(
-                feed,
-                parsed.entries,
-                now=now,
-                etag=fetched.etag,
-                last_modified=fetched.last_modified,
-                title=parsed.title,
-            )
+            async with writing:
+                result = await self._feeds.record_fetch(
+                    feed,
+                    parsed.entries,
+                    now=now,
+                    etag=fetched.etag,
+                    last_modified=fetched.last_modified,
+                    title=parsed.title,
+                )
         except FeedError as exc:
-            await self._failed(feed, error_text(exc, self._settings), now, report)
+            async with writing:
+                await self._failed(feed, error_text(exc, self._settings), now, report)
             log.warning("feed %s (%s) failed: %s", feed.id, feed.url, exc)
         except Exception as exc:  # one feed's surprise must not stop the others
             log.exception("feed %s (%s) failed unexpectedly", feed.id, feed.url)
             detail = type(exc).__name__
-            await self._failed(feed, FEED_INTERNAL_ERROR.format(detail=detail), now, report)
+            async with writing:
+                await self._failed(feed, FEED_INTERNAL_ERROR.format(detail=detail), now, report)
         else:
             report.fetched += 1
             report.new_items += result.new

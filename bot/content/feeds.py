@@ -352,6 +352,7 @@ _FORMAT = {
     "blockquote": "blockquote",
     "a": "text_link",
 }
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # two UTF-16 units each
 _VERBATIM = frozenset({"code", "pre"})
 _UNNESTED = frozenset({"text_link", "blockquote"})
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
@@ -613,7 +614,7 @@ def _entities(
 ) -> tuple[dict[str, Any], ...]:
     if not spans:
         return ()
-    astral = any(ord(c) > 0xFFFF for c in text)
+    astral = _ASTRAL.search(text) is not None
     units: list[int] = []
     if astral:
         total = 0
