@@ -1,0 +1,1138 @@
+"""The IMC's annual plan as text: items, sections, audiences and timing phrases resolved to dates.
+
+The input is the plan table as Word or a PDF viewer exports it to text: a title with the school
+year («…на 2021-2022 учебный год»), the table header, sections «N. …», then numbered items whose
+four cells (title, timing, audience, expected result) are wrapped over many lines, one cell after
+another, sometimes two cells on one line («3 Заседания … совета Два раза в год», «В течение года
+ИМЦ»), with blank lines, repeated headers and page numbers where the pages broke. Nothing marks
+where one cell ends, so the row is cut at its timing: the first place where a timing phrase
+starts with a capital letter or a digit and resolves. What comes before it is the title; after
+it, the audience runs up to the first line that starts a new cell, and the rest is the result.
+
+Timing phrases are resolved for any school year (1 September – 30 June unless the plan's title
+names its own dates); the year of a month without one comes from the plan's title: September –
+December belong to the first year, January – August to the second.
+
+Decisions on ambiguous phrases (tests pin each one down):
+- «В течение (учебного) года», «весь год», «постоянно» → the school year as a range.
+- A single month, quarter, half-year or date → a range over its days; «Сентябрь 2021-июнь 2022»
+  → a range from the first day of the first month to the last day of the last one.
+- A quarter is a calendar quarter; without a year it takes the year of its first month
+  (I, II, III → the second year, IV → the first).
+- «I/II полугодие» without a year, or with a school year («2026/2027 учебного года»), is the
+  school half: 1 September – 31 December, 1 January – 30 June. With one calendar year
+  («II полугодие 2026») it is the calendar half: January – June, July – December.
+- A list of months («Сентябрь 2021, март, июнь 2022») → "months"; a month without a year takes
+  the year from its neighbours read in order, or by the school-year rule if none has one.
+- «N раз(а) в месяц/квартал/полугодие/год», «дважды в год», «ежемесячно», «ежеквартально»,
+  «ежегодно» → "recurring" over the school year. When the months are named («2 раза в год
+  (октябрь, апрель)») the named months are more useful than the count: → "months".
+- «По плану …», «По планам площадок», «По графику …», «По согласованию», «По запросу»,
+  «По мере необходимости» → "undated": ongoing, no dates of its own.
+- A bare year («2022») does not resolve: a title ending in «Школа 2030» must not become a timing.
+- A row whose timing cannot be resolved is still listed, with {"kind": "undated"}, and also goes
+  to `unresolved` with the reason, so an editor sees it and nothing in the plan is lost.
+"""
+
+from __future__ import annotations
+
+import calendar
+import codecs
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar, TypeAlias
+
+from bot.content.models import OrgKind, Role
+
+SCHOOL_YEAR_START = (9, 1)  # (month, day)
+SCHOOL_YEAR_END = (6, 30)
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+class PlanProblem(StrEnum):
+    """Why a file cannot be read as a plan at all (the CLI words each one in Russian)."""
+
+    DOCX = "docx"  # a Word .docx upload: comes in a later issue
+    DOC = "doc"  # an old binary Word .doc
+    PDF = "pdf"
+    NO_SCHOOL_YEAR = "no_school_year"  # the title names no «2021-2022» and none was given
+    NO_ITEMS = "no_items"  # no numbered rows found
+
+
+class PlanFormatError(ValueError):
+    def __init__(self, problem: PlanProblem, detail: str) -> None:
+        super().__init__(detail)
+        self.problem = problem
+
+
+# --- when: the resolved timing -------------------------------------------------------------------
+
+
+def _iso_month(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """From `start` to `end`, both days included; an exact date is a range of one day."""
+
+    kind: ClassVar[str] = "range"
+    start: date
+    end: date
+
+    def to_json(self) -> dict[str, object]:
+        return {"kind": self.kind, "start": self.start.isoformat(), "end": self.end.isoformat()}
+
+    def bounds(self) -> tuple[date, date] | None:
+        return self.start, self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Months:
+    """Listed months, as (year, month), in order."""
+
+    kind: ClassVar[str] = "months"
+    months: tuple[tuple[int, int], ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {"kind": self.kind, "months": [_iso_month(y, m) for y, m in self.months]}
+
+    def bounds(self) -> tuple[date, date] | None:
+        (y1, m1), (y2, m2) = self.months[0], self.months[-1]
+        return date(y1, m1, 1), _month_end(y2, m2)
+
+
+class Every(StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+    HALF_YEAR = "half-year"
+    YEAR = "year"
+
+
+@dataclass(frozen=True, slots=True)
+class Recurring:
+    """`times` times every `every`, between `start` and `end` (the school year)."""
+
+    kind: ClassVar[str] = "recurring"
+    every: Every
+    times: int
+    start: date
+    end: date
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "every": self.every.value,
+            "times": self.times,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+        }
+
+    def bounds(self) -> tuple[date, date] | None:
+        return self.start, self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Undated:
+    """Ongoing, with no dates of its own («По планам площадок»), or not resolved."""
+
+    kind: ClassVar[str] = "undated"
+
+    def to_json(self) -> dict[str, object]:
+        return {"kind": self.kind}
+
+    def bounds(self) -> tuple[date, date] | None:
+        return None
+
+
+When: TypeAlias = DateRange | Months | Recurring | Undated
+
+
+# --- the school year -----------------------------------------------------------------------------
+
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_DASH_CLASS = f"[-{_DASHES}]"
+_SCHOOL_YEAR_RE = re.compile(
+    rf"(?<![\d.])((?:19|20)\d\d)\s*(?:{_DASH_CLASS}|/)\s*((?:19|20)?\d\d)(?![\d.])"
+)
+
+
+def _school_year_pair(first: str, second: str) -> tuple[int, int] | None:
+    a = int(first)
+    b = int(second) if len(second) == 4 else a // 100 * 100 + int(second)
+    if len(second) == 2 and b <= a:  # «2099/00»
+        b += 100
+    return (a, b) if b == a + 1 else None
+
+
+def school_year_from_title(text: str) -> tuple[int, int] | None:
+    """(2021, 2022) from «…на 2021-2022 учебный год», «2026/2027», «2026–27»; None if absent."""
+    for match in _SCHOOL_YEAR_RE.finditer(text):
+        pair = _school_year_pair(match[1], match[2])
+        if pair:
+            return pair
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Year:
+    """A school year and its days: the context a timing phrase is resolved in."""
+
+    first: int
+    start: date
+    end: date
+
+    @property
+    def second(self) -> int:
+        return self.first + 1
+
+    @classmethod
+    def of(cls, school_year: tuple[int, int], period: tuple[date, date] | None) -> _Year:
+        first = school_year[0]
+        if period is not None:
+            return cls(first, period[0], period[1])
+        return cls(first, date(first, *SCHOOL_YEAR_START), date(first + 1, *SCHOOL_YEAR_END))
+
+    def shifted(self, first: int) -> _Year:
+        """The same school days in another school year («…2026/2027 учебного года»)."""
+        delta = first - self.first
+        return _Year(
+            first,
+            self.start.replace(year=self.start.year + delta),
+            self.end.replace(year=self.end.year + delta),
+        )
+
+    def year_of(self, month: int) -> int:
+        return self.first if month >= self.start.month else self.second
+
+
+# --- timing phrases ------------------------------------------------------------------------------
+
+_MONTH_FORMS: dict[str, int] = {}
+for _number, _forms in enumerate(
+    (
+        "январь января январе январю янв",
+        "февраль февраля феврале февралю фев февр",
+        "март марта марте марту мар",
+        "апрель апреля апреле апрелю апр",
+        "май мая мае маю",
+        "июнь июня июне июню июн",
+        "июль июля июле июлю июл",
+        "август августа августе августу авг",
+        "сентябрь сентября сентябре сентябрю сен сент",
+        "октябрь октября октябре октябрю окт",
+        "ноябрь ноября ноябре ноябрю ноя нояб",
+        "декабрь декабря декабре декабрю дек",
+    ),
+    start=1,
+):
+    for _form in _forms.split():
+        _MONTH_FORMS[_form] = _number
+
+_MONTH = "(?:" + "|".join(sorted(_MONTH_FORMS, key=len, reverse=True)) + ")"
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_ORDINAL_WORDS = {
+    "перв": "1",
+    "втор": "2",
+    "трет": "3",
+    "четверт": "4",
+}
+_COUNT_WORDS = {
+    "один": 1, "одна": 1, "два": 2, "две": 2, "дважды": 2, "три": 3, "трижды": 3,
+    "четыре": 4, "пять": 5, "шесть": 6,
+}  # fmt: skip
+_EVERY_WORDS = {
+    "месяц": Every.MONTH,
+    "квартал": Every.QUARTER,
+    "полугодие": Every.HALF_YEAR,
+    "год": Every.YEAR,
+}
+_EVERY_ADVERBS = {
+    "ежемесячно": Every.MONTH,
+    "ежеквартально": Every.QUARTER,
+    "ежеполугодно": Every.HALF_YEAR,
+    "ежегодно": Every.YEAR,
+}
+_SY_TOKEN = r"@(\d{4})"  # a school year after normalisation: «2026/2027 учебного года» → @2026
+
+
+def _normalise(text: str, year: _Year) -> str:
+    """Lower case, one kind of dash, single spaces, years and school years as tokens."""
+    s = text.lower().replace("ё", "е").replace("\u0456", "i")  # Cyrillic і typed for Roman I
+    s = re.sub(f"[{_DASHES}]", "-", s)
+    s = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", s)  # abbreviation dots; dates keep theirs
+    s = re.sub(r"\s+", " ", s).strip()
+    s = re.sub(r"\b(\d|i{1,3}|iv)\s*-\s*(?:й|ый|ой|ий|е|ое|го|ого|м|ом)\b", r"\1", s)  # «1-й»
+    for stem, digit in _ORDINAL_WORDS.items():
+        s = re.sub(rf"\b{stem}(?:ый|ий|ой|ое|ом|ого|ая|ую)\b", digit, s)
+    s = re.sub(r"\s*-\s*", " - ", s)
+    s = re.sub(r"\s*,\s*", ", ", s)
+    s = re.sub(r"\(\s*", " (", s)
+    s = re.sub(r"\s*\)", ")", s)
+    s = re.sub(r"(?<![\d.])(\d{4})\s*(?:гг|г|года|году|год)\b", r"\1", s)
+
+    def school_year(match: re.Match[str]) -> str:
+        pair = _school_year_pair(match[1], match[2])
+        return f"@{pair[0]}" if pair else match[0]
+
+    s = re.sub(
+        r"(?<![\d.])(\d{4}) ?(?:-|/) ?(\d{4}|\d\d)(?![\d.])"
+        r"(?: (?:учебн\w*|уч)(?: (?:год\w*|г)\b)?)?",
+        school_year,
+        s,
+    )
+    s = re.sub(r"\b(?:учебн\w*|уч) (?:год\w*|г)\b", f"@{year.first}", s)
+    s = re.sub(r"\s+", " ", s)
+    return s.strip(" ,;:")
+
+
+def _strip_remarks(s: str) -> str:
+    """Without parenthesised remarks: «Октябрь 2021 (по согласованию)» → «октябрь 2021»."""
+    return re.sub(r"\s*\([^()]*\)", "", s).strip(" ,;:")
+
+
+_UNDATED_RE = re.compile(
+    r"^(?:(?:по|согласно) (?:[\w-]+ )?(?:плану|планам|графику|графикам)\b"
+    r"|по (?:согласованию|запросу|запросам|мере необходимости|необходимости)\b)"
+)
+_WHOLE_YEAR_RE = re.compile(
+    rf"^(?:(?:в )?течени[еия] (?:всего )?(?:года|{_SY_TOKEN}|(\d{{4}}))"
+    rf"|весь (?:год|{_SY_TOKEN})|постоянно|круглогодично)$"
+)
+
+
+def _whole_year(s: str, year: _Year) -> DateRange | None:
+    match = _WHOLE_YEAR_RE.match(s)
+    if not match:
+        return None
+    school = match[1] or match[3]
+    if school:
+        year = year.shifted(int(school))
+    elif match[2]:
+        calendar_year = int(match[2])
+        return DateRange(date(calendar_year, 1, 1), date(calendar_year, 12, 31))
+    return DateRange(year.start, year.end)
+
+
+_PER = rf"(?P<per>{'|'.join(_EVERY_WORDS)}|@(?P<sy>\d{{4}}))\b(?P<tail>.*)$"
+_RECURRING_RES = (
+    re.compile(rf"^(?:(?P<n>\d{{1,2}}|{'|'.join(_COUNT_WORDS)}) )?раза? в {_PER}"),
+    re.compile(rf"^(?P<n>дважды|трижды) в {_PER}"),
+    re.compile(rf"^(?P<adverb>{'|'.join(_EVERY_ADVERBS)})\b(?P<tail>.*)$"),
+    re.compile(rf"^кажд\w* (?P<per>{'|'.join(_EVERY_WORDS)})\b(?P<tail>.*)$"),
+)
+
+
+def _recurring(s: str, year: _Year) -> When | None:
+    for pattern in _RECURRING_RES:
+        match = pattern.match(s)
+        if match:
+            break
+    else:
+        return None
+    groups = match.groupdict()
+    if groups.get("adverb"):
+        every = _EVERY_ADVERBS[groups["adverb"]]
+    elif groups.get("sy"):
+        every, year = Every.YEAR, year.shifted(int(groups["sy"]))
+    else:
+        every = _EVERY_WORDS[groups["per"]]
+    n = groups.get("n")
+    times = 1 if not n else int(n) if n.isdigit() else _COUNT_WORDS[n]
+    if times < 1:
+        return None
+    tail = groups["tail"].strip(" ,;:-")
+    if tail.startswith("(") and tail.endswith(")"):
+        tail = tail[1:-1].strip(" ,;:")
+    if tail:
+        whole = _whole_year(tail, year)
+        if whole is not None:
+            year = _Year(year.first, whole.start, whole.end)
+        else:
+            named = _month_list(re.sub(r"^во? ", "", tail), year)
+            return named  # the named months, or None: an unknown tail is not ignored here
+    return Recurring(every, times, year.start, year.end)
+
+
+@dataclass(frozen=True, slots=True)
+class _Point:
+    """One end of a span as written: a day, a month, a quarter or a half-year."""
+
+    unit: str  # "day" | "month" | "quarter" | "half"
+    value: int  # day of month, month, quarter or half number
+    month: int  # the (first) month, for year inference
+    year: int | None = None  # an explicit calendar year
+    school: int | None = None  # an explicit school year (halves)
+
+    def span(self, year: int, context: _Year) -> tuple[date, date]:
+        if self.unit == "day":
+            return date(year, self.month, self.value), date(year, self.month, self.value)
+        if self.unit == "month":
+            return date(year, self.month, 1), _month_end(year, self.month)
+        if self.unit == "quarter":
+            return date(year, self.month, 1), _month_end(year, self.month + 2)
+        if self.year is None:  # the school half
+            ctx = context.shifted(self.school) if self.school else context
+            if self.value == 1:
+                return ctx.start, date(ctx.first, 12, 31)
+            return date(ctx.second, 1, 1), ctx.end
+        if self.value == 1:  # a calendar half: «I полугодие 2027»
+            return date(year, 1, 1), date(year, 6, 30)
+        return date(year, 7, 1), date(year, 12, 31)
+
+    @property
+    def school_half(self) -> bool:
+        return self.unit == "half" and self.year is None
+
+
+_YEAR = r"(?: (\d{4}))?"
+_POINT_RES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], _Point | None]], ...] = (
+    (
+        re.compile(r"^(\d{1,2})\.(\d{1,2})(?:\.(\d{4}|\d\d))?$"),
+        lambda m: _day(int(m[1]), int(m[2]), m[3]),
+    ),
+    (
+        re.compile(rf"^(\d{{1,2}}) ({_MONTH}){_YEAR}$"),
+        lambda m: _day(int(m[1]), _MONTH_FORMS[m[2]], m[3]),
+    ),
+    (
+        re.compile(rf"^({_MONTH}){_YEAR}$"),
+        lambda m: _Point("month", _MONTH_FORMS[m[1]], _MONTH_FORMS[m[1]], _opt_int(m[2])),
+    ),
+    (
+        re.compile(r"^([1-4]|i{1,3}|iv) (?:квартал\w*|кв)" + _YEAR + "$"),
+        lambda m: _numbered("quarter", m[1], m[2]),
+    ),
+    (
+        re.compile(rf"^([12]|i{{1,2}}) полугод\w*(?: (\d{{4}})| {_SY_TOKEN})?$"),
+        lambda m: _numbered("half", m[1], m[2], m[3]),
+    ),
+)
+
+
+def _opt_int(text: str | None) -> int | None:
+    return int(text) if text else None
+
+
+def _day(day: int, month: int, year_text: str | None) -> _Point | None:
+    year = _opt_int(year_text)
+    if year is not None and year < 100:
+        year += 2000
+    if not 1 <= month <= 12 or not 1 <= day <= 31:
+        return None
+    if day > calendar.monthrange(year or 2000, month)[1]:  # 2000: a leap year for 29.02
+        return None
+    return _Point("day", day, month, year)
+
+
+def _numbered(unit: str, number: str, year: str | None, school: str | None = None) -> _Point:
+    value = _ROMAN[number] if number in _ROMAN else int(number)
+    if unit == "quarter":
+        return _Point(unit, value, 3 * value - 2, _opt_int(year))
+    return _Point(unit, value, 1 if value == 1 else 7, _opt_int(year), _opt_int(school))
+
+
+def _point(s: str) -> _Point | None:
+    s = re.sub(r"^(?:во?|с|со) ", "", s)
+    for pattern, build in _POINT_RES:
+        match = pattern.match(s)
+        if match:
+            return build(match)
+    return None
+
+
+def _inherit(start: str, end: _Point) -> _Point | None:
+    """The start of «20-21.12.2026», «I-II квартал 2022»: a bare number, in the end's unit."""
+    s = re.sub(r"^(?:во?|с|со) ", "", start)
+    if end.unit == "day" and re.fullmatch(r"\d{1,2}", s):
+        return _day(int(s), end.month, str(end.year) if end.year else None)
+    if end.unit in ("quarter", "half") and re.fullmatch(r"[1-4]|i{1,3}|iv", s):
+        value = _ROMAN[s] if s in _ROMAN else int(s)
+        if not 1 <= value <= (2 if end.unit == "half" else 4):
+            return None
+        school = str(end.school) if end.school else None
+        return _numbered(end.unit, s, str(end.year) if end.year else None, school)
+    return None
+
+
+def _after(month: int, year: int, later_month: int) -> int:
+    """The year of the first `later_month` at or after (month, year)."""
+    return year if later_month >= month else year + 1
+
+
+def _range(s: str, context: _Year) -> DateRange | None:
+    match = re.match(r"^(?:с|со) (.+?) (?:по|до) (.+)$", s) or re.match(r"^(.+?) - (.+)$", s)
+    if not match:
+        return None
+    end = _point(match[2])
+    if end is None:
+        return None
+    start = _point(match[1]) or _inherit(match[1], end)
+    if start is None:
+        return None
+    if start.school_half and end.school_half:
+        school = start.school or end.school
+        first_span = start.span(0, context if school is None else context.shifted(school))
+        last_span = end.span(0, context if school is None else context.shifted(school))
+        return DateRange(first_span[0], last_span[1]) if first_span[0] <= last_span[1] else None
+    if start.school_half or end.school_half:
+        return None  # «I полугодие – март»: too odd to guess
+    if start.year is not None and end.year is not None:
+        start_year, end_year = start.year, end.year
+    elif end.year is not None:
+        start_year = (
+            end.year if (start.month, start.value) <= (end.month, end.value) else (end.year - 1)
+        )
+        end_year = end.year
+    else:
+        start_year = start.year if start.year is not None else context.year_of(start.month)
+        end_year = _after(start.month, start_year, end.month)
+    first, last = start.span(start_year, context), end.span(end_year, context)
+    return DateRange(first[0], last[1]) if first[0] <= last[1] else None
+
+
+def _month_list(s: str, context: _Year) -> Months | None:
+    """«сентябрь 2021, март, июнь 2022», «октябрь и апрель», «сентябрь - октябрь, март»."""
+    parts = [p for p in re.split(r", (?:и )?| и ", s) if p]
+    # Each entry: (month, explicit year, whether a month range runs on to the next entry).
+    entries: list[tuple[int, int | None, bool]] = []
+    for part in parts:
+        ends = part.split(" - ")
+        if len(ends) > 2:
+            return None
+        points = [_point(end) for end in ends]
+        for i, point in enumerate(points):
+            if point is None or point.unit != "month":
+                return None
+            entries.append((point.month, point.year, i + 1 < len(points)))
+    if not entries:
+        return None
+    years = [year for _, year, _ in entries]
+    months = [month for month, _, _ in entries]
+    if all(year is None for year in years):
+        years = [context.year_of(month) for month in months]
+        for i in range(1, len(entries)):  # the end of a month range comes after its start
+            if entries[i - 1][2]:
+                years[i] = _after(months[i - 1], _known(years[i - 1]), months[i])
+    else:
+        for i in range(len(entries) - 2, -1, -1):  # read backwards from a later explicit year
+            if years[i] is None and years[i + 1] is not None:
+                later = _known(years[i + 1])
+                years[i] = later if months[i] <= months[i + 1] else later - 1
+        for i in range(1, len(entries)):
+            if years[i] is None:
+                years[i] = _after(months[i - 1], _known(years[i - 1]), months[i])
+    result: list[tuple[int, int]] = []
+    for i, (month, _, runs_on) in enumerate(entries):
+        year = _known(years[i])
+        result.append((year, month))
+        if runs_on:
+            y, m = year, month
+            target = (_known(years[i + 1]), months[i + 1])
+            if target < (y, m):
+                return None
+            while (y, m) < target:
+                y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+                if (y, m) < target:
+                    result.append((y, m))
+    return Months(tuple(sorted(set(result))))
+
+
+def _known(year: int | None) -> int:
+    assert year is not None
+    return year
+
+
+def _dates(s: str, context: _Year) -> When | None:
+    point = _point(s)
+    if point is not None:
+        if point.school_half:
+            return DateRange(*point.span(0, context))
+        year = point.year if point.year is not None else context.year_of(point.month)
+        return DateRange(*point.span(year, context))
+    whole = _range(s, context) if " - " in s or re.match(r"^со? ", s) else None
+    if whole is not None:
+        return whole
+    if "," in s or " и " in s:
+        listed = _month_list(re.sub(r"^во? ", "", s), context)
+        if listed is not None and len(listed.months) > 1:
+            return listed
+    return None
+
+
+def _resolve(s: str, year: _Year) -> When | None:
+    if _UNDATED_RE.match(s):
+        return Undated()
+    return _whole_year(s, year) or _recurring(s, year) or _dates(s, year)
+
+
+def resolve_timing(
+    text: str, school_year: tuple[int, int], *, period: tuple[date, date] | None = None
+) -> When | None:
+    """What a timing cell means, in the plan's school year; None if it is not understood.
+
+    `period` overrides the school year's days (1 September – 30 June) when the plan names its
+    own. See the module docstring for how each kind of phrase is read.
+    """
+    year = _Year.of(school_year, period)
+    s = _normalise(text, year)
+    if not s:
+        return None
+    try:
+        when = _resolve(s, year)
+        if when is None and "(" in s:
+            bare = _strip_remarks(s)
+            when = _resolve(bare, year) if bare else None
+    except ValueError:  # a date that does not exist, e.g. «31.04.2027» after year inference
+        return None
+    return when
+
+
+# --- audience ------------------------------------------------------------------------------------
+
+
+def _audience_pattern(stems: str, abbreviations: str = "") -> re.Pattern[str]:
+    """Word stems in any case; abbreviations in capitals and as whole words («ДОУ» is no «ОУ»)."""
+    pattern = f"(?i:{stems})"
+    if abbreviations:
+        pattern += f"|(?<![А-ЯЁа-яё])(?:{abbreviations})(?![А-ЯЁа-яё])"
+    return re.compile(pattern)
+
+
+# The IMC («ИМЦ») as the audience means its own staff: methodists. Scientific consultants have
+# no role of their own: they choose «другое».
+_ROLE_PATTERNS: tuple[tuple[re.Pattern[str], Role], ...] = (
+    (_audience_pattern("руководител|директор|администрац"), Role.HEAD),
+    (_audience_pattern("координатор|заместител|завуч"), Role.COORDINATOR),
+    (_audience_pattern("педагог|учител"), Role.TEACHER),
+    (_audience_pattern("воспитател"), Role.PRESCHOOL),
+    (_audience_pattern("методист", "ИМЦ"), Role.METHODIST),
+    (_audience_pattern("консультант"), Role.OTHER),
+)
+_ORG_PATTERNS: tuple[tuple[re.Pattern[str], OrgKind], ...] = (
+    (_audience_pattern(r"школ", "ОУ|СОШ|ГБОУ|МБОУ|МОУ"), OrgKind.SCHOOL),
+    (
+        _audience_pattern(r"детск\w*\s+сад|детсад", "ДОО|ДОУ|ГБДОУ|МБДОУ|МДОУ"),
+        OrgKind.KINDERGARTEN,
+    ),
+    (_audience_pattern(r"дополнительн\w*\s+образ", "УДО|ОДОД|ДДТ|ЦДО"), OrgKind.EXTRA),
+)
+
+
+_DEPUTIES = re.compile(r"(?i:заместител\w*\s+(?:руководител|директор)\w*)")
+
+
+def audience_codes(text: str) -> tuple[frozenset[Role], frozenset[OrgKind]]:
+    """The roles and organisation kinds an audience cell names; empty sets mean everyone.
+
+    Roles: «Руководители» → head; «координаторы», «заместители» → coordinator; «педагоги»,
+    «учителя» → teacher; «воспитатели» → preschool; «методисты», «ИМЦ» → methodist;
+    «научные консультанты» → other. Organisations: «ОУ», «школы» → school; «ДОО», «ДОУ»,
+    «детский сад» → kindergarten; «УДО», «дополнительного образования» → extra.
+    """
+    orgs = frozenset(kind for pattern, kind in _ORG_PATTERNS if pattern.search(text))
+    text = _DEPUTIES.sub("заместители", text)  # deputies of heads are not heads
+    roles = frozenset(role for pattern, role in _ROLE_PATTERNS if pattern.search(text))
+    return roles, orgs
+
+
+# --- the parsed plan -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    number: int
+    section_number: int  # 0 when the plan has no sections
+    section_title: str
+    title: str
+    timing: str  # the timing cell as written, joined onto one line
+    audience: str
+    result: str
+    when: When
+    school_year: tuple[int, int]
+
+    @property
+    def key(self) -> str:
+        """Stable across re-imports of the same plan: «plan:2021-2022:3»."""
+        return f"plan:{self.school_year[0]}-{self.school_year[1]}:{self.number}"
+
+    @property
+    def audience_roles(self) -> frozenset[Role]:
+        return audience_codes(self.audience)[0]
+
+    @property
+    def audience_orgs(self) -> frozenset[OrgKind]:
+        return audience_codes(self.audience)[1]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "number": self.number,
+            "section": {"number": self.section_number, "title": self.section_title},
+            "title": self.title,
+            "timing": self.timing,
+            "audience": self.audience,
+            "result": self.result,
+            "when": self.when.to_json(),
+        }
+
+
+class UnresolvedReason(StrEnum):
+    NO_TIMING = "no_timing"  # no timing cell could be told apart in the row
+    UNKNOWN_TIMING = "unknown_timing"  # a timing cell whose phrase is not understood
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    number: int
+    title: str
+    timing: str
+    reason: UnresolvedReason
+    detail: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "number": self.number,
+            "title": self.title,
+            "timing": self.timing,
+            "reason": self.reason.value,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PlanParse:
+    title: str
+    school_year: tuple[int, int]
+    items: tuple[PlanItem, ...]
+    unresolved: tuple[Unresolved, ...]
+    period: tuple[date, date] | None = None  # the plan's own dates, when its title names them
+
+    @property
+    def school_days(self) -> tuple[date, date]:
+        """The days of the school year: `period`, or 1 September – 30 June."""
+        year = _Year.of(self.school_year, self.period)
+        return year.start, year.end
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "items": [item.to_json() for item in self.items],
+            "unresolved": [entry.to_json() for entry in self.unresolved],
+        }
+
+
+# --- decoding ------------------------------------------------------------------------------------
+
+
+def decode_plan(data: bytes) -> str:
+    """The text of an uploaded plan: UTF-8 with or without BOM, UTF-16/32, or windows-1251.
+
+    Word documents and PDFs are refused with PlanFormatError rather than read as garbage.
+    """
+    if data.startswith(b"PK\x03\x04"):
+        raise PlanFormatError(PlanProblem.DOCX, "a .docx file: save the plan as plain text")
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise PlanFormatError(PlanProblem.DOC, "a Word .doc file: save the plan as plain text")
+    if data.startswith(b"%PDF"):
+        raise PlanFormatError(PlanProblem.PDF, "a PDF file: save the plan as plain text")
+    for bom, encoding in (
+        (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: its BOM starts the same
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, errors="replace")
+    if data.count(0) > len(data) // 50:
+        # UTF-16 without a BOM: spaces, digits and line breaks carry a zero byte, on the odd
+        # positions in little-endian text.
+        odd = data[1::2].count(0)
+        even = data[0::2].count(0)
+        return data.decode("utf-16-le" if odd >= even else "utf-16-be", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Nearly any byte string is valid windows-1251, and real UTF-8 Cyrillic almost never
+        # is not valid UTF-8, so failing UTF-8 is the test.
+        return data.decode("cp1251", errors="replace")
+
+
+# --- lines and cells -----------------------------------------------------------------------------
+
+_LINE_BREAKS = re.compile(r"[\t\x07\x0b\x0c\u2028\u2029\x85]")
+_INVISIBLE = re.compile(r"[\ufeff\u00ad\u200b\u200c\u200d\u2060\x00]")
+_SPACES = re.compile(r"[\u00a0\u2007\u202f\u2009\u200a]")
+_HEADER_WORDS = frozenset({
+    "№", "п/п", "п.п", "п.п.", "пп", "наименование", "мероприятия", "мероприятие", "мероприятий",
+    "сроки", "срок", "проведения", "исполнения", "целевая", "аудитория", "ожидаемый", "ожидаемые",
+    "результат", "результаты", "ответственный", "ответственные"
+})  # fmt: skip
+_LONE_HEADER_WORDS = frozenset({"№", "п/п", "п.п", "п.п.", "пп", "наименование", "сроки"})
+_PAGE_JUNK = re.compile(
+    r"^(?:-\s*\d{1,3}\s*-|\d{1,3}|\d(?:\s+\d){2,}|(?:стр\.?|страница)\s*\d+(?:\s*из\s*\d+)?)$",
+    re.I,
+)
+_SECTION_RE = re.compile(r"^(\d{1,2})\.\s+(\S.*)$")
+_ITEM_RE = re.compile(r"^(\d{1,3})(?:\s+(.*))?$")
+# The first word of a line that goes on naming people: an audience line, never a result.
+_AUDIENCE_WORD = re.compile(
+    r"^(?:руководител\w*|педагог(?:и|ов|ам)?|координатор\w*|воспитател\w*|методист\w*"
+    r"|заместител\w*|учител\w*|специалист\w*|родител\w*|обучающи\w*|директор\w*)$",
+    re.I,
+)
+
+
+def _clean_lines(text: str) -> list[str]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _LINE_BREAKS.sub("\n", _INVISIBLE.sub("", _SPACES.sub(" ", text)))
+    return [" ".join(line.split()) for line in text.split("\n") if line.strip()]
+
+
+def _is_header(line: str, *, started: bool) -> bool:
+    """The table header, or a piece of it, repeated on every page.
+
+    Inside the table a lone word is a header only if no cell would consist of it.
+    """
+    words = line.lower().replace(",", " ").replace("|", " ").split()
+    if not words or not all(word in _HEADER_WORDS for word in words):
+        return False
+    return not started or len(words) >= 2 or words[0] in _LONE_HEADER_WORDS
+
+
+def _starts_cell(previous: str, line: str) -> bool:
+    """Whether `line` starts a new cell rather than continuing the one `previous` is in.
+
+    A cell goes on after a line ending in a hyphen or a comma, and into a line that starts in
+    lower case, with a digit, a quote or a bracket, or with an abbreviation in capitals («ОУ и
+    ДОО»). A capitalised word starts the next cell.
+    """
+    if previous.endswith(("-", ",")) or not line:
+        return False
+    first = line[0]
+    if not first.isalpha() or first.islower():
+        return False
+    word = re.match(r"[^\W\d_]+", line)
+    return word is not None and (len(word[0]) == 1 or not word[0].isupper())
+
+
+def _join(lines: Iterable[str]) -> str:
+    """Cell lines as one line: a word broken at its hyphen is joined back, spacing tidied."""
+    text = ""
+    for line in lines:
+        if not text:
+            text = line
+        elif re.search(r"\S-$", text):
+            text += line
+        else:
+            text += " " + line
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s+([,.;:)»])", r"\1", text)
+    text = re.sub(r"([(«])\s+", r"\1", text)
+    return text.strip()
+
+
+_KEEP_DOT = frozenset({"г", "гг", "др", "пр", "см", "им", "ул", "д"})
+
+
+def _tidy(cell: str) -> str:
+    """A cell as a heading: no trailing comma or full stop (but «т.д.», «г.» keep theirs)."""
+    cell = cell.strip().rstrip(",;:").rstrip()
+    last = cell.rsplit(" ", 1)[-1][:-1]
+    if cell.endswith(".") and "." not in last and last.lower() not in _KEEP_DOT:
+        cell = cell[:-1].rstrip()
+    return cell
+
+
+# --- finding the timing cell in a row ------------------------------------------------------------
+
+_TIMING_WORDS = frozenset({
+    "в", "во", "течение", "течении", "года", "год", "году", "г", "гг", "учебного", "учебный",
+    "учебном", "уч", "раз", "раза", "один", "одна", "два", "две", "три", "четыре", "пять",
+    "шесть", "дважды", "трижды", "месяц", "квартал", "квартале", "кв", "полугодие", "полугодии",
+    "полугодия", "ежемесячно", "ежеквартально", "ежегодно", "ежеполугодно", "каждый", "каждое",
+    "каждую", "весь", "всего", "и", "с", "со", "по", "до", "й", "ый", "ой", "ий", "е", "ое", "го",
+    "ого", "первое", "второе", "первый", "второй", "третий", "четвертый", "четвёртый", "первом",
+    "втором", "третьем", "четвертом", "четвёртом", "постоянно", "круглогодично", "i", "ii", "iii",
+    "iv", "і", "іі", "ііі"
+})  # fmt: skip
+_TOKEN = re.compile(r"\d{1,2}\.\d{1,2}(?:\.\d{2,4})?|\d+|[^\W\d_]+|[^\s\w]")
+
+
+def _timing_token(token: str) -> bool:
+    low = token.lower()
+    return (
+        low in _TIMING_WORDS
+        or low in _MONTH_FORMS
+        or token[0].isdigit()
+        or token in ",.-/():;"
+        or token in _DASHES
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    start: int  # offsets into the row's text, lines joined with "\n"
+    end: int
+    when: When
+
+
+def _line_of(text: str, end: int) -> tuple[str, str, str | None]:
+    """The line around offset `end`: its part before `end`, its rest, and the next line."""
+    line_start = text.rfind("\n", 0, end) + 1
+    stop = text.find("\n", end)
+    if stop < 0:
+        return text[line_start:end].strip(), text[end:].strip(), None
+    return text[line_start:end].strip(), text[end:stop].strip(), text[stop + 1 :].split("\n")[0]
+
+
+def _names_people(line: str) -> bool:
+    word = re.match(r"[^\W\d_]+", line)
+    return word is not None and word[0][0].isupper() and bool(_AUDIENCE_WORD.match(word[0]))
+
+
+def _ends_cell(text: str, end: int, *, strict: bool) -> bool:
+    """Whether a timing ending at `end` can end its cell: what follows it starts another one.
+
+    Strict: the next line must start a cell (or name people: «Педагоги…»). Relaxed, tried last:
+    the audience may start in lower case, as long as the timing does not end in «-» or «,».
+    """
+    before, rest, following = _line_of(text, end)
+    if rest:
+        return rest[0].isupper()
+    if following is None:
+        return True
+    if strict:
+        return _starts_cell(before, following) or _names_people(following.capitalize())
+    return not before.endswith(("-", ","))
+
+
+def _cell_end(text: str, start: int) -> int:
+    """Where the cell starting at `start` ends: its line plus the lines that continue it."""
+    stop = text.find("\n", start)
+    while stop >= 0:
+        line = text[text.rfind("\n", 0, stop) + 1 : stop].strip()
+        following = text[stop + 1 :].split("\n", 1)[0]
+        if _starts_cell(line, following):
+            return stop
+        stop = text.find("\n", stop + 1)
+    return len(text)
+
+
+def _find_timing(text: str, year: _Year) -> _Cut | None:
+    """The first place in a row where a timing cell starts, and where it ends.
+
+    A timing starts at a capitalised word or a number, never at the very start of the row
+    (the title comes first). From there, the longest run of timing-like words that resolves and
+    ends its cell wins; then the whole cell («По плану редакционно-издательского совета»); then,
+    relaxed, a run followed by an audience in lower case.
+    """
+    school_year, period = (year.first, year.second), (year.start, year.end)
+    tokens = list(_TOKEN.finditer(text))
+    for k, first in enumerate(tokens):
+        start = first.start()
+        if start == 0 or not text[start - 1].isspace():
+            continue
+        if not (first[0][0].isupper() or first[0][0].isdigit()):
+            continue
+        run, depth = k, 0
+        while run < len(tokens) and run - k < 40:
+            token = tokens[run][0]
+            depth += (token == "(") - (token == ")")
+            if depth <= 0 and token != ")" and not _timing_token(token):
+                break
+            run += 1
+        ends = [tokens[j].end() for j in range(run - 1, k - 1, -1)]
+        attempts = [
+            *((end, True) for end in ends),
+            (_cell_end(text, start), True),
+            *((end, False) for end in ends),
+        ]
+        for stop, strict in attempts:
+            if stop <= start or not _ends_cell(text, stop, strict=strict):
+                continue
+            when = resolve_timing(text[start:stop], school_year, period=period)
+            if when is not None:
+                return _Cut(start, stop, when)
+    return None
+
+
+def _split_after_timing(lines: Sequence[str]) -> tuple[str, str]:
+    """Audience and result: the audience runs up to the first line that starts a new cell."""
+    lines = [line.strip() for line in lines if line.strip()]
+    if not lines:
+        return "", ""
+    split = 1
+    while split < len(lines):
+        previous, line = lines[split - 1], lines[split]
+        if _starts_cell(previous, line) and not _names_people(line):
+            break
+        split += 1
+    return _join(lines[:split]), _join(lines[split:])
+
+
+@dataclass(frozen=True, slots=True)
+class _Cells:
+    title: str
+    timing: str
+    audience: str
+    result: str
+    when: When | None
+
+
+def _split_row(lines: Sequence[str], year: _Year) -> _Cells:
+    text = "\n".join(lines)
+    cut = _find_timing(text, year)
+    if cut is not None:
+        audience, result = _split_after_timing(text[cut.end :].split("\n"))
+        return _Cells(
+            _join(text[: cut.start].split("\n")),
+            _join(text[cut.start : cut.end].split("\n")),
+            audience,
+            result,
+            cut.when,
+        )
+    # No timing resolves. The audience is usually still recognisable by the people it names;
+    # the cell just before it is then the timing nobody understood.
+    anchor = next((i for i in range(1, len(lines)) if _names_people(lines[i])), None)
+    if anchor is None:
+        return _Cells(_join(lines), "", "", "", None)
+    timing_from = next(
+        (i for i in range(anchor - 1, 0, -1) if _starts_cell(lines[i - 1], lines[i])), anchor
+    )
+    audience, result = _split_after_timing(lines[anchor:])
+    return _Cells(
+        _join(lines[:timing_from]), _join(lines[timing_from:anchor]), audience, result, None
+    )
+
+
+# --- the plan ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Row:
+    number: int
+    section: _Section
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Section:
+    number: int
+    lines: list[str] = field(default_factory=list)
+
+
+_TITLE_DATE = re.compile(rf"(\d{{1,2}})(?:\.(\d{{1,2}})\.| ({_MONTH}) )(\d{{4}})", re.I)
+
+
+def _period_from_title(title: str) -> tuple[date, date] | None:
+    """The plan's own dates when its title names them: «…с 01.09.2026 по 31.08.2027»."""
+    found: list[date] = []
+    for match in _TITLE_DATE.finditer(title.lower().replace("ё", "е")):
+        month = int(match[2]) if match[2] else _MONTH_FORMS[match[3]]
+        try:
+            found.append(date(int(match[4]), month, int(match[1])))
+        except ValueError:
+            return None
+    if len(found) == 2 and found[0] < found[1]:
+        return found[0], found[1]
+    return None
+
+
+def _item_line(line: str, expected: int) -> tuple[bool, str]:
+    """Whether the line opens item `expected` («3», «3 Заседания…»), and the text after it."""
+    match = _ITEM_RE.match(line)
+    if not match or int(match[1]) != expected:
+        return False, ""
+    rest = match[2] or ""
+    # «2 квартал 2022», «1 раз в полугодие»: a timing that happens to start with the number.
+    if rest and (rest[0].islower() or not (rest[0].isalpha() or rest[0] in "«\"'(")):
+        return False, ""
+    return True, rest
+
+
+def parse_plan(text: str, school_year: tuple[int, int] | None = None) -> PlanParse:
+    """The plan's items with their sections and resolved timing.
+
+    The school year comes from the title unless given. Raises PlanFormatError when there is
+    neither, or when no numbered item is found.
+    """
+    title_lines: list[str] = []
+    sections: list[_Section] = []
+    rows: list[_Row] = []
+    section = _Section(0)
+    in_section_title = False
+    started = False
+    for line in _clean_lines(text):
+        if _is_header(line, started=started):
+            started = True
+            continue
+        match = _SECTION_RE.match(line)
+        if match and int(match[1]) == len(sections) + 1:
+            section = _Section(int(match[1]), [match[2]])
+            sections.append(section)
+            in_section_title = started = True
+            continue
+        is_item, rest = _item_line(line, len(rows) + 1)
+        if is_item:
+            rows.append(_Row(len(rows) + 1, section, [rest] if rest else []))
+            in_section_title = False
+            started = True
+            continue
+        if not started:
+            title_lines.append(line)
+        elif _PAGE_JUNK.match(line):
+            continue
+        elif in_section_title:
+            section.lines.append(line)
+        elif rows:
+            rows[-1].lines.append(line)
+
+    start = next((i for i, line in enumerate(title_lines) if line.lower().startswith("план")), 0)
+    title = _tidy(_join(title_lines[start:]))
+    year_pair = school_year or school_year_from_title(title)
+    if year_pair is None:
+        raise PlanFormatError(
+            PlanProblem.NO_SCHOOL_YEAR, "the plan's title names no school year such as 2021-2022"
+        )
+    if not rows:
+        raise PlanFormatError(PlanProblem.NO_ITEMS, "no numbered items found in the plan")
+    period = _period_from_title(title)
+    year = _Year.of(year_pair, period)
+
+    items: list[PlanItem] = []
+    unresolved: list[Unresolved] = []
+    for row in rows:
+        cells = _split_row(row.lines, year)
+        item = PlanItem(
+            number=row.number,
+            section_number=row.section.number,
+            section_title=_tidy(_join(row.section.lines)),
+            title=_tidy(cells.title),
+            timing=_tidy(cells.timing),
+            audience=_tidy(cells.audience),
+            result=_tidy(cells.result),
+            when=cells.when if cells.when is not None else Undated(),
+            school_year=year_pair,
+        )
+        items.append(item)
+        if cells.when is None:
+            if item.timing:
+                reason, detail = (
+                    UnresolvedReason.UNKNOWN_TIMING,
+                    f"timing «{item.timing}» is not a phrase the importer understands",
+                )
+            else:
+                reason, detail = (
+                    UnresolvedReason.NO_TIMING,
+                    "no timing cell could be told apart from the title and audience",
+                )
+            unresolved.append(Unresolved(item.number, item.title, item.timing, reason, detail))
+    return PlanParse(title, year_pair, tuple(items), tuple(unresolved), period)
