@@ -50,10 +50,11 @@ async def _after_change(
 
 async def ask_org_name(callback: CallbackQuery, flow: Flow, state: FSMContext) -> None:
     prompt = texts.ASK_ORG_NAME if flow is Flow.ONBOARDING else texts.ASK_ORG_NAME_SETTINGS
-    await show(callback, prompt, kb.org_name(flow))
-    await state.set_state(Profile.org_name)
+    # The state is set before the question appears, so an answer can't arrive ahead of it.
     message_id = callback.message.message_id if callback.message else None
+    await state.set_state(Profile.org_name)
     await state.set_data({"flow": flow.value, "prompt_id": message_id})
+    await show(callback, prompt, kb.org_name(flow))
 
 
 async def settings_command(
