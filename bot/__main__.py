@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -43,7 +44,7 @@ async def _with_engine(settings: Settings, work: Callable[..., Awaitable[None]])
         await engine.dispose()
 
 
-def cmd_migrate(settings: Settings) -> int:
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     async def nothing(*_: object) -> None:
         log.info("database is at the latest schema")
 
@@ -51,7 +52,7 @@ def cmd_migrate(settings: Settings) -> int:
     return 0
 
 
-def cmd_run(settings: Settings) -> int:
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import run_polling
 
     if settings.bot_token is None:
@@ -71,7 +72,7 @@ def cmd_run(settings: Settings) -> int:
     return 0
 
 
-def cmd_schedule(settings: Settings) -> int:
+def cmd_schedule(settings: Settings, args: argparse.Namespace) -> int:
     from bot.scheduler import timetable
 
     now = datetime.now(settings.tz)
@@ -83,7 +84,7 @@ def cmd_schedule(settings: Settings) -> int:
     return 0
 
 
-def cmd_status(settings: Settings) -> int:
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     """What an operator checks when "the bot is quiet": heartbeats, backlog, campaigns."""
     from bot.storage.campaigns import CampaignRepository
     from bot.storage.timetable import RuntimeStatusRepository
@@ -132,7 +133,7 @@ def cmd_status(settings: Settings) -> int:
     return 1 if problems else 0
 
 
-def cmd_backup(settings: Settings) -> int:
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     from bot.scheduler import backup_sqlite
 
     if make_url(settings.database_url).get_backend_name() != "sqlite":
@@ -150,26 +151,74 @@ def cmd_backup(settings: Settings) -> int:
     return 0
 
 
-COMMANDS: dict[str, tuple[Callable[[Settings], int], str]] = {
-    "run": (cmd_run, "запустить бота (long polling)"),
-    "migrate": (cmd_migrate, "применить миграции базы данных"),
-    "schedule": (cmd_schedule, "показать расписание и ближайшие запуски"),
-    "status": (cmd_status, "состояние: последние опрос и отправка, очередь, рассылки"),
-    "backup": (cmd_backup, "сделать резервную копию базы SQLite сейчас"),
-}
+def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.content.plan import PlanFormatError, decode_plan, parse_plan
+    from bot.plan_import import import_plan
+    from bot.storage.items import ItemRepository
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(texts.PLAN_FILE_MISSING.format(path=path), file=sys.stderr)
+        return 1
+    try:
+        plan = parse_plan(decode_plan(path.read_bytes()))
+    except PlanFormatError as exc:
+        print(texts.PLAN_PROBLEMS.get(exc.problem.value, str(exc)), file=sys.stderr)
+        return 1
+
+    async def store(settings: Settings, engine: AsyncEngine) -> None:
+        report = await import_plan(
+            plan, ItemRepository(engine), settings.tz, datetime.now(settings.tz),
+            dry_run=args.dry_run,
+        )  # fmt: skip
+        summary = texts.plan_report(
+            report.new, report.updated, report.unchanged,
+            [(u.number, u.title, u.timing, u.reason.value) for u in report.unresolved],
+        )  # fmt: skip
+        if report.dry_run:
+            summary += "\n" + texts.PLAN_DRY_RUN
+        # With --json the data goes to stdout for tools, the human summary to stderr.
+        print(summary, file=sys.stderr if args.json else sys.stdout)
+
+    asyncio.run(_with_engine(settings, store))
+    if args.json:
+        print(json.dumps(plan.to_json(), ensure_ascii=False, indent=2))
+    return 0
+
+
+Handler = Callable[[Settings, argparse.Namespace], int]
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Бот «Инфозона»")
+    sub = parser.add_subparsers(dest="command", metavar="КОМАНДА")
+    handlers: dict[str, Handler] = {}
+
+    def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        handlers[name] = handler
+        return sub.add_parser(name, help=help_text, description=help_text)
+
+    command("run", cmd_run, "запустить бота (long polling)")
+    command("migrate", cmd_migrate, "применить миграции базы данных")
+    command("schedule", cmd_schedule, "показать расписание и ближайшие запуски")
+    command("status", cmd_status, "состояние: последние опрос и отправка, очередь, рассылки")
+    command("backup", cmd_backup, "сделать резервную копию базы SQLite сейчас")
+    plan = command("import-plan", cmd_import_plan, "загрузить годовой план ИМЦ (текстовый файл)")
+    plan.add_argument("file", help="файл плана (.txt: UTF-8, UTF-16 или windows-1251)")
+    plan.add_argument(
+        "--dry-run", action="store_true", help="только показать, ничего не сохранять"
+    )
+    plan.add_argument("--json", action="store_true", help="вывести разобранный план в JSON")
+    return parser, handlers
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Бот «Инфозона»")
-    sub = parser.add_subparsers(dest="command")
-    for name, (_, help_text) in COMMANDS.items():
-        sub.add_parser(name, help=help_text)
+    parser, handlers = build_parser()
     args = parser.parse_args(argv)
     settings = _settings()
     secrets = (settings.bot_token.get_secret_value(),) if settings.bot_token else ()
     setup_logging(settings.log_level, secrets)
-    handler, _ = COMMANDS[args.command or "run"]
-    return handler(settings)
+    return handlers[args.command or "run"](settings, args)
 
 
 if __name__ == "__main__":

@@ -44,3 +44,5 @@ def setup_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
     # aiogram's per-update lines are too chatty for INFO with thousands of subscribers.
     if level != "DEBUG":
         logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+        # Alembic narrates every start ("Context impl SQLiteImpl…"); only its problems matter.
+        logging.getLogger("alembic").setLevel(logging.WARNING)

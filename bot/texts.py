@@ -439,6 +439,40 @@ BACKUP_NOT_SQLITE = (
     "Резервное копирование встроено только для SQLite; для PostgreSQL используйте pg_dump."
 )
 
+# --- the annual plan import ----------------------------------------------------------------------
+
+PLAN_PROBLEMS: Mapping[str, str] = {
+    "docx": "Это документ Word (.docx). Сохраните план как «Обычный текст (.txt)».",
+    "doc": "Это документ Word старого формата (.doc). Сохраните план как «Обычный текст (.txt)».",
+    "pdf": "Это PDF. Откройте план в Word и сохраните как «Обычный текст (.txt)».",
+    "no_school_year": (
+        "В заголовке плана не найден учебный год (например, «на 2026-2027 учебный год»)."
+    ),
+    "no_items": "В файле не найдено ни одного пронумерованного мероприятия.",
+}
+PLAN_UNRESOLVED_REASONS: Mapping[str, str] = {
+    "no_timing": "не удалось найти столбец сроков",
+    "unknown_timing": "срок не распознан",
+}
+PLAN_FILE_MISSING = "Файл не найден: {path}"
+PLAN_DRY_RUN = "Пробный прогон: в базе ничего не изменено."
+
+
+def plan_report(
+    new: int, updated: int, unchanged: int, unresolved: Iterable[tuple[int, str, str, str]]
+) -> str:
+    """«Новых: 13, обновлено: 0, без изменений: 0, не распознано: 0» and the reasons."""
+    rows = list(unresolved)
+    lines = [
+        f"Новых: {new}, обновлено: {updated}, без изменений: {unchanged}, "
+        f"не распознано: {len(rows)}."
+    ]
+    for number, title, timing, reason in rows:
+        why = PLAN_UNRESOLVED_REASONS.get(reason, reason)
+        lines.append(f"  № {number} «{title}»: {why} («{timing}») — сохранено как «без срока».")
+    return "\n".join(lines)
+
+
 # --- start-up (printed to the operator's terminal, not sent) ----------------------------------
 
 NO_TOKEN = """\

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -132,6 +132,11 @@ class Item:
     registration_url: str | None = None
     organisation: str | None = None
     site_type: str | None = None
+    source_key: str | None = None  # e.g. `plan:2021-2022:3` for an item of the annual plan
+    timing_json: str | None = None  # the plan's resolved timing, content.plan When as JSON
+    period_start: date | None = None  # days an ongoing activity covers (plan items)
+    period_end: date | None = None
+    audience_text: str | None = None  # the audience as the plan words it
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

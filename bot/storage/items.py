@@ -79,6 +79,11 @@ def _to_item(row: sa.Row[Any]) -> Item:
         registration_url=row.registration_url,
         organisation=row.organisation,
         site_type=row.site_type,
+        source_key=row.source_key,
+        timing_json=row.timing_json,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        audience_text=row.audience_text,
         created_at=as_utc(row.created_at),
         updated_at=as_utc(row.updated_at),
     )
@@ -110,6 +115,11 @@ def item_values(item: Item, now: datetime) -> dict[str, Any]:
         "registration_url": item.registration_url,
         "organisation": item.organisation,
         "site_type": item.site_type,
+        "source_key": item.source_key,
+        "timing_json": item.timing_json,
+        "period_start": item.period_start,
+        "period_end": item.period_end,
+        "audience_text": item.audience_text,
         "created_at": _stored(item.created_at) or now,
         "updated_at": _stored(item.updated_at) or now,
     }
@@ -221,3 +231,21 @@ class ItemRepository:
                 )
             )
         return bool(result.rowcount)
+
+    async def by_source_key(self, source_key: str) -> Item | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(items.select().where(items.c.source_key == source_key))
+            ).first()
+        return _to_item(row) if row else None
+
+    async def update(self, item: Item, now: datetime) -> Item:
+        """Overwrite a stored item's fields with `item`'s (same id); created_at stays."""
+        values = item_values(item, _stored(now) or utcnow())
+        values.pop("created_at")
+        values["updated_at"] = _stored(now)
+        async with self._engine.begin() as conn:
+            await conn.execute(items.update().where(items.c.id == item.id).values(**values))
+        stored = await self.get(item.id)
+        assert stored is not None
+        return stored

@@ -124,9 +124,19 @@ items = sa.Table(
     sa.Column("registration_url", sa.String(1000)),
     sa.Column("organisation", sa.String(300)),
     sa.Column("site_type", sa.String(64)),
+    # Where an item came from outside feeds, e.g. `plan:2021-2022:3`: re-imports update it.
+    sa.Column("source_key", sa.String(100)),
+    # Activities timed the way plans put it («Сентябрь 2021-июнь 2022», «2 раза в год»): the
+    # resolved timing as JSON and the days it covers; starts_at stays for exact dates only.
+    sa.Column("timing_json", sa.Text),
+    sa.Column("period_start", sa.Date),
+    sa.Column("period_end", sa.Date),
+    sa.Column("audience_text", sa.String(300)),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("feed_id", "guid", name="uq_items_feed_id_guid"),
+    sa.Index("ix_items_source_key", "source_key", unique=True),
+    sa.Index("ix_items_kind_period", "kind", "period_start", "period_end"),
     sa.Index("ix_items_status_kind_approved_at", "status", "kind", "approved_at"),
     sa.Index("ix_items_kind_starts_at", "kind", "starts_at"),
     sa.Index("ix_items_status_publish_at", "status", "publish_at"),
