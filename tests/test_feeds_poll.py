@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -459,4 +458,3 @@ async def test_disabled_feeds_are_not_polled(
     assert await FeedRepository(engine).set_enabled(feed.id, False)
     assert (await service.poll_due_feeds(T0)).due == 0
     assert site.requests == []
-    assert sa is not None
