@@ -47,7 +47,8 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import LinkPreviewOptions, MessageEntity
+from aiogram.methods import Response
+from aiogram.types import LinkPreviewOptions, Message, MessageEntity
 from aiogram.utils.formatting import Text
 from sqlalchemy.exc import NoResultFound, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -81,6 +82,11 @@ UNAUTHORIZED_PAUSE = 60.0
 STOP_TIMEOUT = 10.0
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# aiogram parses every reply as Response[<the method's return type>], a pydantic generic class
+# that pydantic caches only weakly: the garbage collector drops it and the next reply rebuilds it
+# (~10 ms of schema building, several times a second at broadcast rates). Holding the two the
+# sender uses keeps them built.
+_REPLY_MODELS = (Response[Message], Response[Message | bool])
 
 
 # ---------------------------------------------------------------------------- rate limiting
@@ -97,14 +103,20 @@ class RateLimiter:
     """
 
     def __init__(
-        self, rate: float, *, per_chat_interval: float = PER_CHAT_INTERVAL, burst: float = 2.0
+        self,
+        rate: float,
+        *,
+        per_chat_interval: float = PER_CHAT_INTERVAL,
+        burst: float | None = None,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
         self.per_chat_interval = per_chat_interval
         self._step = 1.0 / rate
-        # A little burst lets a late wake-up catch up instead of losing the slot for good.
+        # A little burst (50 ms worth, at least two) lets a late wake-up catch up instead of
+        # losing its slot for good: timers fire a millisecond or so late, a lot at 1000/s.
+        burst = max(2.0, rate / 20) if burst is None else burst
         self._tolerance = max(0.0, burst - 1.0) * self._step
         self._tat = -math.inf  # theoretical arrival time of the next message
         self._paused_until = -math.inf
@@ -351,6 +363,7 @@ class Sender:
         self._held_by_campaign: Counter[int] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0
+        self._at_capacity = False  # the loop waits for a request to finish or results to land
 
         self._results: list[DeliveryResult] = []
         self._flushing = 0
@@ -401,6 +414,11 @@ class Sender:
     @property
     def running(self) -> bool:
         return self._running
+
+    @property
+    def idle(self) -> bool:
+        """Nothing held, queued, in flight or waiting to be recorded."""
+        return not (self._held or self._control or self._in_flight or self._results)
 
     async def run(self, bot: Bot) -> None:
         if self._running:
@@ -501,7 +519,10 @@ class Sender:
     def _pick(self, now: float) -> _Job | _Control | float | None:
         """The next message whose chat and the global rate allow it now, with the slot taken
         by the caller; otherwise how long to wait (None: until something happens)."""
-        if self._in_flight >= self._max_in_flight or len(self._results) >= self._max_unflushed:
+        self._at_capacity = (
+            self._in_flight >= self._max_in_flight or len(self._results) >= self._max_unflushed
+        )
+        if self._at_capacity:
             return None
         deferred_ready = bool(self._deferred) and self._deferred[0][0] <= now
         if not (self._control or deferred_ready or self._urgent or self._queue):
@@ -737,7 +758,8 @@ class Sender:
     def _finished_request(self, chat_id: int) -> None:
         self.limiter.release(chat_id, self._clock())
         self._in_flight -= 1
-        self._kick.set()
+        if self._at_capacity:  # otherwise the loop sleeps until a known moment: let it
+            self._kick.set()
 
     def _part_sent(self, job: _Job, message_id: int) -> None:
         self.stats.messages += 1
@@ -843,6 +865,7 @@ class Sender:
                 await asyncio.sleep(1.0)
 
     async def _flush(self, *, final: bool = False) -> None:
+        """Commit the results gathered so far as one batch (at shutdown: all of them)."""
         async with self._flush_lock:
             attempts = 0
             while self._results:
@@ -864,8 +887,11 @@ class Sender:
                 finally:
                     self._flushing = 0
                 self.stats.flushes += 1
-                self._kick.set()
+                if self._at_capacity:
+                    self._kick.set()
                 await self._recorded(batch, now)
+                if not final:
+                    break  # what came in meanwhile waits for its own batch to fill up
 
     async def _recorded(self, batch: list[DeliveryResult], now: datetime) -> None:
         touched: set[int] = set()
