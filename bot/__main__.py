@@ -186,6 +186,44 @@ def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
+    """`feeds add|list|remove|check`: the same service editors will use from the bot."""
+    from bot.feeds import (
+        FeedCommandError,
+        FeedService,
+        feed_added_text,
+        feed_removed_text,
+        feeds_list_text,
+    )
+
+    output: list[str] = []
+
+    async def work(settings: Settings, engine: AsyncEngine) -> None:
+        service = FeedService(engine, settings.feed_settings())
+        if args.action == "add":
+            feed = await service.add_feed(args.url, args.kind, auto_approve=args.auto_approve)
+            output.append(feed_added_text(feed))
+        elif args.action == "list":
+            output.append(feeds_list_text(await service.list_feeds(), settings.tz))
+        elif args.action == "remove":
+            output.append(feed_removed_text(await service.remove_feed(args.id)))
+        else:
+            entries = await service.check_feed(args.source)
+            if args.json:
+                output.append(json.dumps(entries, ensure_ascii=False, indent=2, default=str))
+            else:
+                output.extend(texts.feed_check_line(entry) for entry in entries)
+                output.append(texts.FEED_CHECK_TOTAL.format(count=len(entries)))
+
+    try:
+        asyncio.run(_with_engine(settings, work))
+    except FeedCommandError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print("\n".join(output))
+    return 0
+
+
 Handler = Callable[[Settings, argparse.Namespace], int]
 
 
@@ -209,6 +247,26 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
         "--dry-run", action="store_true", help="только показать, ничего не сохранять"
     )
     plan.add_argument("--json", action="store_true", help="вывести разобранный план в JSON")
+    feeds = command("feeds", cmd_feeds, "ленты сайтов: добавить, список, удалить, проверить")
+    actions = feeds.add_subparsers(dest="action", metavar="ДЕЙСТВИЕ", required=True)
+    add = actions.add_parser("add", help="добавить ленту")
+    add.add_argument("url", help="адрес RSS- или Atom-ленты")
+    add.add_argument(
+        "--kind", required=True, choices=["material", "case", "news"],
+        help="что в ленте: material — материалы, case — опыт площадок, news — новости",
+    )  # fmt: skip
+    add.add_argument(
+        "--auto-approve", action="store_true",
+        help="новые записи сразу в дайджест, без очереди редактора",
+    )  # fmt: skip
+    actions.add_parser("list", help="список лент с состоянием")
+    remove = actions.add_parser("remove", help="удалить ленту (записи остаются)")
+    remove.add_argument("id", type=int, help="номер ленты из списка")
+    check = actions.add_parser(
+        "check", help="показать, что бот взял бы из ленты, ничего не сохраняя"
+    )
+    check.add_argument("source", help="адрес ленты или файл")
+    check.add_argument("--json", action="store_true", help="вывести в JSON")
     return parser, handlers
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.content.feeds import FeedSettings
 
 TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 
@@ -41,6 +43,15 @@ class Settings(BaseSettings):
     backup_cron: str = "30 3 * * *"
     backup_keep: int = Field(default=7, ge=1, le=365)
     backup_dir: str = "data/backups"
+    # Feeds of the sites: polled every FEED_POLL_MINUTES; the rest bounds one fetch.
+    feed_poll_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    feed_contact_url: str = "https://imc.example.ru/infozona"
+    feed_timeout: float = Field(default=20, gt=0, le=300)
+    feed_max_bytes: int = Field(default=5 * 1024 * 1024, ge=64 * 1024)
+    feed_max_redirects: int = Field(default=5, ge=0, le=20)
+    feed_concurrency: int = Field(default=20, ge=1, le=200)
+    feed_summary_length: int = Field(default=800, ge=100, le=3500)
+    feed_backoff_minutes: int = Field(default=30, ge=1, le=24 * 60)
     operator_name: str = "Информационно-методический центр района"
     privacy_contact: str | None = None
 
@@ -125,6 +136,17 @@ class Settings(BaseSettings):
                 "например «0 9 * * mon»"
             ) from None
         return value.strip()
+
+    def feed_settings(self) -> FeedSettings:
+        return FeedSettings(
+            contact_url=self.feed_contact_url,
+            timeout_s=self.feed_timeout,
+            max_bytes=self.feed_max_bytes,
+            max_redirects=self.feed_max_redirects,
+            concurrency=self.feed_concurrency,
+            summary_length=self.feed_summary_length,
+            backoff_base=timedelta(minutes=self.feed_backoff_minutes),
+        )
 
     @property
     def quiet_window(self) -> tuple[time, time] | None:

@@ -29,52 +29,35 @@ from bot.content.feeds import (
 )
 from bot.storage.db import utcnow
 from bot.storage.feeds import FeedRepository
+from bot.texts import (
+    CHECK_FAILED,
+    CHECK_NO_SOURCE,
+    CHECK_UNREADABLE,
+    FEED_ADDED,
+    FEED_BAD_KIND,
+    FEED_BAD_URL,
+    FEED_ERRORS,
+    FEED_EXISTS,
+    FEED_FIRST_POLL,
+    FEED_INTERNAL_ERROR,
+    FEED_KIND_LABELS,
+    FEED_LINE,
+    FEED_LINE_CHECKED,
+    FEED_LINE_DISABLED,
+    FEED_LINE_ERRORS,
+    FEED_LINE_NEVER,
+    FEED_LINE_RETRY,
+    FEED_LINE_ROUTE_AUTO,
+    FEED_LINE_ROUTE_QUEUE,
+    FEED_NOT_FOUND,
+    FEED_REMOVED,
+    FEED_ROUTE_AUTO,
+    FEED_ROUTE_QUEUE,
+    FEEDS_EMPTY,
+    FEEDS_TITLE,
+)
 
 log = logging.getLogger(__name__)
-
-# Russian strings an operator reads; they move to bot/texts.py.
-FEED_KIND_LABELS = {
-    FeedKind.MATERIAL: "материалы",
-    FeedKind.CASE: "кейсы",
-    FeedKind.NEWS: "новости",
-}
-FEED_ERRORS = {
-    FeedErrorKind.TIMEOUT: "сайт не ответил за {timeout:g} с",
-    FeedErrorKind.TOO_LARGE: "лента больше {megabytes:g} МБ, не загружена",
-    FeedErrorKind.HTTP_STATUS: "сайт ответил кодом HTTP {detail}",
-    FeedErrorKind.TOO_MANY_REDIRECTS: "слишком много перенаправлений (больше {redirects})",
-    FeedErrorKind.NETWORK: "не удалось связаться с сайтом ({detail})",
-    FeedErrorKind.NOT_A_FEED: "по адресу не RSS- и не Atom-лента",
-}
-FEED_INTERNAL_ERROR = "внутренняя ошибка бота при обработке ленты ({detail})"
-FEED_BAD_URL = "Адрес ленты должен начинаться с http:// или https://, а получено: {url}"
-FEED_BAD_KIND = (
-    "Неизвестный тип ленты «{kind}». Допустимо: material (материалы), case (кейсы), "
-    "news (новости)."
-)
-FEED_EXISTS = "Лента с адресом {url} уже добавлена (№{id})."
-FEED_NOT_FOUND = "Ленты №{id} нет. Список лент: python -m bot feeds list"
-FEED_ADDED = "Лента №{id} добавлена: {url}\nТип: {kind}. {route}"
-FEED_ROUTE_AUTO = (
-    "Новые записи сразу попадут в ближайший дайджест; записи, которые уже есть в ленте, "
-    "сначала пройдут через очередь редактора."
-)
-FEED_ROUTE_QUEUE = "Новые записи будут ждать проверки в очереди редактора."
-FEED_FIRST_POLL = "Первая проверка — при ближайшем опросе лент."
-FEED_REMOVED = "Лента №{id} удалена: {url}\nУже загруженные записи остались в боте."
-FEEDS_EMPTY = "Лент пока нет. Добавить: python -m bot feeds add URL --kind material|case|news"
-FEEDS_TITLE = "Ленты ({count}):"
-FEED_LINE = "№{id} · {kind} · {route}{disabled}"
-FEED_LINE_ROUTE_AUTO = "сразу в дайджест"
-FEED_LINE_ROUTE_QUEUE = "через очередь"
-FEED_LINE_DISABLED = " · отключена"
-FEED_LINE_NEVER = "ещё не проверялась"
-FEED_LINE_CHECKED = "проверена {when}"
-FEED_LINE_ERRORS = "ошибок подряд: {count} — {error}"
-FEED_LINE_RETRY = "следующая попытка {when}"
-CHECK_NO_SOURCE = "Нет такого файла, и это не адрес http(s): {source}"
-CHECK_UNREADABLE = "Не удалось прочитать файл {path}: {error}"
-CHECK_FAILED = "Ленту не удалось загрузить: {error}"
 
 
 class FeedCommandError(Exception):

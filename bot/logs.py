@@ -38,7 +38,8 @@ def setup_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
     handler.setFormatter(RedactingFormatter(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        if isinstance(old.formatter, RedactingFormatter):  # ours from an earlier call
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
     # aiogram's per-update lines are too chatty for INFO with thousands of subscribers.

@@ -67,6 +67,9 @@ def timetable(settings: Settings) -> list[Entry]:
               cron(settings.reminders_cron), timedelta(hours=2)),
         Entry("scheduled-posts", "Публикация запланированных постов (каждую минуту)",
               every_minute, timedelta(minutes=5)),
+        Entry("feeds", f"Опрос лент сайтов (каждые {settings.feed_poll_minutes} мин)",
+              IntervalTrigger(minutes=settings.feed_poll_minutes, timezone=tz),
+              timedelta(minutes=settings.feed_poll_minutes)),
         Entry("heartbeat", "Отметка «бот работает» для python -m bot status (каждую минуту)",
               every_minute, timedelta(minutes=1)),
     ]  # fmt: skip
@@ -112,6 +115,7 @@ class Timetable:
         engine: AsyncEngine,
         *,
         work: TimetableWork,
+        feeds: FeedPoller | None = None,
         sender: Waker | None = None,
         last_poll: Callable[[], datetime | None] = lambda: None,
         clock: Clock | None = None,
@@ -119,6 +123,7 @@ class Timetable:
         self._settings = settings
         self._engine = engine
         self._work = work
+        self._feeds = feeds
         self._sender = sender
         self._clock = clock or (lambda: datetime.now(settings.tz))
         self._slots = TimetableRepository(engine)
@@ -133,6 +138,7 @@ class Timetable:
             "digest-daily": self.daily_digest,
             "reminders": self.reminders,
             "scheduled-posts": self.scheduled_posts,
+            "feeds": self.poll_feeds,
             "heartbeat": self.heartbeat,
             "backup": self.backup,
         }
@@ -220,6 +226,11 @@ class Timetable:
             self._wake()
         return outcome
 
+    async def poll_feeds(self, when: datetime) -> str:
+        if self._feeds is None:
+            return ""
+        return str(await self._feeds.poll_due_feeds(when))
+
     async def heartbeat(self, when: datetime) -> str:
         now = utcnow()
         await self._status.put("last_tick_at", now.isoformat(), now)
@@ -248,6 +259,10 @@ class Timetable:
     def _wake(self) -> None:
         if self._sender is not None:
             self._sender.wake()
+
+
+class FeedPoller(Protocol):
+    async def poll_due_feeds(self, now: datetime | None = None) -> object: ...
 
 
 class TimetableWork(Protocol):

@@ -14,6 +14,7 @@ from aiogram.types import BotCommand, MessageEntity
 from aiogram.utils.formatting import Bold, Text, TextLink, as_key_value, as_line, as_list
 
 from bot.content.digest import MESSAGE_LIMIT, DigestContent, Period, pack_blocks, truncate_words
+from bot.content.feeds import FeedErrorKind, FeedKind
 from bot.content.models import (
     ORG_NAME_MAX,
     CampaignCounts,
@@ -471,6 +472,65 @@ def plan_report(
         why = PLAN_UNRESOLVED_REASONS.get(reason, reason)
         lines.append(f"  № {number} «{title}»: {why} («{timing}») — сохранено как «без срока».")
     return "\n".join(lines)
+
+
+# --- feeds: `python -m bot feeds …` and the feed errors editors see -------------------------
+
+FEED_KIND_LABELS = {
+    FeedKind.MATERIAL: "материалы",
+    FeedKind.CASE: "кейсы",
+    FeedKind.NEWS: "новости",
+}
+FEED_ERRORS = {
+    FeedErrorKind.TIMEOUT: "сайт не ответил за {timeout:g} с",
+    FeedErrorKind.TOO_LARGE: "лента больше {megabytes:g} МБ, не загружена",
+    FeedErrorKind.HTTP_STATUS: "сайт ответил кодом HTTP {detail}",
+    FeedErrorKind.TOO_MANY_REDIRECTS: "слишком много перенаправлений (больше {redirects})",
+    FeedErrorKind.NETWORK: "не удалось связаться с сайтом ({detail})",
+    FeedErrorKind.NOT_A_FEED: "по адресу не RSS- и не Atom-лента",
+}
+FEED_INTERNAL_ERROR = "внутренняя ошибка бота при обработке ленты ({detail})"
+FEED_BAD_URL = "Адрес ленты должен начинаться с http:// или https://, а получено: {url}"
+FEED_BAD_KIND = (
+    "Неизвестный тип ленты «{kind}». Допустимо: material (материалы), case (кейсы), "
+    "news (новости)."
+)
+FEED_EXISTS = "Лента с адресом {url} уже добавлена (№{id})."
+FEED_NOT_FOUND = "Ленты №{id} нет. Список лент: python -m bot feeds list"
+FEED_ADDED = "Лента №{id} добавлена: {url}\nТип: {kind}. {route}"
+FEED_ROUTE_AUTO = (
+    "Новые записи сразу попадут в ближайший дайджест; записи, которые уже есть в ленте, "
+    "сначала пройдут через очередь редактора."
+)
+FEED_ROUTE_QUEUE = "Новые записи будут ждать проверки в очереди редактора."
+FEED_FIRST_POLL = "Первая проверка — при ближайшем опросе лент."
+FEED_REMOVED = "Лента №{id} удалена: {url}\nУже загруженные записи остались в боте."
+FEEDS_EMPTY = "Лент пока нет. Добавить: python -m bot feeds add URL --kind material|case|news"
+FEEDS_TITLE = "Ленты ({count}):"
+FEED_LINE = "№{id} · {kind} · {route}{disabled}"
+FEED_LINE_ROUTE_AUTO = "сразу в дайджест"
+FEED_LINE_ROUTE_QUEUE = "через очередь"
+FEED_LINE_DISABLED = " · отключена"
+FEED_LINE_NEVER = "ещё не проверялась"
+FEED_LINE_CHECKED = "проверена {when}"
+FEED_LINE_ERRORS = "ошибок подряд: {count} — {error}"
+FEED_LINE_RETRY = "следующая попытка {when}"
+CHECK_NO_SOURCE = "Нет такого файла, и это не адрес http(s): {source}"
+CHECK_UNREADABLE = "Не удалось прочитать файл {path}: {error}"
+CHECK_FAILED = "Ленту не удалось загрузить: {error}"
+
+
+FEED_CHECK_TOTAL = "Записей, которые бот взял бы из ленты: {count}."
+
+
+def feed_check_line(entry: Mapping[str, object]) -> str:
+    """One entry of `feeds check`: «• 27.11.2026 Заголовок — ссылка»."""
+    published = entry.get("published")
+    when = f"{published:%d.%m.%Y} " if isinstance(published, datetime) else ""
+    if isinstance(published, str):
+        when = f"{published[:10]} "
+    link = entry.get("link")
+    return f"• {when}{entry.get('title')}" + (f" — {link}" if link else "")
 
 
 # --- start-up (printed to the operator's terminal, not sent) ----------------------------------

@@ -35,7 +35,8 @@ def test_timetable_follows_settings(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, digest_weekly_cron="15 10 * * fri")
     entries = {entry.id: entry for entry in timetable(settings)}
     assert set(entries) == {
-        "digest-weekly", "digest-daily", "reminders", "scheduled-posts", "heartbeat", "backup",
+        "digest-weekly", "digest-daily", "reminders", "scheduled-posts", "feeds", "heartbeat",
+        "backup",
     }  # fmt: skip
     fire = entries["digest-weekly"].trigger.get_next_fire_time(
         None, datetime(2026, 11, 23, 0, 0, tzinfo=MSK)
