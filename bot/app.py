@@ -15,9 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import texts
 from bot.config import Settings
 from bot.delivery import Sender, start_sender, stop_sender
+from bot.feeds import FeedService
 from bot.fsm import SqlStorage
 from bot.handlers import build_router
-from bot.middlewares import InFlightUpdates
+from bot.middlewares import InFlightUpdates, PollHeartbeat
+from bot.publishing import Publisher
+from bot.scheduler import Timetable
 from bot.storage.dialogs import DialogStateRepository
 from bot.storage.subscribers import SubscriberRepository
 
@@ -40,12 +43,27 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_dispatcher(
-    settings: Settings, engine: AsyncEngine, *, sender: Sender | None = None
+    settings: Settings,
+    engine: AsyncEngine,
+    *,
+    sender: Sender | None = None,
+    with_timetable: bool = True,
 ) -> Dispatcher:
     """The dispatcher production runs; end-to-end tests and benchmarks build it the same way
-    (a test may pass a sender tuned for speed)."""
+    (a test may pass a sender tuned for speed, or leave the timetable out so that the time of
+    day the suite runs at never fires a digest into it)."""
     dialogs = DialogStateRepository(engine)
     sender = sender or Sender(settings, engine)
+    publisher = Publisher(engine, settings.tz)
+    poll_heartbeat = PollHeartbeat()
+    timetable = Timetable(
+        settings,
+        engine,
+        work=publisher,
+        feeds=FeedService(engine, settings.feed_settings()),
+        sender=sender,
+        last_poll=lambda: poll_heartbeat.last_poll_at,
+    )
     dp = Dispatcher(
         storage=SqlStorage(dialogs),
         settings=settings,
@@ -53,6 +71,9 @@ def build_dispatcher(
         subscribers=SubscriberRepository(engine),
         dialogs=dialogs,
         sender=sender,
+        publisher=publisher,
+        timetable=timetable,
+        poll_heartbeat=poll_heartbeat,
     )
     in_flight = InFlightUpdates()
     dp.update.outer_middleware(in_flight)
@@ -61,9 +82,20 @@ def build_dispatcher(
     dp.errors.register(on_error)
     dp.startup.register(set_commands)
     dp.startup.register(start_sender)
+    if with_timetable:
+        dp.startup.register(start_timetable)
+        dp.shutdown.register(stop_timetable)
     # After the in-flight updates drained: a handler may still wake the sender.
     dp.shutdown.register(stop_sender)
     return dp
+
+
+async def start_timetable(timetable: Timetable) -> None:
+    timetable.start()
+
+
+async def stop_timetable(timetable: Timetable) -> None:
+    await timetable.shutdown()
 
 
 async def set_commands(bot: Bot, settings: Settings) -> None:
@@ -103,6 +135,7 @@ async def run_polling(
     """Long polling until stopped (a signal, or `dp.stop_polling()` from a test)."""
     bot = build_bot(settings)
     dp = dp or build_dispatcher(settings, engine)
+    bot.session.middleware(dp["poll_heartbeat"])
     try:
         me = await bot.get_me()
         log.info("bot started: username=@%s id=%s", me.username, me.id)

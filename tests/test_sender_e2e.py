@@ -77,7 +77,7 @@ class Broadcasting:
     async def start(self, sender: Sender | None = None) -> Sender:
         """The real app (polling included) with this sender; returns the sender."""
         sender = sender or fast_sender(self.settings, self.engine)
-        dp = build_dispatcher(self.settings, self.engine, sender=sender)
+        dp = build_dispatcher(self.settings, self.engine, sender=sender, with_timetable=False)
         task = asyncio.create_task(run_polling(self.settings, self.engine, dp))
         self._apps.append((dp, task))
         await self.emu.wait_until_polling()
@@ -360,4 +360,23 @@ async def test_quiet_hours_pause_ordinary_campaigns_until_morning_but_not_urgent
     finally:
         await sender.stop()
         await task
+        await bot.session.close()
+
+
+async def test_a_sender_stopped_right_after_start_stops_at_once(
+    broadcasting: Broadcasting,
+) -> None:
+    sender = fast_sender(broadcasting.settings, broadcasting.engine)
+    bot = build_bot(broadcasting.settings)
+    try:
+        sender.start(bot)
+        async with asyncio.timeout(5):
+            await sender.stop()  # before its task even ran
+        assert not sender.running
+        sender.start(bot)  # and it can start again
+        await asyncio.sleep(0)
+        assert sender.running
+        async with asyncio.timeout(5):
+            await sender.stop()
+    finally:
         await bot.session.close()
