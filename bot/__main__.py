@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import texts
 from bot.config import Settings, SettingsError, load_settings
+from bot.content.models import OrgKind, Role, Topic
 from bot.logs import setup_logging
 from bot.storage.db import create_engine, migrate
 
@@ -224,7 +225,41 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_digest_preview(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.content.models import Frequency
+    from bot.digests import preview_digest
+    from bot.storage.items import ItemRepository
+
+    parts: list[str] = []
+
+    async def work(settings: Settings, engine: AsyncEngine) -> None:
+        found = await preview_digest(
+            Role(args.role), OrgKind(args.org), args.topics or frozenset(Topic),
+            Frequency(args.frequency), datetime.now(settings.tz),
+            items=ItemRepository(engine), tz=settings.tz,
+        )  # fmt: skip
+        parts.extend(part.text for part in found)
+
+    asyncio.run(_with_engine(settings, work))
+    if not parts:
+        print(texts.DIGEST_PREVIEW_EMPTY)
+    for number, text in enumerate(parts, 1):
+        if len(parts) > 1:
+            print(texts.DIGEST_PREVIEW_PART.format(number=number, total=len(parts)))
+        print(text)
+    return 0
+
+
 Handler = Callable[[Settings, argparse.Namespace], int]
+
+
+def topics_arg(text: str) -> frozenset[Topic]:
+    codes = [code.strip() for code in text.split(",") if code.strip()]
+    unknown = [code for code in codes if code not in Topic._value2member_map_]
+    if unknown:
+        allowed = ", ".join(t.value for t in Topic)
+        raise argparse.ArgumentTypeError(f"неизвестная тема «{unknown[0]}»; допустимо: {allowed}")
+    return frozenset(Topic(code) for code in codes)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
@@ -247,6 +282,22 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
         "--dry-run", action="store_true", help="только показать, ничего не сохранять"
     )
     plan.add_argument("--json", action="store_true", help="вывести разобранный план в JSON")
+    preview = command(
+        "digest-preview", cmd_digest_preview, "показать дайджест, который получил бы подписчик"
+    )
+    preview.add_argument("--role", required=True, choices=[r.value for r in Role], help="роль")
+    preview.add_argument(
+        "--org", required=True, choices=[o.value for o in OrgKind], help="тип организации"
+    )
+    preview.add_argument(
+        "--topics",
+        type=topics_arg,
+        default=frozenset(),
+        help="темы через запятую (materials,events,cases); по умолчанию все",
+    )
+    preview.add_argument(
+        "--frequency", default="weekly", choices=["weekly", "daily"], help="частота дайджеста"
+    )
     feeds = command("feeds", cmd_feeds, "ленты сайтов: добавить, список, удалить, проверить")
     actions = feeds.add_subparsers(dest="action", metavar="ДЕЙСТВИЕ", required=True)
     add = actions.add_parser("add", help="добавить ленту")

@@ -563,6 +563,7 @@ DIGEST_PREVIEW_EMPTY = (
     "площадок. Пустой дайджест подписчикам не отправляется."
 )
 DIGEST_UNTITLED = "Без названия"
+DIGEST_PREVIEW_PART = "— сообщение {number} из {total} —"
 MATERIAL_EXCERPT = 200
 CASE_EXCERPT = 400
 

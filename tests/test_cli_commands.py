@@ -64,3 +64,43 @@ def test_status_and_backup_on_a_fresh_database(
     assert main(["backup"]) == 0
     assert "Резервная копия сохранена" in capsys.readouterr().out
     assert list((tmp_path / "data" / "backups").glob("infozona-*.db"))
+
+
+def test_digest_preview_prints_what_such_a_subscriber_would_get(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from bot.content.models import Item, ItemKind, ItemStatus, OrgKind
+    from bot.storage.db import create_engine, migrate
+    from bot.storage.items import ItemRepository
+
+    async def seed() -> None:
+        engine = create_engine("sqlite+aiosqlite:///data/infozona.db")
+        await migrate(engine)
+        items = ItemRepository(engine)
+        now = datetime.now(UTC)
+        await items.add(
+            Item(0, ItemKind.MATERIAL, "Рекомендации для детских садов",
+                 status=ItemStatus.APPROVED, approved_at=now - timedelta(days=1),
+                 audience_orgs=frozenset({OrgKind.KINDERGARTEN}))
+        )  # fmt: skip
+        await items.add(
+            Item(0, ItemKind.EVENT, "Экспертный совет", status=ItemStatus.APPROVED,
+                 starts_at=now + timedelta(days=3))
+        )  # fmt: skip
+        await engine.dispose()
+
+    asyncio.run(seed())
+    assert main(["digest-preview", "--role", "preschool", "--org", "kindergarten"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Дайджест «Инфозоны»")
+    assert "Рекомендации для детских садов" in out and "Экспертный совет" in out
+    assert (
+        main(["digest-preview", "--role", "teacher", "--org", "school", "--topics", "cases"]) == 0
+    )
+    assert "дайджест пуст" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["digest-preview", "--role", "teacher", "--org", "school", "--topics", "bogus"])
+    assert "неизвестная тема «bogus»" in capsys.readouterr().err
