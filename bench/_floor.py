@@ -59,7 +59,9 @@ async def main(argv: list[str]) -> None:
         if tasks:
             await asyncio.wait(tasks)
         cpu = _cpu() - cpu0
-        print(json.dumps({"messages": args.count, "cpu_ms_per_msg": 1000 * cpu / args.count}))
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        figures = {"messages": args.count, "cpu_ms_per_msg": 1000 * cpu / args.count}
+        print(json.dumps({**figures, "peak_rss_mb": rss_mb}))
     finally:
         await bot.session.close()
 

@@ -193,8 +193,8 @@ async def run_sender(args: argparse.Namespace, api: str, url: str, watch: Watch)
     return last
 
 
-async def run_floor(args: argparse.Namespace, api: str) -> float | None:
-    """CPU ms per message of bare aiogram sends at the same rate (None: --no-floor)."""
+async def run_floor(args: argparse.Namespace, api: str) -> dict[str, float] | None:
+    """Bare aiogram sends at the same rate: CPU ms a message, peak RSS (None: --no-floor)."""
     count = min(args.subscribers, int(args.limit * args.floor_seconds))
     if args.no_floor or count < 10:
         return None
@@ -207,7 +207,8 @@ async def run_floor(args: argparse.Namespace, api: str) -> float | None:
         stdout=asyncio.subprocess.PIPE,
     )
     out, _ = await process.communicate()
-    return float(json.loads(out)["cpu_ms_per_msg"])
+    figures: dict[str, float] = json.loads(out)
+    return figures
 
 
 def sustained_rate(runs: list[list[float]]) -> float:
@@ -276,16 +277,18 @@ async def main(args: argparse.Namespace) -> None:
     print(f"elapsed: {', '.join(str(f.get('elapsed')) + ' s' for f in figures)}")
     if counts[DeliveryStatus.SENT.value] != args.subscribers or final.get("returncode") != 0:
         print(f"WARNING: the outbox is not fully sent or the sender failed: {final}")
-    if floor is not None:
+    floor_cpu = floor["cpu_ms_per_msg"] if floor is not None else None
+    if floor is not None and floor_cpu is not None:
         print(
-            f"floor: bare aiogram send_message at {args.limit:g}/s costs {floor:.3f} ms CPU "
-            f"a message here; the sender {cpu_ms / floor:.2f}× that"
+            f"floor: bare aiogram send_message at {args.limit:g}/s costs {floor_cpu:.3f} ms "
+            f"CPU a message here (the sender {cpu_ms / floor_cpu:.2f}× that); a process that "
+            f"only imports and sends peaks at {floor['peak_rss_mb']:.1f} MB"
         )
     print(
         f"broadcast: subscribers={args.subscribers} rate={rate:.2f} limit={args.limit:g} "
         f"rate_ratio={rate / args.limit:.3f} http_429={watch.http_429} dup={dup} lost={lost} "
         f"cpu_ms_per_msg={cpu_ms:.3f} peak_rss_mb={peak_rss_mb:.1f}"
-        + (f" floor_cpu_ms_per_msg={floor:.3f}" if floor is not None else "")
+        + (f" floor_cpu_ms_per_msg={floor_cpu:.3f}" if floor_cpu is not None else "")
     )
     if args.kill_at is not None:
         in_flight_max = max(f.get("window_max", 0) for f in figures)

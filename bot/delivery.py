@@ -16,6 +16,9 @@ the messages in flight plus one unflushed batch (`SenderStats.window_max` measur
 same holds for a network error or timeout after Telegram accepted a message: it is retried.
 (On SQLite with synchronous=NORMAL a power cut, unlike a crash, may also lose the last commits.)
 
+One sender per database: claims are not leases, so a second sender process on the same outbox
+would send the same rows. (A lease column on deliveries would lift that; not needed yet.)
+
 Time is injected: `clock` (monotonic seconds) drives the limiter and the timers, `now` (aware
 UTC datetimes) is what goes to the database and decides quiet hours, so tests control both.
 """
@@ -31,7 +34,7 @@ import random
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
@@ -299,7 +302,6 @@ class SenderStats:
     window_max: int = 0  # most sends done or in flight but not committed yet
     flushes: int = 0
     progress_edits: int = 0
-    by_campaign: Counter[int] = field(default_factory=Counter)
 
 
 class Sender:
@@ -390,6 +392,7 @@ class Sender:
         """Run in a task the sender keeps; `stop()` ends and awaits it."""
         if self._task is not None and not self._task.done():
             return
+        self._stopping = False
         self._task = asyncio.create_task(self.run(bot), name="broadcast-sender")
 
     def wake(self) -> None:
@@ -410,6 +413,8 @@ class Sender:
                 log.exception("sender: stopped with an error")
         elif self._running:
             await self._done.wait()
+        else:
+            self._stopping = False  # it was not running: nothing to stop
 
     @property
     def running(self) -> bool:
@@ -423,8 +428,7 @@ class Sender:
     async def run(self, bot: Bot) -> None:
         if self._running:
             raise RuntimeError("the sender is already running")
-        self._running = True
-        self._stopping = False
+        self._running = True  # a stop() that came before this point still counts
         self._done.clear()
         flusher = asyncio.create_task(self._flush_loop(), name="broadcast-flush")
         progress = asyncio.create_task(self._progress_loop(), name="broadcast-progress")
@@ -439,9 +443,17 @@ class Sender:
                 await flusher
             with contextlib.suppress(asyncio.CancelledError):
                 await progress
-            await self._flush(final=True)
+            try:
+                await self._flush(final=True)
+            except SQLAlchemyError:
+                log.exception(
+                    "sender: %s results not recorded; those messages go out again next time",
+                    len(self._results),
+                )
+            self._results.clear()
             self._forget_memory()
             self._running = False
+            self._stopping = False
             self._done.set()
             log.info("sender: stopped")
 
