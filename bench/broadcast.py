@@ -34,6 +34,7 @@ import asyncio
 import json
 import os
 import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -259,7 +260,10 @@ async def main(args: argparse.Namespace) -> None:
     peak_rss_mb = max(f.get("peak_rss_mb", 0.0) for f in figures)
     child_cpu_total = (usage.ru_utime - usage0.ru_utime) + (usage.ru_stime - usage0.ru_stime)
     final = figures[-1]
-    print(f"database: {workdir}/bench.db")
+    if args.keep:
+        print(f"database: {workdir}/bench.db")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
     print(f"outbox: {dict(counts)}")
     print(
         f"received {watch.received} messages by {len(watch.per_chat)} subscribers; "
@@ -312,6 +316,7 @@ def parse_args() -> argparse.Namespace:
         "--floor-seconds", type=float, default=20, help="length of the bare-aiogram floor run"
     )
     parser.add_argument("--no-floor", action="store_true", help="skip the floor run")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary database")
     return parser.parse_args()
 
 
