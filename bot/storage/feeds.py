@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.content.feeds import Feed, FeedEntry, FeedKind, backoff_delay
 from bot.content.models import ItemStatus
+from bot.content.search import search_document
 from bot.storage.db import as_utc, utcnow
 from bot.storage.schema import feeds, items
 
@@ -275,6 +276,7 @@ class FeedRepository:
                 new_rows.append(
                     {
                         **content,
+                        "search_stems": search_document(entry.title, entry.text),
                         "kind": feed.kind.item_kind.value,
                         "feed_id": feed.id,
                         "guid": entry.key,
@@ -293,6 +295,7 @@ class FeedRepository:
                     .where(c.id == row.id)
                     .values(
                         **content,
+                        search_stems=search_document(entry.title, entry.text),
                         published_at=_utc(entry.published) if entry.published else None,
                         updated_at=now,
                     )

@@ -21,6 +21,7 @@ from bot.content.models import (
     Role,
     SubscriberStatus,
 )
+from bot.content.search import query_patterns, search_document
 from bot.storage.db import as_utc, utcnow
 from bot.storage.schema import items, subscribers
 from bot.storage.subscribers import decode_topics
@@ -120,6 +121,7 @@ def item_values(item: Item, now: datetime) -> dict[str, Any]:
         "period_start": item.period_start,
         "period_end": item.period_end,
         "audience_text": item.audience_text,
+        "search_stems": search_document(item.title, item.body),
         "created_at": _stored(item.created_at) or now,
         "updated_at": _stored(item.updated_at) or now,
     }
@@ -249,3 +251,25 @@ class ItemRepository:
         stored = await self.get(item.id)
         assert stored is not None
         return stored
+
+    async def search(self, query: str, *, limit: int, offset: int = 0) -> tuple[list[Item], int]:
+        """Visible items whose title or body has every word of `query` (any word form),
+        newest first, and how many there are in all."""
+        patterns = query_patterns(query)
+        if not patterns:
+            return [], 0
+        c = items.c
+        where = [c.status.in_(_VISIBLE), *(c.search_stems.like(p) for p in patterns)]
+        newest = sa.func.coalesce(c.approved_at, c.published_at, c.created_at)
+        async with self._engine.connect() as conn:
+            total = (
+                await conn.execute(sa.select(sa.func.count()).select_from(items).where(*where))
+            ).scalar_one()
+            rows = await conn.execute(
+                items.select()
+                .where(*where)
+                .order_by(newest.desc(), c.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+            return [_to_item(row) for row in rows], total

@@ -132,6 +132,8 @@ items = sa.Table(
     sa.Column("period_start", sa.Date),
     sa.Column("period_end", sa.Date),
     sa.Column("audience_text", sa.String(300)),
+    # Snowball stems of title and body between spaces, for /search (content.search).
+    sa.Column("search_stems", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("feed_id", "guid", name="uq_items_feed_id_guid"),
@@ -197,6 +199,19 @@ deliveries = sa.Table(
     sa.UniqueConstraint("campaign_id", "chat_id", name="uq_deliveries_campaign_id"),
     sa.Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
     sa.Index("ix_deliveries_campaign_id_status", "campaign_id", "status"),
+)
+
+# «Полезно» / «Не про меня» under materials and cases. chat_id becomes NULL when a subscriber
+# is forgotten: the counts stay for the editors.
+item_feedback = sa.Table(
+    "item_feedback",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("item_id", BigId, sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("chat_id", sa.BigInteger),
+    sa.Column("useful", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("item_id", "chat_id", name="uq_item_feedback_item_id"),
 )
 
 # "Remind me" presses on events; the timetable's reminder job sends them the day before.

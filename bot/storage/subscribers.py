@@ -21,7 +21,7 @@ from bot.content.models import (
     Topic,
 )
 from bot.storage.db import as_utc, purge_deleted, utcnow
-from bot.storage.schema import deliveries, reminders, subscribers
+from bot.storage.schema import deliveries, item_feedback, reminders, subscribers
 
 
 def encode_topics(topics: Iterable[Topic]) -> str:
@@ -150,9 +150,14 @@ class SubscriberRepository:
                 subscribers.delete().where(subscribers.c.chat_id == chat_id)
             )
             await conn.execute(reminders.delete().where(reminders.c.chat_id == chat_id))
-            # Delivery rows stay as anonymous counts for the campaigns' reports.
+            # Delivery rows and votes stay as anonymous counts for the editors' reports.
             await conn.execute(
                 deliveries.update().where(deliveries.c.chat_id == chat_id).values(chat_id=None)
+            )
+            await conn.execute(
+                item_feedback.update()
+                .where(item_feedback.c.chat_id == chat_id)
+                .values(chat_id=None)
             )
         await purge_deleted(self._engine)
         return bool(result.rowcount)
