@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -273,3 +273,45 @@ class ItemRepository:
                 .offset(offset)
             )
             return [_to_item(row) for row in rows], total
+
+    async def latest(
+        self, kind: ItemKind, *, limit: int, offset: int = 0
+    ) -> tuple[list[Item], int]:
+        """Visible items of a kind, newest first, and how many there are."""
+        c = items.c
+        where = [c.status.in_(_VISIBLE), c.kind == kind.value]
+        newest = sa.func.coalesce(c.approved_at, c.published_at, c.created_at)
+        async with self._engine.connect() as conn:
+            total = (
+                await conn.execute(sa.select(sa.func.count()).select_from(items).where(*where))
+            ).scalar_one()
+            rows = await conn.execute(
+                items.select()
+                .where(*where)
+                .order_by(newest.desc(), c.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+            return [_to_item(row) for row in rows], total
+
+    async def activities_between(
+        self, since: datetime, until: datetime, first_day: date, last_day: date
+    ) -> list[Item]:
+        """Visible events of a window, dated first: those starting in [since, until), then
+        ongoing activities (plan rows without an exact start) whose period overlaps the days."""
+        c = items.c
+        dated = sa.and_(
+            c.starts_at.is_not(None), c.starts_at >= _stored(since), c.starts_at < _stored(until)
+        )
+        ongoing = sa.and_(
+            c.starts_at.is_(None), c.period_start <= last_day, c.period_end >= first_day
+        )
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                items.select()
+                .where(
+                    c.kind == ItemKind.EVENT.value, c.status.in_(_VISIBLE), sa.or_(dated, ongoing)
+                )
+                .order_by(c.starts_at.is_(None), c.starts_at, c.period_start, c.id)
+            )
+            return [_to_item(row) for row in rows]
