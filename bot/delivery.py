@@ -770,8 +770,9 @@ class Sender:
     def _finished_request(self, chat_id: int) -> None:
         self.limiter.release(chat_id, self._clock())
         self._in_flight -= 1
-        if self._at_capacity:  # otherwise the loop sleeps until a known moment: let it
-            self._kick.set()
+        # Always wake the loop: a finished request may have freed capacity, or deferred the
+        # next part of a message to a moment the sleeping loop doesn't know about yet.
+        self._kick.set()
 
     def _part_sent(self, job: _Job, message_id: int) -> None:
         self.stats.messages += 1
