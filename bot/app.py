@@ -22,6 +22,7 @@ from bot.middlewares import InFlightUpdates, PollHeartbeat
 from bot.publishing import Publisher
 from bot.scheduler import Timetable
 from bot.storage.dialogs import DialogStateRepository
+from bot.storage.feedback import FeedbackRepository
 from bot.storage.subscribers import SubscriberRepository
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,9 @@ def build_dispatcher(
         dialogs=dialogs,
         sender=sender,
         publisher=publisher,
+        items=publisher.items,
+        reminders=publisher.reminders_repo,
+        feedback=FeedbackRepository(engine),
         timetable=timetable,
         poll_heartbeat=poll_heartbeat,
     )

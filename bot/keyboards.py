@@ -7,6 +7,7 @@ buttons in people's chats fall through to the "this button is out of date" answe
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
@@ -179,3 +180,98 @@ def confirm_stop() -> InlineKeyboardMarkup:
 
 def confirm_forget() -> InlineKeyboardMarkup:
     return confirm(Action.FORGET, "Удалить мои данные", "Отмена")
+
+
+# --- what's next and browsing ------------------------------------------------------------------
+
+
+class NextPage(CallbackData, prefix="q1"):
+    """A page of a what's-next answer; the window and audience travel in the button."""
+
+    start: int  # date.toordinal()
+    end: int
+    roles: int  # bit mask over Role, in declaration order
+    orgs: int  # bit mask over OrgKind
+    page: int
+
+
+class Remind(CallbackData, prefix="m1"):
+    item_id: int
+
+
+class Calendar(CallbackData, prefix="i1"):
+    item_id: int
+
+
+class Shelf(StrEnum):
+    MATERIALS = "materials"
+    CASES = "cases"
+    SEARCH = "search"
+
+
+class Card(CallbackData, prefix="b1"):
+    shelf: Shelf
+    index: int
+
+
+class Vote(CallbackData, prefix="v1"):
+    item_id: int
+    useful: bool
+
+
+def mask(values: frozenset[Role] | frozenset[OrgKind], enum: type[Role] | type[OrgKind]) -> int:
+    return sum(1 << n for n, member in enumerate(enum) if member in values)
+
+
+def unmask(bits: int, enum: type[Role] | type[OrgKind]) -> frozenset[Any]:
+    return frozenset(member for n, member in enumerate(enum) if bits & (1 << n))
+
+
+def next_answer(
+    actions: list[tuple[int, int, bool, bool]], more: NextPage | None
+) -> InlineKeyboardMarkup | None:
+    """A row per entry that can be reminded of or added to a calendar; «Ещё» when there is more.
+
+    actions: (number shown, item id, can remind, can export).
+    """
+    builder = InlineKeyboardBuilder()
+    sizes: list[int] = []
+    for number, item_id, can_remind, can_export in actions:
+        row = 0
+        if can_remind:
+            builder.button(text=f"⏰ Напомнить: {number}", callback_data=Remind(item_id=item_id))
+            row += 1
+        if can_export:
+            builder.button(
+                text=f"📅 В календарь: {number}", callback_data=Calendar(item_id=item_id)
+            )
+            row += 1
+        if row:
+            sizes.append(row)
+    if more is not None:
+        builder.button(text="Ещё ▸", callback_data=more)
+        sizes.append(1)
+    if not sizes:
+        return None
+    builder.adjust(*sizes)
+    return builder.as_markup()
+
+
+def card(shelf: Shelf, index: int, total: int, item_id: int, votes: bool) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    sizes: list[int] = []
+    if votes:
+        builder.button(text="👍 Полезно", callback_data=Vote(item_id=item_id, useful=True))
+        builder.button(text="🙅 Не про меня", callback_data=Vote(item_id=item_id, useful=False))
+        sizes.append(2)
+    nav = 0
+    if index > 0:
+        builder.button(text="◂ Назад", callback_data=Card(shelf=shelf, index=index - 1))
+        nav += 1
+    if index + 1 < total:
+        builder.button(text="Ещё ▸", callback_data=Card(shelf=shelf, index=index + 1))
+        nav += 1
+    if nav:
+        sizes.append(nav)
+    builder.adjust(*sizes)
+    return builder.as_markup()

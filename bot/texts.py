@@ -11,7 +11,15 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from aiogram.types import BotCommand, MessageEntity
-from aiogram.utils.formatting import Bold, Text, TextLink, as_key_value, as_line, as_list
+from aiogram.utils.formatting import (
+    Bold,
+    Italic,
+    Text,
+    TextLink,
+    as_key_value,
+    as_line,
+    as_list,
+)
 
 from bot.content.digest import MESSAGE_LIMIT, DigestContent, Period, pack_blocks, truncate_words
 from bot.content.feeds import FeedErrorKind, FeedKind
@@ -28,6 +36,7 @@ from bot.content.models import (
     SubscriberStatus,
     Topic,
 )
+from bot.content.whatsnext import MONTHS_GENITIVE, MONTHS_PREPOSITIONAL
 
 # --- plurals and dates -------------------------------------------------------------------------
 
@@ -47,14 +56,6 @@ def count(n: int, one: str, few: str, many: str) -> str:
     return f"{n:,}".replace(",", "\u00a0") + " " + plural(n, one, few, many)
 
 
-MONTHS_GENITIVE = (
-    "января", "февраля", "марта", "апреля", "мая", "июня",
-    "июля", "августа", "сентября", "октября", "ноября", "декабря",
-)  # fmt: skip
-MONTHS_PREPOSITIONAL = (
-    "январе", "феврале", "марте", "апреле", "мае", "июне",
-    "июле", "августе", "сентябре", "октябре", "ноябре", "декабре",
-)  # fmt: skip
 WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 
 
@@ -120,6 +121,11 @@ STATUS_LABELS: Mapping[SubscriberStatus, str] = {
 # --- commands (one list serves the menu and /help) ---------------------------------------------
 
 SUBSCRIBER_COMMANDS = (
+    BotCommand(command="next", description="Что дальше: ближайшие мероприятия"),
+    BotCommand(command="events", description="Мероприятия на три месяца"),
+    BotCommand(command="materials", description="Новые методические материалы"),
+    BotCommand(command="cases", description="Опыт площадок"),
+    BotCommand(command="search", description="Поиск: /search слово"),
     BotCommand(command="start", description="Начать или возобновить рассылку"),
     BotCommand(command="settings", description="Изменить настройки"),
     BotCommand(command="stop", description="Приостановить рассылку"),
@@ -818,3 +824,91 @@ def event_reminder(item: Item, tz: tzinfo) -> Text:
     if item.starts_at is not None:
         lines.append(_event_details(item, tz))
     return as_list(*lines)
+
+
+# --- what's next and browsing ------------------------------------------------------------------
+
+BROWSE_PAGE = 5
+NEXT_EMPTY = (
+    "За этот период подходящих мероприятий не нашлось. Спросите, например, «что в следующем "
+    "месяце?» или «что для координаторов?», или посмотрите все: /events."
+)
+NEXT_ONGOING = "Идут в этот период:"
+NEXT_HINT = (
+    "Спросите своими словами: «что в марте?», «что на этой неделе?», «что для детских садов?»"
+)
+EVENTS_LABEL = "Мероприятия на три месяца вперёд"
+PAGE_LABEL = "{label} (продолжение)"
+LABEL_WINDOW = "Мероприятия {span}"
+REMIND_TOO_LATE = "До мероприятия меньше суток — напоминание уже не успеет прийти."
+REMIND_DONE = "Напомню вечером накануне, {day}."
+REMIND_ALREADY = "Уже напомню вечером накануне, {day}."
+REMIND_NO_DATE = "У этого мероприятия нет точной даты — напомнить не получится."
+REMIND_PAST = "Это мероприятие уже прошло."
+ICS_CAPTION = "Откройте файл — мероприятие добавится в календарь телефона."
+ICS_NO_DATE = "У этого мероприятия нет дат — добавить в календарь не получится."
+ITEM_GONE = "Этой записи больше нет."
+VOTE_THANKS = "Спасибо! Учтём при подборе материалов."
+SEARCH_USAGE = "Напишите, что найти, после команды: /search проектная деятельность"
+SEARCH_EMPTY = (
+    "По запросу «{query}» ничего не нашлось. Попробуйте другое слово или посмотрите последние "
+    "материалы: /materials и опыт площадок: /cases."
+)
+SEARCH_EXPIRED = "Поиск устарел. Отправьте /search и запрос ещё раз."
+MATERIALS_EMPTY = (
+    "Материалов пока нет. Они появятся здесь, как только редакторы ИМЦ их опубликуют."
+)
+CASES_EMPTY = "Кейсов площадок пока нет. Загляните позже или посмотрите мероприятия: /events."
+CARD_HEADINGS = {
+    "materials": "📚 Материал {index} из {total}",
+    "cases": "💡 Опыт площадок: {index} из {total}",
+    "search": "🔎 «{query}»: {index} из {total}",
+}
+
+
+def _entry_when(item: Item, tz: tzinfo) -> str:
+    if item.starts_at is not None:
+        return _event_when(item, tz)
+    if item.timing_text:
+        return _one_line(item.timing_text)
+    if item.period_start and item.period_end:
+        return format_range(item.period_start, item.period_end)
+    return ""
+
+
+def next_entry(number: int, item: Item, tz: tzinfo) -> Text:
+    """«1. пт, 15 марта, 10:00 — Семинар…» then «Для: … · 📍 place» on the next line."""
+    when = _entry_when(item, tz)
+    head = as_line(f"{number}. ", f"{when} — " if when else "", _title(item), end="")
+    details: list[Text | str] = []
+    if item.audience_text:
+        details.append(f"Для: {_one_line(item.audience_text)}")
+    if item.place:
+        details.append(f"📍 {_one_line(item.place)}")
+    if registration := _web_url(item.registration_url):
+        details.append(TextLink(DIGEST_REGISTRATION, url=registration))
+    if not details:
+        return head
+    return as_list(head, as_line("    ", as_line(*details, sep=" · ", end=""), end=""))
+
+
+def next_answer(
+    label: str, dated: list[tuple[int, Item]], ongoing: list[tuple[int, Item]], tz: tzinfo
+) -> Text:
+    lines: list[Text | str] = [Bold(f"📅 {label}"), ""]
+    lines.extend(next_entry(n, item, tz) for n, item in dated)
+    if ongoing:
+        if dated:
+            lines.append("")
+        lines.append(Bold(NEXT_ONGOING))
+        lines.extend(next_entry(n, item, tz) for n, item in ongoing)
+    return as_list(*lines)
+
+
+def card(heading: str, item: Item, tz: tzinfo) -> Text:
+    return as_list(Italic(heading), "", item_post(item, tz))
+
+
+def reminder_day(item: Item, tz: tzinfo) -> str:
+    assert item.starts_at is not None
+    return format_date((item.starts_at.astimezone(tz) - timedelta(days=1)).date())

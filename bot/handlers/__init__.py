@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.filters import PrivateChat
-from bot.handlers import editors, fallback, preferences, start, subscription
+from bot.handlers import browse, editors, fallback, preferences, start, subscription
 
 
 def build_router() -> Router:
@@ -20,8 +20,13 @@ def build_router() -> Router:
     subscriber_area = Router(name="subscriber")
     # Buttons count only from the presser's own chat; the fallback answers the rest.
     subscriber_area.callback_query.filter(PrivateChat())
+    # Browsing comes last here: its free-text questions must not take a typed answer from
+    # a dialog (the organisation's name) or a command.
     subscriber_area.include_routers(
-        start.build_router(), preferences.build_router(), subscription.build_router()
+        start.build_router(),
+        preferences.build_router(),
+        subscription.build_router(),
+        browse.build_router(),
     )
     editor_area = editors.build_router()
     editor_area.callback_query.filter(PrivateChat())

@@ -1,0 +1,335 @@
+"""What's next (/next, /events and questions in words), materials, cases and search."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from aiogram import Bot, F, Router
+from aiogram.filters import BaseFilter, Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.formatting import Text
+from apscheduler.triggers.cron import CronTrigger
+
+from bot import keyboards as kb
+from bot import texts
+from bot.config import Settings
+from bot.content.calendar import can_export, event_ics, ics_filename
+from bot.content.models import Item, ItemKind, OrgKind, Role
+from bot.content.whatsnext import (
+    NextQuery,
+    answer_items,
+    audience_label,
+    default_query,
+    parse_next_query,
+    wants,
+    window_moments,
+)
+from bot.handlers.common import show
+from bot.keyboards import Shelf
+from bot.storage.feedback import FeedbackRepository
+from bot.storage.items import ItemRepository
+from bot.storage.reminders import ReminderRepository
+from bot.storage.subscribers import SubscriberRepository
+
+EVENTS_DAYS = 90
+SHELF_KINDS = {Shelf.MATERIALS: ItemKind.MATERIAL, Shelf.CASES: ItemKind.CASE}
+VOTED_KINDS = frozenset({ItemKind.MATERIAL, ItemKind.CASE})
+
+
+class WhatsNextQuestion(BaseFilter):
+    """Free text that asks what's coming («что в марте?»); hands the parsed query on."""
+
+    async def __call__(self, message: Message, settings: Settings) -> bool | dict[str, NextQuery]:
+        if not message.text or message.text.startswith("/"):
+            return False
+        query = parse_next_query(message.text, datetime.now(settings.tz).date())
+        return {"query": query} if query is not None else False
+
+
+# --- what's next ---------------------------------------------------------------------------------
+
+
+async def _answer(
+    query: NextQuery,
+    page: int,
+    chat_id: int,
+    *,
+    items: ItemRepository,
+    subscribers: SubscriberRepository,
+    settings: Settings,
+) -> tuple[Text | str, InlineKeyboardMarkup | None]:
+    tz = settings.tz
+    subscriber = await subscribers.get(chat_id)
+    role = subscriber.role if subscriber else None
+    org = subscriber.org_kind if subscriber else None
+    since, until = window_moments(query, tz)
+    candidates = await items.activities_between(since, until, query.start, query.end)
+    dated, ongoing = answer_items(
+        (item for item in candidates if wants(item, query, role, org)), query, tz
+    )
+    entries = [*dated, *ongoing]
+    if not entries:
+        return texts.NEXT_EMPTY, None
+    size = texts.BROWSE_PAGE
+    page = max(0, min(page, (len(entries) - 1) // size))
+    shown = list(enumerate(entries, 1))[page * size : (page + 1) * size]
+    label = query.label if page == 0 else texts.PAGE_LABEL.format(label=query.label)
+    content = texts.next_answer(
+        label,
+        [(n, item) for n, item in shown if item.starts_at is not None],
+        [(n, item) for n, item in shown if item.starts_at is None],
+        tz,
+    )
+    now = datetime.now(tz)
+    actions = [
+        (n, item.id, item.starts_at is not None and item.starts_at > now, can_export(item))
+        for n, item in shown
+    ]
+    more = None
+    if (page + 1) * size < len(entries):
+        more = kb.NextPage(
+            start=query.start.toordinal(),
+            end=query.end.toordinal(),
+            roles=kb.mask(query.roles, Role),
+            orgs=kb.mask(query.org_kinds, OrgKind),
+            page=page + 1,
+        )
+    return content, kb.next_answer(actions, more)
+
+
+async def _reply(
+    message: Message,
+    query: NextQuery,
+    *,
+    items: ItemRepository,
+    subscribers: SubscriberRepository,
+    settings: Settings,
+) -> None:
+    content, markup = await _answer(
+        query, 0, message.chat.id, items=items, subscribers=subscribers, settings=settings
+    )
+    await _send_card(message, content, markup)
+
+
+async def next_command(
+    message: Message,
+    items: ItemRepository,
+    subscribers: SubscriberRepository,
+    settings: Settings,
+) -> None:
+    query = default_query(datetime.now(settings.tz).date())
+    await _reply(message, query, items=items, subscribers=subscribers, settings=settings)
+
+
+async def events_command(
+    message: Message,
+    items: ItemRepository,
+    subscribers: SubscriberRepository,
+    settings: Settings,
+) -> None:
+    today = datetime.now(settings.tz).date()
+    query = NextQuery(
+        today, today + timedelta(days=EVENTS_DAYS - 1), frozenset(), frozenset(), False,
+        texts.EVENTS_LABEL,
+    )  # fmt: skip
+    await _reply(message, query, items=items, subscribers=subscribers, settings=settings)
+
+
+async def question(
+    message: Message,
+    query: NextQuery,
+    items: ItemRepository,
+    subscribers: SubscriberRepository,
+    settings: Settings,
+) -> None:
+    await _reply(message, query, items=items, subscribers=subscribers, settings=settings)
+
+
+async def next_page(
+    callback: CallbackQuery,
+    callback_data: kb.NextPage,
+    items: ItemRepository,
+    subscribers: SubscriberRepository,
+    settings: Settings,
+) -> None:
+    roles = kb.unmask(callback_data.roles, Role)
+    orgs = kb.unmask(callback_data.orgs, OrgKind)
+    start = date.fromordinal(callback_data.start)
+    end = date.fromordinal(callback_data.end)
+    label = texts.LABEL_WINDOW.format(span=texts.format_range(start, end))
+    if roles or orgs:
+        label += " для " + audience_label(roles, orgs)
+    query = NextQuery(start, end, roles, orgs, bool(roles or orgs), label)
+    content, markup = await _answer(
+        query, callback_data.page, callback.from_user.id,
+        items=items, subscribers=subscribers, settings=settings,
+    )  # fmt: skip
+    await callback.answer()
+    await show(callback, content, markup)
+
+
+# --- remind me, add to calendar -----------------------------------------------------------------
+
+
+async def _event(callback: CallbackQuery, items: ItemRepository, item_id: int) -> Item | None:
+    item = await items.get(item_id)
+    if item is None or item.kind is not ItemKind.EVENT:
+        await callback.answer(texts.ITEM_GONE, show_alert=True)
+        return None
+    return item
+
+
+async def remind(
+    callback: CallbackQuery,
+    callback_data: kb.Remind,
+    items: ItemRepository,
+    reminders: ReminderRepository,
+    settings: Settings,
+) -> None:
+    item = await _event(callback, items, callback_data.item_id)
+    if item is None:
+        return
+    tz = settings.tz
+    now = datetime.now(tz)
+    if item.starts_at is None:
+        await callback.answer(texts.REMIND_NO_DATE, show_alert=True)
+        return
+    if item.starts_at <= now:
+        await callback.answer(texts.REMIND_PAST, show_alert=True)
+        return
+    # The reminder goes with the timetable's evening run the day before: is there one left?
+    fire = CronTrigger.from_crontab(settings.reminders_cron, timezone=tz).get_next_fire_time(
+        None, now
+    )
+    if fire is None or fire.date() + timedelta(days=1) > item.starts_at.astimezone(tz).date():
+        await callback.answer(texts.REMIND_TOO_LATE, show_alert=True)
+        return
+    added = await reminders.add(item.id, callback.from_user.id)
+    day = texts.reminder_day(item, tz)
+    await callback.answer(
+        (texts.REMIND_DONE if added else texts.REMIND_ALREADY).format(day=day), show_alert=True
+    )
+
+
+async def to_calendar(
+    callback: CallbackQuery,
+    callback_data: kb.Calendar,
+    bot: Bot,
+    items: ItemRepository,
+    settings: Settings,
+) -> None:
+    item = await _event(callback, items, callback_data.item_id)
+    if item is None:
+        return
+    if not can_export(item):
+        await callback.answer(texts.ICS_NO_DATE, show_alert=True)
+        return
+    await callback.answer()
+    data = event_ics(item, settings.tz, now=datetime.now(settings.tz))
+    await bot.send_document(
+        callback.from_user.id,
+        BufferedInputFile(data, filename=ics_filename(item)),
+        caption=texts.ICS_CAPTION,
+    )
+
+
+# --- materials, cases, search: one card at a time ------------------------------------------------
+
+
+async def _card(
+    shelf: Shelf, index: int, search: str | None, items: ItemRepository, settings: Settings
+) -> tuple[Text | str, InlineKeyboardMarkup | None]:
+    if shelf is Shelf.SEARCH:
+        found, total = await items.search(search or "", limit=1, offset=index)
+    else:
+        found, total = await items.latest(SHELF_KINDS[shelf], limit=1, offset=index)
+    if not found:
+        if shelf is Shelf.SEARCH:
+            return texts.SEARCH_EMPTY.format(query=search), None
+        return (texts.MATERIALS_EMPTY if shelf is Shelf.MATERIALS else texts.CASES_EMPTY), None
+    item = found[0]
+    heading = texts.CARD_HEADINGS[shelf.value].format(index=index + 1, total=total, query=search)
+    markup = kb.card(shelf, index, total, item.id, votes=item.kind in VOTED_KINDS)
+    return texts.card(heading, item, settings.tz), markup
+
+
+async def _send_card(
+    message: Message, content: Text | str, markup: InlineKeyboardMarkup | None
+) -> None:
+    body = content if isinstance(content, Text) else Text(content)
+    await message.answer(**body.as_kwargs(), reply_markup=markup)
+
+
+async def materials_command(message: Message, items: ItemRepository, settings: Settings) -> None:
+    await _send_card(message, *await _card(Shelf.MATERIALS, 0, None, items, settings))
+
+
+async def cases_command(message: Message, items: ItemRepository, settings: Settings) -> None:
+    await _send_card(message, *await _card(Shelf.CASES, 0, None, items, settings))
+
+
+async def search_command(
+    message: Message,
+    command: CommandObject,
+    items: ItemRepository,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    text = " ".join((command.args or "").split())[:100]
+    if not text:
+        await message.answer(texts.SEARCH_USAGE)
+        return
+    # The words stay with the chat, so «Ещё ▸» under the results can page through them.
+    await state.update_data(search=text)
+    await _send_card(message, *await _card(Shelf.SEARCH, 0, text, items, settings))
+
+
+async def turn_card(
+    callback: CallbackQuery,
+    callback_data: kb.Card,
+    items: ItemRepository,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    search = None
+    if callback_data.shelf is Shelf.SEARCH:
+        search = (await state.get_data()).get("search")
+        if not search:
+            await callback.answer(texts.SEARCH_EXPIRED, show_alert=True)
+            return
+    content, markup = await _card(
+        callback_data.shelf, max(0, callback_data.index), search, items, settings
+    )
+    await callback.answer()
+    await show(callback, content, markup)
+
+
+async def vote(
+    callback: CallbackQuery,
+    callback_data: kb.Vote,
+    items: ItemRepository,
+    feedback: FeedbackRepository,
+) -> None:
+    item = await items.get(callback_data.item_id)
+    if item is None or item.kind not in VOTED_KINDS:
+        await callback.answer(texts.ITEM_GONE, show_alert=True)
+        return
+    await feedback.record(item.id, callback.from_user.id, callback_data.useful)
+    await callback.answer(texts.VOTE_THANKS)
+
+
+def build_router() -> Router:
+    router = Router(name="browse")
+    router.message.register(next_command, Command("next"))
+    router.message.register(events_command, Command("events"))
+    router.message.register(materials_command, Command("materials"))
+    router.message.register(cases_command, Command("cases"))
+    router.message.register(search_command, Command("search"))
+    router.message.register(question, F.text, WhatsNextQuestion())
+    router.callback_query.register(next_page, kb.NextPage.filter())
+    router.callback_query.register(remind, kb.Remind.filter())
+    router.callback_query.register(to_calendar, kb.Calendar.filter())
+    router.callback_query.register(turn_card, kb.Card.filter())
+    router.callback_query.register(vote, kb.Vote.filter())
+    return router
