@@ -8,7 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import texts
 from bot.config import Settings, SettingsError, load_settings
-from bot.content.models import OrgKind, Role, Topic
+from bot.content.models import Item, OrgKind, Role, Topic
 from bot.logs import setup_logging
 from bot.storage.db import create_engine, migrate
 
@@ -250,6 +250,60 @@ def cmd_digest_preview(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    """The bot's answer to a "what's next" question, for an operator to try phrasings."""
+    from bot.browsing import find_activities
+    from bot.content.whatsnext import default_query, item_days, parse_next_query
+    from bot.storage.items import ItemRepository
+
+    today = args.today or datetime.now(settings.tz).date()
+    query = parse_next_query(args.text, today) if args.text.strip() else default_query(today)
+    if query is None:
+        print(texts.ASK_NOT_A_QUESTION, file=sys.stderr)
+        return 1
+    found: list[tuple[list[Item], list[Item]]] = []
+
+    async def work(settings: Settings, engine: AsyncEngine) -> None:
+        role = Role(args.role) if args.role else None
+        org = OrgKind(args.org) if args.org else None
+        found.append(await find_activities(ItemRepository(engine), query, role, org, settings.tz))
+
+    asyncio.run(_with_engine(settings, work))
+    dated, ongoing = found[0]
+    if args.json:
+
+        def entry(item: Item, kind: str) -> dict[str, object]:
+            days = item_days(item, settings.tz)
+            return {
+                "id": item.id, "title": item.title, "kind": kind,
+                "start": days[0].isoformat() if days else None,
+                "end": days[1].isoformat() if days else None,
+                "starts_at": item.starts_at.astimezone(settings.tz).isoformat()
+                if item.starts_at else None,
+                "timing": item.timing_text, "audience": item.audience_text, "place": item.place,
+            }  # fmt: skip
+
+        print(json.dumps({
+            "query": {
+                "start": query.start.isoformat(), "end": query.end.isoformat(),
+                "roles": sorted(r.value for r in query.roles),
+                "org_kinds": sorted(o.value for o in query.org_kinds),
+                "label": query.label,
+            },
+            "items": [entry(i, "dated") for i in dated] + [entry(i, "ongoing") for i in ongoing],
+        }, ensure_ascii=False, indent=2))  # fmt: skip
+        return 0
+    if not dated and not ongoing:
+        print(texts.NEXT_EMPTY)
+        return 0
+    numbered = list(enumerate([*dated, *ongoing], 1))
+    content = texts.next_answer(
+        query.label, numbered[: len(dated)], numbered[len(dated) :], settings.tz
+    )
+    print(content.render()[0])
+    return 0
+
+
 Handler = Callable[[Settings, argparse.Namespace], int]
 
 
@@ -298,6 +352,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     preview.add_argument(
         "--frequency", default="weekly", choices=["weekly", "daily"], help="частота дайджеста"
     )
+    ask = command("ask", cmd_ask, "ответ бота на вопрос «что дальше?» — для проверки формулировок")
+    ask.add_argument(
+        "text", help="вопрос, как его напишет человек: «что в марте для координаторов»"
+    )
+    ask.add_argument("--role", choices=[r.value for r in Role], help="роль спрашивающего")
+    ask.add_argument("--org", choices=[o.value for o in OrgKind], help="тип его организации")
+    ask.add_argument(
+        "--today", type=date.fromisoformat, help="считать сегодняшним днём (ГГГГ-ММ-ДД)"
+    )
+    ask.add_argument("--json", action="store_true", help="понятый запрос и найденное в JSON")
     feeds = command("feeds", cmd_feeds, "ленты сайтов: добавить, список, удалить, проверить")
     actions = feeds.add_subparsers(dest="action", metavar="ДЕЙСТВИЕ", required=True)
     add = actions.add_parser("add", help="добавить ленту")

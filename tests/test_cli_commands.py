@@ -104,3 +104,26 @@ def test_digest_preview_prints_what_such_a_subscriber_would_get(
     with pytest.raises(SystemExit):
         main(["digest-preview", "--role", "teacher", "--org", "school", "--topics", "bogus"])
     assert "неизвестная тема «bogus»" in capsys.readouterr().err
+
+
+def test_ask_answers_like_the_bot_and_explains_itself_in_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    plan = Path(__file__).resolve().parents[2] / "shared" / "plan" / "plan-2021-2022.txt"
+    assert main(["import-plan", str(plan)]) == 0
+    capsys.readouterr()
+    question = ["ask", "что в марте для координаторов", "--today", "2022-02-10"]
+    assert main(question) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("📅 Мероприятия в марте для координаторов")
+    assert "Информационно-методические совещания и семинары" in out
+    assert main([*question, "--role", "head", "--org", "school", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["query"] == {
+        "start": "2022-03-01", "end": "2022-03-31", "roles": ["coordinator"], "org_kinds": [],
+        "label": "Мероприятия в марте для координаторов",
+    }  # fmt: skip
+    titles = [item["title"] for item in data["items"]]
+    assert titles[0].startswith("Информационно-методические совещания")  # March, named
+    assert main(["ask", "спасибо"]) == 1
+    assert "не похоже на вопрос" in capsys.readouterr().err

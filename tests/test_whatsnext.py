@@ -419,7 +419,22 @@ def test_audience_of_the_question_replaces_the_askers_one_dimension_at_a_time() 
     assert wants(for_kindergartens, kindergartens, *teacher_at_school)
     assert wants(for_kindergarten_heads, kindergartens, *head_at_school)
     assert not wants(for_kindergarten_heads, kindergartens, *teacher_at_school)
-    assert not wants(for_coordinators, own, None, None)
+    # Someone who hasn't said who they are sees everything rather than nothing.
+    assert wants(for_coordinators, own, None, None)
     items = (for_coordinators, for_kindergartens, for_kindergarten_heads, for_everyone)
     assert all(wants(item, anyone, None, None) for item in items)
     assert anyone.label == "Мероприятия для всех"
+
+
+def test_a_plan_row_of_listed_months_answers_only_for_those_months() -> None:
+    seminars = _item(
+        8, period_start=date(2021, 9, 1), period_end=date(2022, 6, 30),
+        timing_json='{"kind": "months", "months": ["2021-09", "2022-03", "2022-06"]}',
+    )  # fmt: skip
+    all_year = _item(1, period_start=date(2021, 9, 1), period_end=date(2022, 6, 30))
+    january = parse_next_query("что в январе", date(2022, 1, 10))
+    march = parse_next_query("что в марте", date(2022, 1, 10))
+    assert january is not None and march is not None
+    assert answer_items([seminars, all_year], january, MSK) == ([], [all_year])
+    # In March the seminars are the narrower answer, so they come first.
+    assert answer_items([all_year, seminars], march, MSK) == ([], [seminars, all_year])

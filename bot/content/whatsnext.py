@@ -27,6 +27,7 @@ Labels are Russian headings for the answer: «Ближайшие меропри�
 from __future__ import annotations
 
 import calendar
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -381,11 +382,12 @@ def _local_day(moment: datetime, tz: tzinfo) -> date:
 
 def wants(item: Item, query: NextQuery, role: Role | None, org_kind: OrgKind | None) -> bool:
     """Whether the item is for the audience asked about: what the question names, else the
-    asker's own `role` and `org_kind`, each on its own."""
-    roles = query.roles or (frozenset({role}) if role is not None else frozenset())
-    orgs = query.org_kinds or (frozenset({org_kind}) if org_kind is not None else frozenset())
-    role_ok = not item.audience_roles or bool(item.audience_roles & roles)
-    org_ok = not item.audience_orgs or bool(item.audience_orgs & orgs)
+    asker's own `role` and `org_kind`, each on its own. What neither names (an asker who has
+    not said their role) does not narrow the answer."""
+    roles = query.roles or (frozenset({role}) if role is not None else None)
+    orgs = query.org_kinds or (frozenset({org_kind}) if org_kind is not None else None)
+    role_ok = roles is None or not item.audience_roles or bool(item.audience_roles & roles)
+    org_ok = orgs is None or not item.audience_orgs or bool(item.audience_orgs & orgs)
     return role_ok and org_ok
 
 
@@ -405,8 +407,38 @@ def answer_items(
             continue
         if item.starts_at is not None:
             dated.append((item.starts_at, item.id, item))
-        else:
-            ongoing.append(((days[1] - days[0]).days, days[0], item.id, item))
+            continue
+        months = listed_months(item)
+        if months is not None:
+            # «Сентябрь, март, июнь»: only the named months count, not the gaps between them.
+            spans = [(date(y, m, 1), _month_last_day(y, m)) for y, m in months]
+            hits = [span for span in spans if covers(*span, query)]
+            if not hits:
+                continue
+            days = hits[0]
+        ongoing.append(((days[1] - days[0]).days, days[0], item.id, item))
     dated.sort(key=lambda entry: entry[:2])
     ongoing.sort(key=lambda entry: entry[:3])
     return [entry[-1] for entry in dated], [entry[-1] for entry in ongoing]
+
+
+def listed_months(item: Item) -> list[tuple[int, int]] | None:
+    """The (year, month) pairs of a plan row timed by listed months; None for other timing."""
+    if not item.timing_json:
+        return None
+    try:
+        timing = json.loads(item.timing_json)
+    except ValueError:
+        return None
+    if not isinstance(timing, dict) or timing.get("kind") != "months":
+        return None
+    pairs = []
+    for text in timing.get("months", []):
+        year, _, month = str(text).partition("-")
+        if year.isdigit() and month.isdigit():
+            pairs.append((int(year), int(month)))
+    return pairs
+
+
+def _month_last_day(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])

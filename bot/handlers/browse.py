@@ -13,17 +13,15 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot import keyboards as kb
 from bot import texts
+from bot.browsing import find_activities
 from bot.config import Settings
 from bot.content.calendar import can_export, event_ics, ics_filename
 from bot.content.models import Item, ItemKind, OrgKind, Role
 from bot.content.whatsnext import (
     NextQuery,
-    answer_items,
     audience_label,
     default_query,
     parse_next_query,
-    wants,
-    window_moments,
 )
 from bot.handlers.common import show
 from bot.keyboards import Shelf
@@ -63,11 +61,7 @@ async def _answer(
     subscriber = await subscribers.get(chat_id)
     role = subscriber.role if subscriber else None
     org = subscriber.org_kind if subscriber else None
-    since, until = window_moments(query, tz)
-    candidates = await items.activities_between(since, until, query.start, query.end)
-    dated, ongoing = answer_items(
-        (item for item in candidates if wants(item, query, role, org)), query, tz
-    )
+    dated, ongoing = await find_activities(items, query, role, org, tz)
     entries = [*dated, *ongoing]
     if not entries:
         return texts.NEXT_EMPTY, None
