@@ -207,6 +207,7 @@ class Shelf(StrEnum):
     MATERIALS = "materials"
     CASES = "cases"
     SEARCH = "search"
+    CASES_FOUND = "found"  # /cases with words: cases of a site or on a theme
 
 
 class Card(CallbackData, prefix="b1"):

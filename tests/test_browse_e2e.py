@@ -119,6 +119,15 @@ async def test_materials_card_with_feedback_and_search(running_bot: RunningBot) 
     assert "/search проектная" in usage["text"]
     [empty] = await teacher.say("/cases")
     assert "Кейсов площадок пока нет" in empty["text"]
+    await ItemRepository(running_bot.engine).add(
+        Item(0, ItemKind.CASE, "Проектная неделя", organisation="ГБОУ СОШ № 7",
+             body="Площадка по теме проектного обучения.", status=ItemStatus.APPROVED)
+    )  # fmt: skip
+    [case] = await teacher.say("/cases проектное обучение")
+    assert case["text"].startswith("💡 Опыт площадок «проектное обучение»: 1 из 1")
+    assert "ГБОУ СОШ № 7" in case["text"]
+    [none] = await teacher.say("/cases робототехника")
+    assert "не нашлось" in none["text"]
 
 
 async def test_forged_browse_buttons_change_nothing(running_bot: RunningBot) -> None:

@@ -236,11 +236,15 @@ async def _card(
 ) -> tuple[Text | str, InlineKeyboardMarkup | None]:
     if shelf is Shelf.SEARCH:
         found, total = await items.search(search or "", limit=1, offset=index)
+    elif shelf is Shelf.CASES_FOUND:
+        found, total = await items.search(search or "", limit=1, offset=index, kind=ItemKind.CASE)
     else:
         found, total = await items.latest(SHELF_KINDS[shelf], limit=1, offset=index)
     if not found:
         if shelf is Shelf.SEARCH:
             return texts.SEARCH_EMPTY.format(query=search), None
+        if shelf is Shelf.CASES_FOUND:
+            return texts.CASES_NOT_FOUND.format(query=search), None
         return (texts.MATERIALS_EMPTY if shelf is Shelf.MATERIALS else texts.CASES_EMPTY), None
     item = found[0]
     heading = texts.CARD_HEADINGS[shelf.value].format(index=index + 1, total=total, query=search)
@@ -259,8 +263,20 @@ async def materials_command(message: Message, items: ItemRepository, settings: S
     await _send_card(message, *await _card(Shelf.MATERIALS, 0, None, items, settings))
 
 
-async def cases_command(message: Message, items: ItemRepository, settings: Settings) -> None:
-    await _send_card(message, *await _card(Shelf.CASES, 0, None, items, settings))
+async def cases_command(
+    message: Message,
+    command: CommandObject,
+    items: ItemRepository,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    """/cases: the latest first; /cases WORDS: those of a site or on a theme."""
+    words = " ".join((command.args or "").split())[:100]
+    if not words:
+        await _send_card(message, *await _card(Shelf.CASES, 0, None, items, settings))
+        return
+    await state.update_data(search=words)
+    await _send_card(message, *await _card(Shelf.CASES_FOUND, 0, words, items, settings))
 
 
 async def search_command(
@@ -287,7 +303,7 @@ async def turn_card(
     state: FSMContext,
 ) -> None:
     search = None
-    if callback_data.shelf is Shelf.SEARCH:
+    if callback_data.shelf in (Shelf.SEARCH, Shelf.CASES_FOUND):
         search = (await state.get_data()).get("search")
         if not search:
             await callback.answer(texts.SEARCH_EXPIRED, show_alert=True)

@@ -252,14 +252,21 @@ class ItemRepository:
         assert stored is not None
         return stored
 
-    async def search(self, query: str, *, limit: int, offset: int = 0) -> tuple[list[Item], int]:
+    async def search(
+        self, query: str, *, limit: int, offset: int = 0, kind: ItemKind | None = None
+    ) -> tuple[list[Item], int]:
         """Visible items whose title or body has every word of `query` (any word form),
         newest first, and how many there are in all."""
         patterns = query_patterns(query)
         if not patterns:
             return [], 0
         c = items.c
-        where = [c.status.in_(_VISIBLE), *(c.search_stems.like(p) for p in patterns)]
+        where: list[sa.ColumnElement[bool]] = [
+            c.status.in_(_VISIBLE),
+            *(c.search_stems.like(p) for p in patterns),
+        ]
+        if kind is not None:
+            where.append(c.kind == kind.value)
         newest = sa.func.coalesce(c.approved_at, c.published_at, c.created_at)
         async with self._engine.connect() as conn:
             total = (
