@@ -22,6 +22,7 @@ from bot.middlewares import InFlightUpdates, PollHeartbeat
 from bot.publishing import Publisher
 from bot.scheduler import Timetable
 from bot.storage.dialogs import DialogStateRepository
+from bot.storage.editors import AuditRepository, EditorRepository
 from bot.storage.feedback import FeedbackRepository
 from bot.storage.subscribers import SubscriberRepository
 
@@ -76,6 +77,8 @@ def build_dispatcher(
         items=publisher.items,
         reminders=publisher.reminders_repo,
         feedback=FeedbackRepository(engine),
+        editors=EditorRepository(engine),
+        audit=AuditRepository(engine),
         timetable=timetable,
         poll_heartbeat=poll_heartbeat,
     )
@@ -102,10 +105,11 @@ async def stop_timetable(timetable: Timetable) -> None:
     await timetable.shutdown()
 
 
-async def set_commands(bot: Bot, settings: Settings) -> None:
-    """The command menu in Russian; editors get theirs through a per-chat scope."""
+async def set_commands(bot: Bot, settings: Settings, editors: EditorRepository) -> None:
+    """The command menu in Russian; owners and editors get theirs through a per-chat scope."""
     await bot.set_my_commands(list(texts.SUBSCRIBER_COMMANDS), scope=BotCommandScopeDefault())
-    for admin_id in settings.admin_ids:
+    team = [*settings.admin_ids, *(e.user_id for e in await editors.all())]
+    for admin_id in team:
         try:
             await bot.set_my_commands(
                 list(texts.EDITOR_COMMANDS), scope=BotCommandScopeChat(chat_id=admin_id)

@@ -16,6 +16,15 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot import texts
 from bot.content.models import Frequency, OrgKind, Role, Subscriber, SubscriberStatus, Topic
 
+# Prefixes of the editors' buttons: pressed by anyone else, they are refused and audited.
+EDITOR_PREFIXES: list[str] = []
+
+
+def editor_button(cls: type[CallbackData]) -> type[CallbackData]:
+    """Mark a CallbackData class as an editor's button (see EDITOR_PREFIXES)."""
+    EDITOR_PREFIXES.append(cls.__prefix__)
+    return cls
+
 
 class Flow(StrEnum):
     """Whether a preference button belongs to onboarding or to /settings."""

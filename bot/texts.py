@@ -132,10 +132,12 @@ SUBSCRIBER_COMMANDS = (
     BotCommand(command="help", description="Что умеет бот"),
     BotCommand(command="privacy", description="Какие данные мы храним"),
     BotCommand(command="forget", description="Удалить мои данные"),
+    BotCommand(command="cancel", description="Отменить начатое"),
 )
 EDITOR_COMMANDS = (
     *SUBSCRIBER_COMMANDS,
     BotCommand(command="stats", description="Редактору: подписчики"),
+    BotCommand(command="editors", description="Владельцу: редакторы"),
 )
 
 
@@ -365,6 +367,8 @@ def unknown_message(subscribed: bool) -> Text:
     )
 
 
+CANCELLED = "Отменено. Можно начать заново."
+NOTHING_TO_CANCEL = "Отменять нечего."
 STALE_BUTTON = "Эта кнопка устарела. Отправьте /settings или /start."
 NOT_YOUR_BUTTON = "Эта кнопка не для вас."
 SOMETHING_WENT_WRONG = "Что-то пошло не так. Попробуйте ещё раз чуть позже."
@@ -401,6 +405,41 @@ def subscriber_stats(
             breakdown(by_org, {k.value: v for k, v in ORG_KIND_LABELS.items()}),
         ),
     )
+
+
+# --- the editors' team ---------------------------------------------------------------------------
+
+EDITOR_HOW_TO_ADD = (
+    "Чтобы добавить редактора, отправьте /editors add и перешлите сюда любое его сообщение, "
+    "или /editors add @username (если он подписан на бота), или /editors add 123456789. "
+    "Удалить: /editors remove 123456789."
+)
+EDITOR_SEND_FORWARD = (
+    "Перешлите сюда любое сообщение будущего редактора или пришлите его @username или "
+    "числовой ID. Отменить — /cancel."
+)
+EDITOR_ADDED = "Готово: {name} теперь редактор «Инфозоны»; меню редактора у него уже есть."
+EDITOR_ALREADY = "{name} уже редактор."
+EDITOR_IS_OWNER = "Это владелец из ADMIN_IDS — у него и так все права."
+EDITOR_REMOVED = "Редактор {user_id} удалён."
+EDITOR_NOT_FOUND = "Редактора с ID {user_id} нет в списке."
+EDITOR_UNKNOWN_USERNAME = (
+    "Подписчика {username} не нашлось. Пусть он откроет бота и нажмёт /start, или перешлите его "
+    "сообщение, или пришлите числовой ID."
+)
+EDITOR_HIDDEN_FORWARD = (
+    "Telegram скрыл автора этого сообщения (настройки приватности). Пришлите его @username или "
+    "числовой ID."
+)
+
+
+def editors_list(owners: Iterable[int], editors: Iterable[tuple[int, str]]) -> str:
+    lines = ["Владельцы (ADMIN_IDS): " + (", ".join(str(o) for o in owners) or "—")]
+    team = [f"• {name or 'без имени'} — {user_id}" for user_id, name in editors]
+    lines.append("Редакторы:" if team else "Редакторов пока нет.")
+    lines.extend(team)
+    lines.extend(["", EDITOR_HOW_TO_ADD])
+    return "\n".join(lines)
 
 
 # --- the operator's console: `python -m bot schedule`, `status` ------------------------------

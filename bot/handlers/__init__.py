@@ -30,6 +30,9 @@ def build_router() -> Router:
     )
     editor_area = editors.build_router()
     editor_area.callback_query.filter(PrivateChat())
-    # Editor commands come before the fallback, which refuses them politely for everyone else.
-    root.include_routers(subscriber_area, editor_area, fallback.build_router())
+    # The gate right after the editors' area refuses their commands and buttons to everyone
+    # else (and audits it); the fallback comes last.
+    root.include_routers(
+        subscriber_area, editor_area, editors.build_gate(), fallback.build_router()
+    )
     return root

@@ -38,8 +38,11 @@ VOTED_KINDS = frozenset({ItemKind.MATERIAL, ItemKind.CASE})
 class WhatsNextQuestion(BaseFilter):
     """Free text that asks what's coming («что в марте?»); hands the parsed query on."""
 
-    async def __call__(self, message: Message, settings: Settings) -> bool | dict[str, NextQuery]:
-        if not message.text or message.text.startswith("/"):
+    async def __call__(
+        self, message: Message, settings: Settings, raw_state: str | None = None
+    ) -> bool | dict[str, NextQuery]:
+        # Inside a dialog (an editor writing a post, say) text belongs to the dialog.
+        if raw_state is not None or not message.text or message.text.startswith("/"):
             return False
         query = parse_next_query(message.text, datetime.now(settings.tz).date())
         return {"query": query} if query is not None else False

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from aiogram import Router
-from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
@@ -13,16 +12,6 @@ from bot.filters import PrivateChat
 from bot.storage.subscribers import SubscriberRepository
 
 log = logging.getLogger(__name__)
-
-EDITOR_COMMANDS = tuple(
-    c.command for c in texts.EDITOR_COMMANDS if c not in texts.SUBSCRIBER_COMMANDS
-)
-
-
-async def editor_command_refused(message: Message) -> None:
-    user_id = message.from_user.id if message.from_user else None
-    log.warning("editor command refused: user=%s text=%r", user_id, (message.text or "")[:32])
-    await message.answer(texts.EDITORS_ONLY)
 
 
 async def not_understood(message: Message, subscribers: SubscriberRepository) -> None:
@@ -46,7 +35,6 @@ async def foreign_button(callback: CallbackQuery) -> None:
 
 def build_router() -> Router:
     router = Router(name="fallback")
-    router.message.register(editor_command_refused, Command(*EDITOR_COMMANDS))
     router.message.register(not_understood)
     router.callback_query.register(stale_button, PrivateChat())
     router.callback_query.register(foreign_button)

@@ -64,8 +64,18 @@ async def privacy_command(message: Message, settings: Settings) -> None:
     )
 
 
+async def cancel_command(message: Message, state: FSMContext) -> None:
+    """Leave whatever dialog is open; what it had saved (settings, a draft) stays."""
+    if await state.get_state() is None:
+        await message.answer(texts.NOTHING_TO_CANCEL)
+        return
+    await state.set_state(None)
+    await message.answer(texts.CANCELLED)
+
+
 def build_router() -> Router:
     router = Router(name="start")
+    router.message.register(cancel_command, Command("cancel"))
     router.message.register(start, CommandStart())
     router.message.register(help_command, Command("help"))
     router.message.register(privacy_command, Command("privacy"))

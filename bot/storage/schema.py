@@ -244,3 +244,42 @@ runtime_status = sa.Table(
     sa.Column("value", sa.String(300), nullable=False, server_default=""),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
+
+# Editors beyond the owners named in ADMIN_IDS; owners add and remove them with /editors.
+editors = sa.Table(
+    "editors",
+    metadata,
+    sa.Column("user_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(128), nullable=False, server_default=""),
+    sa.Column("added_by", sa.BigInteger),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+# Who did what as an editor, and every refusal of an editor action to someone else.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("actor_id", sa.BigInteger, nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("allowed", sa.Boolean, nullable=False),
+    sa.Column("details", sa.String(500), nullable=False, server_default=""),
+    sa.Index("ix_audit_log_at", "at"),
+)
+
+# Questions to the IMC (/ask); chat_id becomes NULL when the asker is forgotten.
+questions = sa.Table(
+    "questions",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("chat_id", sa.BigInteger),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("asker_role", sa.String(16)),
+    sa.Column("asker_org_kind", sa.String(16)),
+    sa.Column("asker_org_name", sa.String(200)),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("answer", sa.Text),
+    sa.Column("answered_by", sa.BigInteger),
+    sa.Column("answered_at", UtcDateTime()),
+)

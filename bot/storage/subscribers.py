@@ -98,6 +98,17 @@ class SubscriberRepository:
         assert subscriber is not None
         return Registration(subscriber, created=True)
 
+    async def by_username(self, username: str) -> Subscriber | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    subscribers.select().where(
+                        sa.func.lower(subscribers.c.username) == username.lower()
+                    )
+                )
+            ).first()
+        return _to_subscriber(row) if row else None
+
     async def _update(self, chat_id: int, **values: Any) -> Subscriber | None:
         values["updated_at"] = utcnow()
         async with self._engine.begin() as conn:

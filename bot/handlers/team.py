@@ -1,0 +1,141 @@
+"""/editors: owners (ADMIN_IDS) add and remove editors — by a forwarded message, a subscriber's
+@username or a numeric Telegram ID."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    BotCommandScopeChat,
+    Message,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+)
+
+from bot import texts
+from bot.config import Settings
+from bot.filters import IsOwner
+from bot.storage.editors import EditorRepository
+from bot.storage.subscribers import SubscriberRepository
+
+
+class Team(StatesGroup):
+    waiting_for_editor = State()
+
+
+async def give_editor_menu(bot: Bot, user_id: int) -> None:
+    """The editor's command menu in their chat; someone who never opened the bot gets it at
+    the next start (set_commands)."""
+    with suppress(TelegramBadRequest):
+        await bot.set_my_commands(
+            list(texts.EDITOR_COMMANDS), scope=BotCommandScopeChat(chat_id=user_id)
+        )
+
+
+async def _listing(settings: Settings, editors: EditorRepository) -> str:
+    return texts.editors_list(
+        settings.admin_ids, [(e.user_id, e.name) for e in await editors.all()]
+    )
+
+
+async def _resolve(text: str, subscribers: SubscriberRepository) -> tuple[int, str] | str:
+    """(user id, name) from «123456789» or «@username»; else a Russian reason."""
+    text = text.strip()
+    if text.lstrip("-").isdigit():
+        user_id = int(text)
+        subscriber = await subscribers.get(user_id)
+        return user_id, subscriber.name if subscriber else ""
+    if text.startswith("@") and len(text) > 1:
+        subscriber = await subscribers.by_username(text[1:])
+        if subscriber is None:
+            return texts.EDITOR_UNKNOWN_USERNAME.format(username=text)
+        return subscriber.chat_id, subscriber.name
+    return texts.EDITOR_HOW_TO_ADD
+
+
+async def _add(
+    message: Message, user_id: int, name: str, editors: EditorRepository, settings: Settings
+) -> None:
+    if settings.is_admin(user_id):
+        await message.answer(texts.EDITOR_IS_OWNER)
+        return
+    added = await editors.add(user_id, name, message.from_user.id if message.from_user else None)
+    if added and message.bot is not None:
+        await give_editor_menu(message.bot, user_id)
+    await message.answer(
+        (texts.EDITOR_ADDED if added else texts.EDITOR_ALREADY).format(name=name or user_id)
+    )
+
+
+async def editors_command(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    settings: Settings,
+    editors: EditorRepository,
+    subscribers: SubscriberRepository,
+) -> None:
+    words = (command.args or "").split()
+    if not words:
+        await message.answer(await _listing(settings, editors))
+        return
+    action, rest = words[0].lower(), " ".join(words[1:])
+    if action in ("add", "добавить"):
+        if not rest:
+            await state.set_state(Team.waiting_for_editor)
+            await message.answer(texts.EDITOR_SEND_FORWARD)
+            return
+        found = await _resolve(rest, subscribers)
+        if isinstance(found, str):
+            await message.answer(found)
+            return
+        await _add(message, *found, editors, settings)
+        return
+    if action in ("remove", "удалить") and rest.lstrip("-").isdigit():
+        removed = await editors.remove(int(rest))
+        if removed and message.bot is not None:
+            with suppress(TelegramBadRequest):
+                await message.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=int(rest)))
+        await message.answer(
+            (texts.EDITOR_REMOVED if removed else texts.EDITOR_NOT_FOUND).format(user_id=rest)
+        )
+        return
+    await message.answer(texts.EDITOR_HOW_TO_ADD)
+
+
+async def editor_forwarded(
+    message: Message,
+    state: FSMContext,
+    settings: Settings,
+    editors: EditorRepository,
+    subscribers: SubscriberRepository,
+) -> None:
+    origin = message.forward_origin
+    if isinstance(origin, MessageOriginUser):
+        await state.clear()
+        await _add(message, origin.sender_user.id, origin.sender_user.full_name, editors, settings)
+        return
+    if isinstance(origin, MessageOriginHiddenUser):
+        await message.answer(texts.EDITOR_HIDDEN_FORWARD)
+        return
+    found = await _resolve(message.text or "", subscribers)
+    if isinstance(found, str):
+        await message.answer(found)
+        return
+    await state.clear()
+    await _add(message, *found, editors, settings)
+
+
+def build_router() -> Router:
+    router = Router(name="team")
+    router.message.filter(IsOwner())
+    router.message.register(editors_command, Command("editors"))
+    router.message.register(
+        editor_forwarded, StateFilter(Team.waiting_for_editor), ~F.text.startswith("/")
+    )
+    return router
