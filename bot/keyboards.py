@@ -217,6 +217,7 @@ class Shelf(StrEnum):
     CASES = "cases"
     SEARCH = "search"
     CASES_FOUND = "found"  # /cases with words: cases of a site or on a theme
+    MATERIALS_FOUND = "mfound"  # /materials with words: materials on a topic
 
 
 class Card(CallbackData, prefix="b1"):

@@ -111,6 +111,8 @@ async def test_materials_card_with_feedback_and_search(running_bot: RunningBot) 
     assert "Спасибо" in thanks.params["text"]
     assert await FeedbackRepository(running_bot.engine).counts(made["material"].id) == (1, 0)
 
+    [topic] = await teacher.say("/materials инновационные практики")
+    assert topic["text"].startswith("📚 Материалы «инновационные практики»: 1 из 1")
     [found] = await teacher.say("/search инновационный")
     assert "«инновационный»: 1 из 1" in found["text"]
     [none] = await teacher.say("/search вебинар")

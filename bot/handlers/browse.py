@@ -32,6 +32,7 @@ from bot.storage.subscribers import SubscriberRepository
 
 EVENTS_DAYS = 90
 SHELF_KINDS = {Shelf.MATERIALS: ItemKind.MATERIAL, Shelf.CASES: ItemKind.CASE}
+FOUND_KINDS = {Shelf.MATERIALS_FOUND: ItemKind.MATERIAL, Shelf.CASES_FOUND: ItemKind.CASE}
 VOTED_KINDS = frozenset({ItemKind.MATERIAL, ItemKind.CASE})
 
 
@@ -239,8 +240,10 @@ async def _card(
 ) -> tuple[Text | str, InlineKeyboardMarkup | None]:
     if shelf is Shelf.SEARCH:
         found, total = await items.search(search or "", limit=1, offset=index)
-    elif shelf is Shelf.CASES_FOUND:
-        found, total = await items.search(search or "", limit=1, offset=index, kind=ItemKind.CASE)
+    elif shelf in FOUND_KINDS:
+        found, total = await items.search(
+            search or "", limit=1, offset=index, kind=FOUND_KINDS[shelf]
+        )
     else:
         found, total = await items.latest(SHELF_KINDS[shelf], limit=1, offset=index)
     if not found:
@@ -248,6 +251,8 @@ async def _card(
             return texts.SEARCH_EMPTY.format(query=search), None
         if shelf is Shelf.CASES_FOUND:
             return texts.CASES_NOT_FOUND.format(query=search), None
+        if shelf is Shelf.MATERIALS_FOUND:
+            return texts.MATERIALS_NOT_FOUND.format(query=search), None
         return (texts.MATERIALS_EMPTY if shelf is Shelf.MATERIALS else texts.CASES_EMPTY), None
     item = found[0]
     heading = texts.CARD_HEADINGS[shelf.value].format(index=index + 1, total=total, query=search)
@@ -262,8 +267,36 @@ async def _send_card(
     await message.answer(**body.as_kwargs(), reply_markup=markup)
 
 
-async def materials_command(message: Message, items: ItemRepository, settings: Settings) -> None:
-    await _send_card(message, *await _card(Shelf.MATERIALS, 0, None, items, settings))
+async def _shelf(
+    message: Message,
+    command: CommandObject,
+    items: ItemRepository,
+    settings: Settings,
+    state: FSMContext,
+    *,
+    latest: Shelf,
+    found: Shelf,
+) -> None:
+    words = " ".join((command.args or "").split())[:100]
+    if not words:
+        await _send_card(message, *await _card(latest, 0, None, items, settings))
+        return
+    await state.update_data(search=words)
+    await _send_card(message, *await _card(found, 0, words, items, settings))
+
+
+async def materials_command(
+    message: Message,
+    command: CommandObject,
+    items: ItemRepository,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    """/materials: the latest first; /materials WORDS: those on a topic."""
+    await _shelf(
+        message, command, items, settings, state,
+        latest=Shelf.MATERIALS, found=Shelf.MATERIALS_FOUND,
+    )  # fmt: skip
 
 
 async def cases_command(
@@ -274,12 +307,9 @@ async def cases_command(
     state: FSMContext,
 ) -> None:
     """/cases: the latest first; /cases WORDS: those of a site or on a theme."""
-    words = " ".join((command.args or "").split())[:100]
-    if not words:
-        await _send_card(message, *await _card(Shelf.CASES, 0, None, items, settings))
-        return
-    await state.update_data(search=words)
-    await _send_card(message, *await _card(Shelf.CASES_FOUND, 0, words, items, settings))
+    await _shelf(
+        message, command, items, settings, state, latest=Shelf.CASES, found=Shelf.CASES_FOUND
+    )
 
 
 async def search_command(
@@ -306,7 +336,7 @@ async def turn_card(
     state: FSMContext,
 ) -> None:
     search = None
-    if callback_data.shelf in (Shelf.SEARCH, Shelf.CASES_FOUND):
+    if callback_data.shelf in (Shelf.SEARCH, *FOUND_KINDS):
         search = (await state.get_data()).get("search")
         if not search:
             await callback.answer(texts.SEARCH_EXPIRED, show_alert=True)
