@@ -286,3 +286,84 @@ def card(shelf: Shelf, index: int, total: int, item_id: int, votes: bool) -> Inl
         sizes.append(nav)
     builder.adjust(*sizes)
     return builder.as_markup()
+
+
+# --- the editors' queue (/queue) -----------------------------------------------------------------
+
+
+class QueueAction(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    EDIT = "edit"
+    MOVE = "move"
+    PUBLISH = "publish"
+    DELETE = "delete"
+
+
+# Destructive actions ask first; the same button with sure=True carries them out.
+QUEUE_CONFIRMED = frozenset({QueueAction.REJECT, QueueAction.DELETE, QueueAction.PUBLISH})
+
+
+@editor_button
+class QueueCard(CallbackData, prefix="qc1"):
+    """The queue's card at `index` (0-based)."""
+
+    index: int
+
+
+@editor_button
+class QueueDo(CallbackData, prefix="qd1"):
+    action: QueueAction
+    item_id: int
+    index: int
+    sure: bool = False
+
+
+def queue_card(item_id: int, index: int, total: int, approvable: bool) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    labels = texts.QUEUE_BUTTONS
+    sizes: list[int] = []
+    if approvable:
+        builder.button(
+            text=labels["approve"],
+            callback_data=QueueDo(action=QueueAction.APPROVE, item_id=item_id, index=index),
+        )
+    builder.button(
+        text=labels["reject"],
+        callback_data=QueueDo(action=QueueAction.REJECT, item_id=item_id, index=index),
+    )
+    sizes.append(2 if approvable else 1)
+    for action in (QueueAction.EDIT, QueueAction.MOVE):
+        builder.button(
+            text=labels[action.value],
+            callback_data=QueueDo(action=action, item_id=item_id, index=index),
+        )
+    sizes.append(2)
+    for action in (QueueAction.PUBLISH, QueueAction.DELETE):
+        builder.button(
+            text=labels[action.value],
+            callback_data=QueueDo(action=action, item_id=item_id, index=index),
+        )
+        sizes.append(1)
+    nav = 0
+    if index > 0:
+        builder.button(text=labels["back"], callback_data=QueueCard(index=index - 1))
+        nav += 1
+    if index + 1 < total:
+        builder.button(text=labels["forward"], callback_data=QueueCard(index=index + 1))
+        nav += 1
+    if nav:
+        sizes.append(nav)
+    builder.adjust(*sizes)
+    return builder.as_markup()
+
+
+def queue_confirm(action: QueueAction, item_id: int, index: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts.QUEUE_CONFIRM[action.value][1],
+        callback_data=QueueDo(action=action, item_id=item_id, index=index, sure=True),
+    )
+    builder.button(text=texts.QUEUE_BUTTONS["no"], callback_data=QueueCard(index=index))
+    builder.adjust(1)
+    return builder.as_markup()

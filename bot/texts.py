@@ -29,6 +29,7 @@ from bot.content.models import (
     Frequency,
     Item,
     ItemKind,
+    ItemStatus,
     MessagePart,
     OrgKind,
     Role,
@@ -138,6 +139,7 @@ EDITOR_COMMANDS = (
     *SUBSCRIBER_COMMANDS,
     BotCommand(command="stats", description="Редактору: подписчики"),
     BotCommand(command="editors", description="Владельцу: редакторы"),
+    BotCommand(command="queue", description="Редактору: очередь на проверку"),
 )
 
 
@@ -964,3 +966,91 @@ def card(heading: str, item: Item, tz: tzinfo) -> Text:
 def reminder_day(item: Item, tz: tzinfo) -> str:
     assert item.starts_at is not None
     return format_date((item.starts_at.astimezone(tz) - timedelta(days=1)).date())
+
+
+# --- the editors' queue (/queue) -----------------------------------------------------------------
+
+QUEUE_EMPTY = "Очередь пуста: новых записей из лент, черновиков и запланированных публикаций нет."
+QUEUE_HEADING = "🗂 Очередь: {index} из {total}"
+QUEUE_BUTTONS = {
+    "approve": "✅ Одобрить",
+    "reject": "🚫 Отклонить",
+    "edit": "✏️ Изменить текст",
+    "move": "⏰ Перенести",
+    "publish": "📣 Опубликовать сейчас",
+    "delete": "🗑 Удалить",
+    "back": "◂",
+    "forward": "▸",
+    "no": "Нет, назад",
+}
+QUEUE_CONFIRM = {
+    "reject": ("Отклонить эту запись? Подписчики её не увидят.", "Да, отклонить"),
+    "delete": ("Удалить эту запись совсем?", "Да, удалить"),
+    "publish": ("Опубликовать сейчас? Пост сразу уйдёт подписчикам.", "Да, опубликовать"),
+}
+QUEUE_DONE = {
+    "approve": "Одобрено: запись войдёт в ближайший дайджест.",
+    "reject": "Отклонено.",
+    "delete": "Удалено.",
+}
+QUEUE_PUBLISHING = "Публикуем: получателей — {total}. Ход рассылки — в отдельном сообщении."
+QUEUE_PUBLISHED_NOBODY = "Опубликовано, но подписчиков с этой темой пока нет."
+QUEUE_STATUS_DONE: Mapping[ItemStatus, str] = {
+    ItemStatus.APPROVED: "одобрена",
+    ItemStatus.REJECTED: "отклонена",
+    ItemStatus.PUBLISHED: "опубликована",
+    ItemStatus.ARCHIVED: "удалена",
+    ItemStatus.SCHEDULED: "запланирована",
+    ItemStatus.DRAFT: "в черновиках",
+    ItemStatus.PENDING: "на проверке",
+}
+QUEUE_STALE = "Эту запись уже обработали: она {status}. Ничего не изменено."
+QUEUE_ASK_TEXT = (
+    "Пришлите новый текст для «{title}» одним сообщением — жирный, курсив и ссылки "
+    "сохранятся. Заголовок останется прежним. Передумали — /cancel."
+)
+QUEUE_TEXT_NOT_TEXT = "Пришлите новый текст обычным сообщением (или /cancel)."
+QUEUE_TEXT_TOO_LONG = (
+    "Слишком длинно: пост вышел бы на {length} знаков, а в одно сообщение Telegram помещается "
+    "{limit}. Сократите текст на {over} знаков и пришлите ещё раз (или /cancel)."
+)
+QUEUE_TEXT_SAVED = "Текст обновлён ✓"
+QUEUE_TEXT_SAVED_DRAFT = (
+    "Текст обновлён ✓ Запись перешла в черновики: лента её больше не перепишет."
+)
+QUEUE_ASK_TIME = (
+    "Когда опубликовать «{title}»? Напишите дату и время, например: 15.03 10:00 или "
+    "15.03.2027 10:00 (часовой пояс {tz}). Передумали — /cancel."
+)
+QUEUE_TIME_BAD = (
+    "Не понял дату и время. Напишите так: 15.03 10:00 или 15.03.2027 10:00 (или /cancel)."
+)
+QUEUE_TIME_PAST = "Это время уже прошло. Укажите момент в будущем (или /cancel)."
+QUEUE_MOVED = "Запланировано на {when} ✓"
+
+
+def queue_counts(pending: int, drafts: int, scheduled: int) -> str:
+    return f"На проверке: {pending} · Черновики: {drafts} · Запланировано: {scheduled}"
+
+
+def queue_status(item: Item, tz: tzinfo) -> str:
+    if item.status is ItemStatus.SCHEDULED and item.publish_at is not None:
+        return f"⏰ Запланировано на {format_date(item.publish_at.astimezone(tz))}"
+    if item.status is ItemStatus.DRAFT:
+        return "📝 Черновик"
+    return "🆕 На проверке" + (" · из ленты" if item.feed_id is not None else "")
+
+
+def queue_card(
+    index: int, total: int, counts: str, item: Item, tz: tzinfo, question: str | None = None
+) -> Text:
+    """The queue's card: where we are, the item's state, then the post exactly as sent."""
+    lines: list[Text | str] = [
+        Italic(QUEUE_HEADING.format(index=index + 1, total=total)),
+        Italic(counts),
+        Bold(queue_status(item, tz)),
+    ]
+    if question:
+        lines.append(Bold(f"❓ {question}"))
+    lines.extend(["", item_post(item, tz)])
+    return as_list(*lines)

@@ -1,0 +1,307 @@
+"""/queue: the editors' moderation queue — the feeds' new items, drafts and scheduled posts,
+one card at a time, each shown exactly as subscribers would get it."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageEntity
+from aiogram.utils.formatting import Text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot import keyboards as kb
+from bot import texts
+from bot.config import Settings
+from bot.content.digest import MESSAGE_LIMIT, truncate_part, utf16_len
+from bot.content.models import Item, ItemStatus
+from bot.delivery import Sender
+from bot.handlers.common import drop_keyboard, show
+from bot.keyboards import QueueAction
+from bot.publishing import Publisher
+from bot.storage.queue import APPROVABLE, QUEUE_STATUSES, QueueRepository
+
+
+class QueueEdit(StatesGroup):
+    text = State()
+    time = State()
+
+
+# «15.03 10:00», «15.03.2027 10:00», «15.03.27 9:30»
+_MOMENT = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{2}|\d{4}))?[\s,]+(\d{1,2})[:.](\d{2})")
+
+
+def parse_moment(text: str, now: datetime) -> datetime | None:
+    """«ДД.ММ ЧЧ:ММ» or «ДД.ММ.ГГГГ ЧЧ:ММ» in `now`'s zone; without a year, the next such day
+    (a date already behind us this year means next year's)."""
+    match = _MOMENT.fullmatch(text.strip())
+    if match is None:
+        return None
+    day, month, year, hour, minute = match.groups()
+    full_year = now.year if year is None else (int(year) + 2000 if len(year) == 2 else int(year))
+    try:
+        moment = now.replace(
+            year=full_year, month=int(month), day=int(day), hour=int(hour), minute=int(minute),
+            second=0, microsecond=0,
+        )  # fmt: skip
+    except ValueError:
+        return None
+    if year is None and moment.date() < now.date():
+        try:
+            moment = moment.replace(year=full_year + 1)
+        except ValueError:  # 29.02 with no leap year next
+            return None
+    return moment
+
+
+def _entities_json(entities: list[MessageEntity] | None) -> str | None:
+    if not entities:
+        return None
+    return json.dumps([e.model_dump(exclude_none=True) for e in entities], ensure_ascii=False)
+
+
+async def _card(
+    queue: QueueRepository,
+    settings: Settings,
+    index: int,
+    *,
+    confirm: QueueAction | None = None,
+) -> tuple[Text, InlineKeyboardMarkup | None]:
+    counts = await queue.counts()
+    if counts.total == 0:
+        return Text(texts.QUEUE_EMPTY), None
+    index = max(0, min(index, counts.total - 1))
+    item = await queue.at(index)
+    if item is None:  # the queue shrank between the two queries
+        index, item = 0, await queue.at(0)
+        if item is None:
+            return Text(texts.QUEUE_EMPTY), None
+    question = texts.QUEUE_CONFIRM[confirm.value][0] if confirm else None
+    line = texts.queue_counts(counts.pending, counts.drafts, counts.scheduled)
+    content = texts.queue_card(index, counts.total, line, item, settings.tz, question)
+    # A long feed item can outgrow one message with the heading on top: show what fits.
+    part = truncate_part(texts.message_part(content), MESSAGE_LIMIT)
+    content = Text.from_entities(
+        part.text, [MessageEntity.model_validate(e) for e in part.entities]
+    )
+    if confirm is not None:
+        return content, kb.queue_confirm(confirm, item.id, index)
+    markup = kb.queue_card(item.id, index, counts.total, item.status in APPROVABLE)
+    return content, markup
+
+
+async def _send_card(
+    bot: Bot, chat_id: int, queue: QueueRepository, settings: Settings, index: int
+) -> None:
+    content, markup = await _card(queue, settings, index)
+    await bot.send_message(chat_id, **content.as_kwargs(), reply_markup=markup)
+
+
+async def queue_command(message: Message, engine: AsyncEngine, settings: Settings) -> None:
+    content, markup = await _card(QueueRepository(engine), settings, 0)
+    await message.answer(**content.as_kwargs(), reply_markup=markup)
+
+
+async def open_card(
+    callback: CallbackQuery, callback_data: kb.QueueCard, engine: AsyncEngine, settings: Settings
+) -> None:
+    content, markup = await _card(QueueRepository(engine), settings, callback_data.index)
+    await callback.answer()
+    await show(callback, content, markup)
+
+
+async def _stale(callback: CallbackQuery, queue: QueueRepository, item_id: int) -> None:
+    item = await queue.get(item_id)
+    if item is None:
+        await callback.answer(texts.ITEM_GONE, show_alert=True)
+        return
+    status = texts.QUEUE_STATUS_DONE[item.status]
+    await callback.answer(texts.QUEUE_STALE.format(status=status), show_alert=True)
+
+
+async def _publish(
+    callback: CallbackQuery,
+    queue: QueueRepository,
+    publisher: Publisher,
+    sender: Sender,
+    item_id: int,
+    now: datetime,
+) -> bool:
+    editor = callback.from_user.id
+    before = await queue.claim_for_publishing(item_id, now)
+    if before is None:
+        await _stale(callback, queue, item_id)
+        return False
+    item = await queue.get(item_id)
+    assert item is not None
+    try:
+        campaign = await publisher.publish_item(
+            item, now, created_by=editor, progress_chat_id=editor
+        )
+    except Exception:
+        await queue.release(item_id, before, now)  # back in the queue, the editor can retry
+        raise
+    sender.wake()
+    if campaign is None or campaign.total == 0:
+        await callback.answer(texts.QUEUE_PUBLISHED_NOBODY, show_alert=True)
+    else:
+        await callback.answer(texts.QUEUE_PUBLISHING.format(total=campaign.total))
+    return True
+
+
+async def act(
+    callback: CallbackQuery,
+    callback_data: kb.QueueDo,
+    state: FSMContext,
+    engine: AsyncEngine,
+    settings: Settings,
+    publisher: Publisher,
+    sender: Sender,
+) -> None:
+    queue = QueueRepository(engine)
+    action, item_id, index = callback_data.action, callback_data.item_id, callback_data.index
+    item = await queue.get(item_id)
+    if item is None or item.status not in QUEUE_STATUSES:
+        await _stale(callback, queue, item_id)
+        return
+    if action in (QueueAction.EDIT, QueueAction.MOVE):
+        await _ask(callback, state, item, index, action, settings)
+        return
+    if action in kb.QUEUE_CONFIRMED and not callback_data.sure:
+        content, markup = await _card(queue, settings, index, confirm=action)
+        await callback.answer()
+        await show(callback, content, markup)
+        return
+    now = datetime.now(settings.tz)
+    if action is QueueAction.PUBLISH:
+        if not await _publish(callback, queue, publisher, sender, item_id, now):
+            return
+    else:
+        move = {
+            QueueAction.APPROVE: queue.approve,
+            QueueAction.REJECT: queue.reject,
+            QueueAction.DELETE: queue.delete,
+        }[action]
+        if not await move(item_id, now):
+            await _stale(callback, queue, item_id)
+            return
+        await callback.answer(texts.QUEUE_DONE[action.value])
+    # The item left the queue: the same place now shows the next one.
+    content, markup = await _card(queue, settings, index)
+    await show(callback, content, markup)
+
+
+async def _ask(
+    callback: CallbackQuery,
+    state: FSMContext,
+    item: Item,
+    index: int,
+    action: QueueAction,
+    settings: Settings,
+) -> None:
+    card_id = callback.message.message_id if callback.message is not None else None
+    await state.set_state(QueueEdit.text if action is QueueAction.EDIT else QueueEdit.time)
+    await state.set_data({"item_id": item.id, "index": index, "card_id": card_id})
+    await callback.answer()
+    if action is QueueAction.EDIT:
+        prompt = texts.QUEUE_ASK_TEXT.format(title=item.title)
+    else:
+        prompt = texts.QUEUE_ASK_TIME.format(title=item.title, tz=settings.timezone)
+    await callback.bot.send_message(callback.from_user.id, prompt)  # type: ignore[union-attr]
+
+
+async def _after_change(
+    message: Message, state: FSMContext, queue: QueueRepository, settings: Settings, done: str
+) -> None:
+    """The answer, then the item's card afresh; the old card loses its buttons."""
+    data = await state.get_data()
+    await state.clear()
+    bot = message.bot
+    assert bot is not None
+    await message.answer(done)
+    await drop_keyboard(bot, message.chat.id, data.get("card_id"))
+    index = await queue.index_of(int(data["item_id"]))
+    await _send_card(bot, message.chat.id, queue, settings, index or 0)
+
+
+async def _still_queued(
+    message: Message, state: FSMContext, queue: QueueRepository
+) -> Item | None:
+    data = await state.get_data()
+    item = await queue.get(int(data.get("item_id", 0)))
+    if item is None or item.status not in QUEUE_STATUSES:
+        await state.clear()
+        status = texts.QUEUE_STATUS_DONE[item.status] if item else None
+        await message.answer(
+            texts.QUEUE_STALE.format(status=status) if status else texts.ITEM_GONE
+        )
+        return None
+    return item
+
+
+async def new_text(
+    message: Message, state: FSMContext, engine: AsyncEngine, settings: Settings
+) -> None:
+    queue = QueueRepository(engine)
+    item = await _still_queued(message, state, queue)
+    if item is None:
+        return
+    if not message.text:
+        await message.answer(texts.QUEUE_TEXT_NOT_TEXT)
+        return
+    entities = _entities_json(message.entities)
+    edited = replace(item, body=message.text, body_entities=entities)
+    length = utf16_len(texts.item_post(edited, settings.tz).render()[0])
+    if length > MESSAGE_LIMIT:
+        await message.answer(
+            texts.QUEUE_TEXT_TOO_LONG.format(
+                length=length, limit=MESSAGE_LIMIT, over=length - MESSAGE_LIMIT
+            )
+        )
+        return
+    now = datetime.now(settings.tz)
+    if not await queue.set_text(item.id, item.title, message.text, entities, now):
+        await _still_queued(message, state, queue)
+        return
+    pending = item.status is ItemStatus.PENDING
+    done = texts.QUEUE_TEXT_SAVED_DRAFT if pending else texts.QUEUE_TEXT_SAVED
+    await _after_change(message, state, queue, settings, done)
+
+
+async def new_time(
+    message: Message, state: FSMContext, engine: AsyncEngine, settings: Settings
+) -> None:
+    queue = QueueRepository(engine)
+    item = await _still_queued(message, state, queue)
+    if item is None:
+        return
+    now = datetime.now(settings.tz)
+    moment = parse_moment(message.text or "", now)
+    if moment is None:
+        await message.answer(texts.QUEUE_TIME_BAD)
+        return
+    if moment <= now:
+        await message.answer(texts.QUEUE_TIME_PAST)
+        return
+    if not await queue.schedule(item.id, moment, now):
+        await _still_queued(message, state, queue)
+        return
+    done = texts.QUEUE_MOVED.format(when=texts.format_date(moment))
+    await _after_change(message, state, queue, settings, done)
+
+
+def build_router() -> Router:
+    router = Router(name="queue")
+    router.message.register(queue_command, Command("queue"))
+    not_command = ~F.text.startswith("/")
+    router.message.register(new_text, StateFilter(QueueEdit.text), not_command)
+    router.message.register(new_time, StateFilter(QueueEdit.time), not_command)
+    router.callback_query.register(open_card, kb.QueueCard.filter())
+    router.callback_query.register(act, kb.QueueDo.filter())
+    return router
