@@ -10,7 +10,7 @@ from typing import Any
 from bot import keyboards as kb
 from bot.content.feeds import FeedKind
 from bot.content.models import Frequency, Item, ItemKind, ItemStatus
-from bot.storage.editors import AuditRepository
+from bot.storage.editors import AuditRepository, EditorRepository
 from bot.storage.feeds import FeedRepository
 from bot.storage.items import ItemRepository
 from tests.conftest import EDITOR_ID, Person, RunningBot
@@ -216,3 +216,18 @@ async def test_non_editors_queue_and_forged_buttons_are_refused(running_bot: Run
     log = await AuditRepository(running_bot.engine).recent()
     refused = [(e.actor_id, e.action, e.allowed) for e in reversed(log) if e.actor_id == 1701]
     assert refused == [(1701, "/queue", False), (1701, "qd1", False)]
+
+
+async def test_a_second_editor_learns_the_item_was_handled(running_bot: RunningBot) -> None:
+    item = await feed_item(running_bot, "Новость для двоих")
+    await EditorRepository(running_bot.engine).add(1801, "Мария", EDITOR_ID)
+    owner = running_bot.person(EDITOR_ID, "Редактор")
+    maria = running_bot.person(1801, "Мария")
+    owner_card = await open_queue(owner)
+    maria_card = await open_queue(maria)
+    await owner.tap(owner_card, "Одобрить")
+    for label in ("Отклонить", "Опубликовать сейчас", "Удалить", "Одобрить"):
+        answer, _ = await maria.tap(maria_card, label, expect="answer")
+        assert "уже обработали: она одобрена" in answer.params["text"]
+    assert await status_of(running_bot, item) is ItemStatus.APPROVED
+    assert not running_bot.emu.calls_of("sendMessage", 1801)[1:]  # no post, no progress

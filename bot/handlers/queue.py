@@ -148,7 +148,10 @@ async def _publish(
         await queue.release(item_id, before, now)  # back in the queue, the editor can retry
         raise
     sender.wake()
-    if campaign is None or campaign.total == 0:
+    if campaign is None:  # the timetable posted it a moment earlier (the same `post:` key)
+        status = texts.QUEUE_STATUS_DONE[ItemStatus.PUBLISHED]
+        await callback.answer(texts.QUEUE_STALE.format(status=status), show_alert=True)
+    elif campaign.total == 0:
         await callback.answer(texts.QUEUE_PUBLISHED_NOBODY, show_alert=True)
     else:
         await callback.answer(texts.QUEUE_PUBLISHING.format(total=campaign.total))
