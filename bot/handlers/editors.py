@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot import texts
 from bot.filters import EditorButton, IsEditor
-from bot.handlers import queue, team
+from bot.handlers import new_post, queue, team
 from bot.storage.editors import AuditRepository
 from bot.storage.subscribers import SubscriberRepository
 
@@ -74,7 +74,7 @@ def build_router() -> Router:
     router.message.middleware(audit)
     router.callback_query.middleware(audit)
     router.message.register(stats_command, Command("stats"))
-    router.include_routers(team.build_router(), queue.build_router())
+    router.include_routers(team.build_router(), new_post.build_router(), queue.build_router())
     return router
 
 

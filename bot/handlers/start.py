@@ -66,8 +66,14 @@ async def privacy_command(message: Message, settings: Settings) -> None:
 
 async def cancel_command(message: Message, state: FSMContext) -> None:
     """Leave whatever dialog is open; what it had saved (settings, a draft) stays."""
-    if await state.get_state() is None:
+    current = await state.get_state()
+    if current is None:
         await message.answer(texts.NOTHING_TO_CANCEL)
+        return
+    if current.startswith("NewPost:"):
+        # A post being written is dropped: nothing of it was stored yet.
+        await state.clear()
+        await message.answer(texts.NEW_CANCELLED)
         return
     await state.set_state(None)
     await message.answer(texts.CANCELLED)

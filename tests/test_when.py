@@ -1,0 +1,54 @@
+"""Moments written the way editors write them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.content.when import parse_when
+
+MSK = ZoneInfo("Europe/Moscow")
+# Friday, 27 November 2026, 14:20 in Moscow.
+NOW = datetime(2026, 11, 27, 14, 20, tzinfo=MSK)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("15.12 10:00", datetime(2026, 12, 15, 10, 0)),
+        ("15.12.2026 в 10:00", datetime(2026, 12, 15, 10, 0)),
+        ("20.12.2026 18:30", datetime(2026, 12, 20, 18, 30)),
+        ("15.01 9:00", datetime(2027, 1, 15, 9, 0)),
+        ("15 декабря в 10:00", datetime(2026, 12, 15, 10, 0)),
+        ("завтра в 9", datetime(2026, 11, 28, 9, 0)),
+        ("Завтра в 7 вечера", datetime(2026, 11, 28, 19, 0)),
+        ("послезавтра 18:30", datetime(2026, 11, 29, 18, 30)),
+        ("в понедельник 10:00", datetime(2026, 11, 30, 10, 0)),
+        ("в пятницу в 18", datetime(2026, 11, 27, 18, 0)),
+        ("в пятницу в 10", datetime(2026, 12, 4, 10, 0)),
+        ("во вторник в 9.30", datetime(2026, 12, 1, 9, 30)),
+        ("сегодня в 17", datetime(2026, 11, 27, 17, 0)),
+        ("через 2 часа", datetime(2026, 11, 27, 16, 20)),
+        ("через час", datetime(2026, 11, 27, 15, 20)),
+        ("через 30 минут", datetime(2026, 11, 27, 14, 50)),
+    ],
+)
+def test_phrases(text: str, expected: datetime) -> None:
+    assert parse_when(text, NOW) == expected.replace(tzinfo=MSK)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "когда-нибудь", "32.12 10:00", "15.13 10:00", "завтра в 25", "15.12", "31.02 10:00"],
+)
+def test_not_a_moment(text: str) -> None:
+    assert parse_when(text, NOW) is None
+
+
+def test_past_moments_are_returned_for_the_caller_to_refuse() -> None:
+    assert parse_when("сегодня в 9", NOW) == datetime(2026, 11, 27, 9, 0, tzinfo=MSK)
+    assert parse_when("01.01.2026 10:00", NOW) == datetime(2026, 1, 1, 10, 0, tzinfo=MSK)
+    result = parse_when("завтра в 9", NOW)
+    assert result is not None and result.tzinfo is MSK
