@@ -24,6 +24,7 @@ from bot.scheduler import Timetable
 from bot.storage.dialogs import DialogStateRepository
 from bot.storage.editors import AuditRepository, EditorRepository
 from bot.storage.feedback import FeedbackRepository
+from bot.storage.reports import ReportRepository
 from bot.storage.subscribers import SubscriberRepository
 
 log = logging.getLogger(__name__)
@@ -58,11 +59,12 @@ def build_dispatcher(
     sender = sender or Sender(settings, engine)
     publisher = Publisher(engine, settings.tz)
     poll_heartbeat = PollHeartbeat()
+    feed_service = FeedService(engine, settings.feed_settings())
     timetable = Timetable(
         settings,
         engine,
         work=publisher,
-        feeds=FeedService(engine, settings.feed_settings()),
+        feeds=feed_service,
         sender=sender,
         last_poll=lambda: poll_heartbeat.last_poll_at,
     )
@@ -79,6 +81,8 @@ def build_dispatcher(
         feedback=FeedbackRepository(engine),
         editors=EditorRepository(engine),
         audit=AuditRepository(engine),
+        reports=ReportRepository(engine),
+        feed_service=feed_service,
         timetable=timetable,
         poll_heartbeat=poll_heartbeat,
     )

@@ -251,6 +251,28 @@ class FeedService:
             raise FeedCommandError(FEED_NOT_FOUND.format(id=feed_id))
         return feed
 
+    async def get_feed(self, feed_id: int) -> Feed:
+        feed = await self._feeds.get(feed_id)
+        if feed is None:
+            raise FeedCommandError(FEED_NOT_FOUND.format(id=feed_id))
+        return feed
+
+    async def set_enabled(self, feed_id: int, enabled: bool) -> Feed:
+        """Pause (no polling) or resume a feed; the feed as it is now."""
+        if not await self._feeds.set_enabled(feed_id, enabled):
+            raise FeedCommandError(FEED_NOT_FOUND.format(id=feed_id))
+        return await self.get_feed(feed_id)
+
+    async def set_auto_approve(self, feed_id: int, auto_approve: bool) -> Feed:
+        """New items straight to the digest, or to the editors' queue first."""
+        if not await self._feeds.set_auto_approve(feed_id, auto_approve):
+            raise FeedCommandError(FEED_NOT_FOUND.format(id=feed_id))
+        return await self.get_feed(feed_id)
+
+    async def waiting_counts(self) -> dict[int, int]:
+        """Feed id → its items waiting in the editors' queue."""
+        return await self._feeds.waiting_counts()
+
     async def check_feed(self, url_or_path: str) -> list[dict[str, Any]]:
         """What would be ingested from a URL or a local file; nothing is stored."""
         parsed = await self.preview(url_or_path)

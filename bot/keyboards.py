@@ -14,15 +14,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import texts
-from bot.content.models import (
-    Frequency,
-    ItemKind,
-    OrgKind,
-    Role,
-    Subscriber,
-    SubscriberStatus,
-    Topic,
-)
+from bot.content.models import Frequency, OrgKind, Role, Subscriber, SubscriberStatus, Topic
 
 # Prefixes of the editors' buttons: pressed by anyone else, they are refused and audited.
 EDITOR_PREFIXES: list[str] = []
@@ -377,105 +369,92 @@ def queue_confirm(action: QueueAction, item_id: int, index: int) -> InlineKeyboa
     return builder.as_markup()
 
 
-# --- /new: an editor's post --------------------------------------------------------------------
+# --- editors' feeds desk: /feeds ---------------------------------------------------------------
+
+
+class FeedAction(StrEnum):
+    LIST = "list"
+    OPEN = "open"
+    PAUSE = "pause"
+    RESUME = "resume"
+    AUTO_ON = "aon"
+    AUTO_OFF = "aoff"
+    REMOVE = "rm"
+    REMOVE_YES = "rmy"
 
 
 @editor_button
-class NewKind(CallbackData, prefix="nk1"):
-    kind: ItemKind
+class FeedDesk(CallbackData, prefix="fd1"):
+    """Explicit actions (pause, resume), never toggles: a double tap can't undo itself."""
+
+    action: FeedAction
+    feed_id: int = 0
 
 
-class NewStep(StrEnum):
-    PLACE = "place"
-    REGISTRATION = "reg"
-    SITE_TYPE = "site"
-
-
-@editor_button
-class NewSkip(CallbackData, prefix="ns1"):
-    step: NewStep
-
-
-class AudienceAction(StrEnum):
-    ROLE = "r"
-    ORG = "o"
-    ALL = "all"
-    DONE = "done"
-
-
-@editor_button
-class NewAudience(CallbackData, prefix="na1"):
-    action: AudienceAction
-    code: str = ""
-
-
-class WhenMode(StrEnum):
-    NOW = "now"
-    DIGEST = "digest"
-    DRAFT = "draft"
-
-
-@editor_button
-class NewWhen(CallbackData, prefix="nw1"):
-    mode: WhenMode
-
-
-@editor_button
-class NewConfirm(CallbackData, prefix="np1"):
-    publish: bool
-
-
-def new_kinds() -> InlineKeyboardMarkup:
+def feeds_desk(feeds: list[tuple[int, str]]) -> InlineKeyboardMarkup | None:
+    """A button per feed: (id, short label)."""
+    if not feeds:
+        return None
     builder = InlineKeyboardBuilder()
-    for kind, label in texts.NEW_KIND_LABELS.items():
-        builder.button(text=label, callback_data=NewKind(kind=kind))
-    builder.adjust(2, 2)
-    return builder.as_markup()
-
-
-def new_skip(step: NewStep) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=texts.NEW_SKIP, callback_data=NewSkip(step=step))
-    return builder.as_markup()
-
-
-def new_audience(roles: frozenset[Role], orgs: frozenset[OrgKind]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for role, label in texts.ROLE_LABELS.items():
+    for feed_id, label in feeds:
         builder.button(
-            text=_checked(label, role in roles),
-            callback_data=NewAudience(action=AudienceAction.ROLE, code=role.value),
+            text=f"№{feed_id} {label}"[:60],
+            callback_data=FeedDesk(action=FeedAction.OPEN, feed_id=feed_id),
         )
-    for kind, label in texts.ORG_KIND_LABELS.items():
-        builder.button(
-            text=_checked(label, kind in orgs),
-            callback_data=NewAudience(action=AudienceAction.ORG, code=kind.value),
-        )
-    builder.button(
-        text=_checked(texts.NEW_AUDIENCE_ALL, not roles and not orgs),
-        callback_data=NewAudience(action=AudienceAction.ALL),
-    )
-    builder.button(
-        text=texts.NEW_AUDIENCE_DONE, callback_data=NewAudience(action=AudienceAction.DONE)
-    )
-    builder.adjust(2, 2, 2, 2, 2, 2)
-    return builder.as_markup()
-
-
-def new_when() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for mode in WhenMode:
-        builder.button(text=texts.NEW_WHEN_LABELS[mode.value], callback_data=NewWhen(mode=mode))
     builder.adjust(1)
     return builder.as_markup()
 
 
-def new_confirm(publish_now: bool) -> InlineKeyboardMarkup:
+def feed_card(feed_id: int, enabled: bool, auto_approve: bool) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    if enabled:
+        builder.button(
+            text=texts.FEED_DESK_BUTTON_PAUSE,
+            callback_data=FeedDesk(action=FeedAction.PAUSE, feed_id=feed_id),
+        )
+    else:
+        builder.button(
+            text=texts.FEED_DESK_BUTTON_RESUME,
+            callback_data=FeedDesk(action=FeedAction.RESUME, feed_id=feed_id),
+        )
+    if auto_approve:
+        builder.button(
+            text=texts.FEED_DESK_BUTTON_AUTO_OFF,
+            callback_data=FeedDesk(action=FeedAction.AUTO_OFF, feed_id=feed_id),
+        )
+    else:
+        builder.button(
+            text=texts.FEED_DESK_BUTTON_AUTO_ON,
+            callback_data=FeedDesk(action=FeedAction.AUTO_ON, feed_id=feed_id),
+        )
+    builder.button(
+        text=texts.FEED_DESK_BUTTON_REMOVE,
+        callback_data=FeedDesk(action=FeedAction.REMOVE, feed_id=feed_id),
+    )
+    builder.button(
+        text=texts.FEED_DESK_BUTTON_BACK, callback_data=FeedDesk(action=FeedAction.LIST)
+    )
+    builder.adjust(2, 1, 1)
+    return builder.as_markup()
+
+
+def feed_remove_confirm(feed_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=texts.NEW_PUBLISH if publish_now else texts.NEW_SAVE,
-        callback_data=NewConfirm(publish=True),
+        text=texts.FEED_DESK_BUTTON_REMOVE_YES,
+        callback_data=FeedDesk(action=FeedAction.REMOVE_YES, feed_id=feed_id),
     )
-    builder.button(text=texts.NEW_DROP, callback_data=NewConfirm(publish=False))
-    builder.adjust(2)
+    builder.button(
+        text=texts.FEED_DESK_BUTTON_REMOVE_NO,
+        callback_data=FeedDesk(action=FeedAction.OPEN, feed_id=feed_id),
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def feed_back() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts.FEED_DESK_BUTTON_BACK, callback_data=FeedDesk(action=FeedAction.LIST)
+    )
     return builder.as_markup()

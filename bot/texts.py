@@ -7,12 +7,13 @@ organisation) travels as plain text with entities and can never break the markup
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from aiogram.types import BotCommand, MessageEntity
 from aiogram.utils.formatting import (
     Bold,
+    Code,
     Italic,
     Text,
     TextLink,
@@ -137,9 +138,10 @@ SUBSCRIBER_COMMANDS = (
 )
 EDITOR_COMMANDS = (
     *SUBSCRIBER_COMMANDS,
-    BotCommand(command="stats", description="Редактору: подписчики"),
+    BotCommand(command="stats", description="Редактору: статистика"),
+    BotCommand(command="export", description="Редактору: выгрузка в CSV"),
+    BotCommand(command="feeds", description="Редактору: ленты сайтов"),
     BotCommand(command="editors", description="Владельцу: редакторы"),
-    BotCommand(command="new", description="Редактору: новая публикация"),
     BotCommand(command="queue", description="Редактору: очередь на проверку"),
 )
 
@@ -1057,91 +1059,210 @@ def queue_card(
     return as_list(*lines)
 
 
-# --- /new: an editor's post from the phone -----------------------------------------------------
+# --- editors' reports: /stats and /export ----------------------------------------------------
 
-NEW_KIND_LABELS: Mapping[ItemKind, str] = {
-    ItemKind.ANNOUNCEMENT: "📢 Объявление",
-    ItemKind.MATERIAL: "📚 Материал",
-    ItemKind.EVENT: "📅 Мероприятие",
-    ItemKind.CASE: "💡 Кейс площадки",
+STATS_WEEKS = 8
+STATS_BAR_WIDTH = 12
+STATS_CAMPAIGNS = 10
+STATS_EVENTS = 10
+STATS_FEEDBACK = 10
+CAMPAIGN_KIND_LABELS: Mapping[str, str] = {
+    "digest": "дайджест",
+    "post": "пост",
+    "reminder": "напоминание",
+    "broadcast": "рассылка",
 }
-NEW_ASK_KIND = "Новая публикация. Что это будет? (/cancel — выйти)"
-NEW_ASK_TEXT = (
-    "Пришлите текст публикации одним сообщением. Первая строка станет заголовком, остальное — "
-    "текстом; оформление (жирный, курсив, ссылки) сохранится. Можно приложить фото или файл "
-    "с подписью."
-)
-NEW_TEXT_EMPTY = "Нужен текст: пришлите сообщение с текстом или фото/файл с подписью."
-NEW_TEXT_TOO_LONG = (
-    "Текст слишком длинный: {length} знаков, а можно не больше {limit}. Сократите и пришлите "
-    "ещё раз — черновик на этом шаге сохранён."
-)
-NEW_TITLE_TOO_LONG = "Первая строка (заголовок) длиннее {limit} знаков. Сделайте её короче."
-NEW_ATTACHMENT_KEPT = "Вложение сохранено в черновике."
-NEW_ASK_STARTS_AT = (
-    "Когда мероприятие? Напишите дату и время, например: «15.12 10:00», «завтра в 9», "
-    "«в понедельник 10:00», «20.12.2026 18:30»."
-)
-NEW_BAD_WHEN = (
-    "Не понял дату и время «{text}». Напишите, например: «15.12 10:00», «завтра в 9», "
-    "«в понедельник 10:00», «20.12.2026 18:30»."
-)
-NEW_PAST_WHEN = "Это время уже прошло ({when}). Укажите момент в будущем."
-NEW_ASK_PLACE = "Где оно пройдёт? Напишите место или нажмите «Пропустить»."
-NEW_ASK_REGISTRATION = "Ссылка на регистрацию (https://…) или «Пропустить»."
-NEW_BAD_URL = "Это не похоже на ссылку. Нужна ссылка вида https://example.ru/… или «Пропустить»."
-NEW_ASK_ORGANISATION = "Какая организация (площадка)? Например: «ГБОУ Школа № 12»."
-NEW_ASK_SITE_TYPE = (
-    "Тип площадки? Например: «экспериментальная площадка», «районная опорная площадка» — "
-    "или «Пропустить»."
-)
-NEW_FIELD_TOO_LONG = "Слишком длинно: не больше {limit} знаков."
-NEW_SKIP = "Пропустить"
-NEW_ASK_AUDIENCE = (
-    "Кому? Отметьте роли и типы организаций или нажмите «Всем». Ничего не отмечено — всем."
-)
-NEW_AUDIENCE_ALL = "Всем"
-NEW_AUDIENCE_DONE = "Готово →"
-NEW_ASK_WHEN = (
-    "Когда опубликовать? Нажмите кнопку или напишите время, например «15.12 10:00», «завтра в 9»."
-)
-NEW_WHEN_LABELS = {
-    "now": "🚀 Сейчас",
-    "digest": "🗞 С ближайшим дайджестом",
-    "draft": "📝 Черновик",
+FEEDBACK_KIND_LABELS: Mapping[str, str] = {
+    ItemKind.MATERIAL: "материал",
+    ItemKind.CASE: "кейс",
+    ItemKind.EVENT: "мероприятие",
+    ItemKind.ANNOUNCEMENT: "объявление",
 }
-NEW_PREVIEW_HEADING = "☝️ Так публикацию увидят подписчики."
-NEW_PUBLISH = "✅ Опубликовать"
-NEW_SAVE = "✅ Сохранить"
-NEW_DROP = "✖️ Отменить"
-NEW_CANCELLED = "Публикация отменена, черновик удалён."
-NEW_PUBLISHED = "Публикую «{title}»: ход рассылки — в следующем сообщении."
-NEW_SCHEDULED = "«{title}» будет опубликовано {when}."
-NEW_APPROVED = "«{title}» войдёт в ближайший дайджест."
-NEW_DRAFTED = "«{title}» сохранено как черновик."
 
 
-def new_audience_text(roles: Iterable[Role], orgs: Iterable[OrgKind]) -> str:
-    role_names = [ROLE_LABELS[r] for r in ROLE_LABELS if r in set(roles)]
-    org_names = [ORG_KIND_LABELS[o] for o in ORG_KIND_LABELS if o in set(orgs)]
-    if not role_names and not org_names:
-        return "всем подписчикам"
-    parts = []
-    if role_names:
-        parts.append(", ".join(role_names))
-    if org_names:
-        parts.append(", ".join(org_names))
-    return " · ".join(parts)
+def stats_bar(n: int, peak: int) -> str:
+    """A compact bar scaled to the busiest week; a week with any newcomer shows at least one."""
+    if n <= 0 or peak <= 0:
+        return "·"
+    return "▇" * max(1, round(n * STATS_BAR_WIDTH / peak))
 
 
-def new_summary(
-    kind: ItemKind, audience: str, mode: str, publish_at: datetime | None, tz: tzinfo
-) -> str:
-    if mode == "at" and publish_at is not None:
-        when = f"по расписанию: {format_date(publish_at.astimezone(tz))}"
-    else:
-        when = {"now": "сейчас", "digest": "с ближайшим дайджестом", "draft": "черновик"}[mode]
-    return (
-        f"{NEW_KIND_LABELS[kind]}\nКому: {audience}\nКогда: {when}\n\n"
-        "Всё верно? (/cancel — отменить)"
+def stats_new_weeks(weeks: Sequence[tuple[date, int]]) -> Text:
+    """New subscribers per ISO week: (Monday of the week, count), oldest first."""
+    peak = max((n for _, n in weeks), default=0)
+    total = sum(n for _, n in weeks)
+    lines = [
+        as_line(Code(f"{monday:%d.%m}"), " ", stats_bar(n, peak), " ", str(n), end="")
+        for monday, n in weeks
+    ]
+    return as_list(
+        Bold(f"Новые подписчики за {len(weeks)} недель: {total}"),
+        *lines,
     )
+
+
+def stats_campaigns(lines: Sequence[tuple[str, str, date | None, CampaignCounts]]) -> Text:
+    """(title, kind code, created, counts) of the latest campaigns, newest first."""
+    if not lines:
+        return as_list(Bold("Рассылки"), "Рассылок ещё не было.")
+    rows = []
+    for title, kind, created, counts in lines:
+        when = f"{created:%d.%m.%Y}" if created else "—"
+        rows.append(
+            as_line(
+                "• ",
+                f"«{truncate_words(_one_line(title) or DIGEST_UNTITLED, 60)}»",
+                f" ({CAMPAIGN_KIND_LABELS.get(kind, kind)}, {when}): ",
+                f"✓ {counts.sent} · ⛔ {counts.blocked} · ⚠ {counts.failed} · ⏳ {counts.pending}",
+                f" из {counts.total}",
+                end="",
+            )
+        )
+    return as_list(
+        Bold(f"Последние рассылки ({len(lines)})"),
+        Italic("✓ доставлено · ⛔ заблокировали бота · ⚠ ошибка · ⏳ в очереди"),
+        *rows,
+    )
+
+
+def stats_rsvps(events: Sequence[tuple[int, str, datetime | None, int]], tz: tzinfo) -> Text:
+    """(event id, title, starts at, presses) of the next events."""
+    if not events:
+        return as_list(Bold("«Напомнить» по мероприятиям"), "Ближайших мероприятий с датой нет.")
+    rows = [
+        as_line(
+            f"• №{item_id} ",
+            format_date(starts.astimezone(tz)) if starts else "без даты",
+            f" — «{truncate_words(_one_line(title), 60)}»: ",
+            count(n, "нажатие", "нажатия", "нажатий"),
+            end="",
+        )
+        for item_id, title, starts, n in events
+    ]
+    return as_list(
+        Bold("«Напомнить» по ближайшим мероприятиям"),
+        *rows,
+        Italic("Список нажавших: /export rsvp №"),
+    )
+
+
+def stats_feedback(votes: Sequence[tuple[str, str, int, int]]) -> Text:
+    """(title, item kind code, useful, not for me), most voted first."""
+    if not votes:
+        return as_list(Bold("Отзывы о материалах и кейсах"), "Оценок пока нет.")
+    rows = [
+        as_line(
+            f"• «{truncate_words(_one_line(title), 60)}» ",
+            f"({FEEDBACK_KIND_LABELS.get(kind, kind)}): 👍 {useful} · 🙅 {not_for_me}",
+            end="",
+        )
+        for title, kind, useful, not_for_me in votes
+    ]
+    return as_list(Bold("Отзывы о материалах и кейсах"), *rows)
+
+
+EXPORT_USAGE = (
+    "Выгрузки в CSV (открываются в Excel):\n"
+    "/export subscribers — все подписчики\n"
+    "/export rsvp № — кто нажал «Напомнить» на мероприятии (номера — в /stats)\n"
+    "В файлах персональные данные: храните их только в ИМЦ."
+)
+EXPORT_BAD_EVENT_ID = "Укажите номер мероприятия цифрами: /export rsvp 12. Номера — в /stats."
+EXPORT_NO_EVENT = "Мероприятия №{id} нет. Номера мероприятий — в /stats."
+EXPORT_SUBSCRIBERS_CAPTION = (
+    "Подписчики «Инфозоны»: {count}. Персональные данные — только для ИМЦ."
+)
+EXPORT_RSVP_CAPTION = "«{title}», {when}: {count}. Персональные данные — только для ИМЦ."
+SUBSCRIBERS_CSV_HEADER = (
+    "ID",
+    "Имя",
+    "Username",
+    "Роль",
+    "Тип организации",
+    "Организация",
+    "Темы",
+    "Дайджест",
+    "Статус",
+    "Источник",
+    "Подписался",
+)
+RSVP_CSV_EVENT = "Мероприятие"
+RSVP_CSV_HEADER = ("ID чата", "Имя", "Организация", "Нажал «Напомнить»")
+EXPORT_NO_DATE = "без даты"
+
+# --- editors' feeds desk: /feeds ---------------------------------------------------------------
+
+FEEDS_DESK_USAGE = (
+    "Добавить ленту: /feeds add АДРЕС material|case|news [auto]\n"
+    "material — материалы, case — кейсы, news — новости площадок; auto — новые записи сразу "
+    "в дайджест, без очереди."
+)
+FEEDS_DESK_EMPTY = "Лент пока нет."
+FEEDS_DESK_TITLE = "Ленты сайтов ({count})"
+FEED_DESK_WAITING = "в очереди: {count}"
+FEED_DESK_PAUSED = "⏸ приостановлена"
+FEED_DESK_PICK = "Нажмите ленту, чтобы приостановить, включить автоодобрение или удалить."
+FEED_DESK_BAD_ID = "Укажите номер ленты цифрами: /feeds remove 3. Номера — в /feeds."
+FEED_DESK_NOT_FOUND = "Ленты №{id} нет — возможно, её уже удалили. Список: /feeds"
+FEED_DESK_REMOVE_CONFIRM = (
+    "Удалить ленту №{id} ({url})? Записи, которые уже загружены, останутся в боте."
+)
+FEED_DESK_REMOVE_KEPT = "Лента №{id} осталась."
+FEED_DESK_PAUSED_DONE = "Лента приостановлена: бот не будет её проверять."
+FEED_DESK_RESUMED_DONE = "Лента снова проверяется."
+FEED_DESK_AUTO_ON_DONE = "Новые записи этой ленты пойдут сразу в дайджест."
+FEED_DESK_AUTO_OFF_DONE = "Новые записи этой ленты будут ждать проверки в очереди."
+FEED_DESK_BUTTON_PAUSE = "⏸ Приостановить"
+FEED_DESK_BUTTON_RESUME = "▶️ Возобновить"
+FEED_DESK_BUTTON_AUTO_ON = "⚡ Сразу в дайджест"
+FEED_DESK_BUTTON_AUTO_OFF = "📥 Через очередь"
+FEED_DESK_BUTTON_REMOVE = "🗑 Удалить"
+FEED_DESK_BUTTON_REMOVE_YES = "Да, удалить"
+FEED_DESK_BUTTON_REMOVE_NO = "Нет, оставить"
+FEED_DESK_BUTTON_BACK = "← К списку лент"
+
+
+def feed_desk_state(
+    *,
+    last_fetch_at: datetime | None,
+    error_count: int,
+    last_error: str | None,
+    waiting: int,
+    enabled: bool,
+    tz: tzinfo,
+) -> str:
+    """«проверена 27.11.2026 10:00 · ошибок подряд: 2 — … · в очереди: 3»."""
+    state = []
+    if not enabled:
+        state.append(FEED_DESK_PAUSED)
+    if last_fetch_at is None:
+        state.append(FEED_LINE_NEVER)
+    else:
+        when = last_fetch_at.astimezone(tz).strftime("%d.%m.%Y %H:%M")
+        state.append(FEED_LINE_CHECKED.format(when=when))
+    if error_count:
+        state.append(FEED_LINE_ERRORS.format(count=error_count, error=last_error or "—"))
+    state.append(FEED_DESK_WAITING.format(count=waiting))
+    return " · ".join(state)
+
+
+def feed_desk_entry(
+    feed_id: int, kind: FeedKind, auto_approve: bool, url: str, title: str, state: str
+) -> Text:
+    route = FEED_LINE_ROUTE_AUTO if auto_approve else FEED_LINE_ROUTE_QUEUE
+    return as_list(
+        as_line(Bold(f"№{feed_id}"), f" · {FEED_KIND_LABELS[kind]} · {route}", end=""),
+        as_line(url, f" — «{title}»" if title else "", end=""),
+        Italic(state),
+    )
+
+
+def feeds_desk(entries: Sequence[Text]) -> list[Text]:
+    """The desk as blocks, so a long list splits between feeds, never inside one."""
+    if not entries:
+        return [as_list(FEEDS_DESK_EMPTY, "", FEEDS_DESK_USAGE)]
+    return [
+        Bold(FEEDS_DESK_TITLE.format(count=len(entries))),
+        *entries,
+        as_list(FEED_DESK_PICK, FEEDS_DESK_USAGE),
+    ]

@@ -13,9 +13,8 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot import texts
 from bot.filters import EditorButton, IsEditor
-from bot.handlers import new_post, queue, team
+from bot.handlers import feeds_desk, queue, reports, team
 from bot.storage.editors import AuditRepository
-from bot.storage.subscribers import SubscriberRepository
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +56,6 @@ class AuditEditorActions(BaseMiddleware):
         return result
 
 
-async def stats_command(message: Message, subscribers: SubscriberRepository) -> None:
-    content = texts.subscriber_stats(
-        await subscribers.count_by("status"),
-        await subscribers.count_by("role"),
-        await subscribers.count_by("org_kind"),
-    )
-    await message.answer(**content.as_kwargs())
-
-
 def build_router() -> Router:
     router = Router(name="editors")
     router.message.filter(IsEditor())
@@ -73,8 +63,8 @@ def build_router() -> Router:
     audit = AuditEditorActions()
     router.message.middleware(audit)
     router.callback_query.middleware(audit)
-    router.message.register(stats_command, Command("stats"))
-    router.include_routers(team.build_router(), new_post.build_router(), queue.build_router())
+    router.include_routers(reports.build_router(), feeds_desk.build_router())
+    router.include_routers(team.build_router(), queue.build_router())
     return router
 
 

@@ -140,6 +140,24 @@ class FeedRepository:
             )
         return result.rowcount > 0
 
+    async def set_auto_approve(self, feed_id: int, auto_approve: bool) -> bool:
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                feeds.update().where(feeds.c.id == feed_id).values(auto_approve=auto_approve)
+            )
+        return result.rowcount > 0
+
+    async def waiting_counts(self) -> dict[int, int]:
+        """Feed id → its items still waiting in the editors' queue."""
+        c = items.c
+        query = (
+            sa.select(c.feed_id, sa.func.count())
+            .where(c.feed_id.is_not(None), c.status == ItemStatus.PENDING.value)
+            .group_by(c.feed_id)
+        )
+        async with self._engine.connect() as conn:
+            return {feed_id: n for feed_id, n in await conn.execute(query)}
+
     async def due(self, now: datetime) -> list[Feed]:
         """Enabled feeds whose rest after errors (if any) is over, in the order they were added."""
         c = feeds.c

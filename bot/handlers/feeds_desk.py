@@ -1,0 +1,207 @@
+"""/feeds: the editors' desk for the sites' feeds — the same FeedService as
+`python -m bot feeds`, with buttons to pause, route and remove a feed."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageEntity
+from aiogram.utils.formatting import Text, as_list
+
+from bot import keyboards as kb
+from bot import texts
+from bot.config import Settings
+from bot.content.digest import BLOCK_SEPARATOR, pack_blocks
+from bot.content.feeds import Feed
+from bot.content.models import MessagePart
+from bot.feeds import FeedCommandError, FeedService, feed_added_text, feed_removed_text
+from bot.handlers.common import show
+
+# Telegram allows 100 buttons under a message; a district has far fewer feeds. Beyond this,
+# a feed is opened by its number: /feeds 7.
+DESK_BUTTONS = 50
+
+
+def _label(feed: Feed) -> str:
+    return feed.title or urlsplit(feed.url).netloc or feed.url
+
+
+def _entry(feed: Feed, waiting: int, settings: Settings) -> Text:
+    state = texts.feed_desk_state(
+        last_fetch_at=feed.last_fetch_at,
+        error_count=feed.error_count,
+        last_error=feed.last_error,
+        waiting=waiting,
+        enabled=feed.enabled,
+        tz=settings.tz,
+    )
+    return texts.feed_desk_entry(
+        feed.id, feed.kind, feed.auto_approve, feed.url, feed.title, state
+    )
+
+
+async def _desk(
+    service: FeedService, settings: Settings
+) -> tuple[list[Text], InlineKeyboardMarkup | None]:
+    feeds = await service.list_feeds()
+    waiting = await service.waiting_counts()
+    entries = [_entry(feed, waiting.get(feed.id, 0), settings) for feed in feeds]
+    blocks = texts.feeds_desk(entries)
+    markup = kb.feeds_desk([(feed.id, _label(feed)) for feed in feeds[:DESK_BUTTONS]])
+    return blocks, markup
+
+
+def _pack(blocks: list[Text]) -> list[MessagePart]:
+    return pack_blocks([texts.message_part(block) for block in blocks])
+
+
+async def _send(
+    bot: Bot, chat_id: int, parts: list[MessagePart], markup: InlineKeyboardMarkup | None
+) -> None:
+    """The parts in turn; the buttons under the last."""
+    for number, part in enumerate(parts, 1):
+        await bot.send_message(
+            chat_id,
+            part.text,
+            entities=[MessageEntity.model_validate(e) for e in part.entities] or None,
+            reply_markup=markup if number == len(parts) else None,
+        )
+
+
+async def _card(service: FeedService, settings: Settings, feed: Feed) -> Text:
+    waiting = (await service.waiting_counts()).get(feed.id, 0)
+    return _entry(feed, waiting, settings)
+
+
+async def feeds_command(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    settings: Settings,
+    feed_service: FeedService,
+) -> None:
+    words = (command.args or "").split()
+    if not words:
+        blocks, markup = await _desk(feed_service, settings)
+        await _send(bot, message.chat.id, _pack(blocks), markup)
+        return
+    action = words[0].lower()
+    if action in ("add", "добавить"):
+        await _add(message, words[1:], feed_service)
+        return
+    if action in ("remove", "удалить") and len(words) == 2:
+        await _ask_remove(message, words[1], feed_service)
+        return
+    if len(words) == 1 and action.lstrip("№").isdigit():
+        try:
+            feed = await feed_service.get_feed(int(action.lstrip("№")))
+        except FeedCommandError:
+            await message.answer(texts.FEED_DESK_NOT_FOUND.format(id=action.lstrip("№")))
+            return
+        card = await _card(feed_service, settings, feed)
+        await message.answer(
+            **card.as_kwargs(), reply_markup=kb.feed_card(feed.id, feed.enabled, feed.auto_approve)
+        )
+        return
+    await message.answer(texts.FEEDS_DESK_USAGE)
+
+
+async def _add(message: Message, args: list[str], service: FeedService) -> None:
+    if len(args) not in (2, 3) or (len(args) == 3 and args[2].lower() != "auto"):
+        await message.answer(texts.FEEDS_DESK_USAGE)
+        return
+    try:
+        feed = await service.add_feed(args[0], args[1], auto_approve=len(args) == 3)
+    except FeedCommandError as exc:
+        await message.answer(str(exc))
+        return
+    await message.answer(
+        feed_added_text(feed),
+        reply_markup=kb.feed_card(feed.id, feed.enabled, feed.auto_approve),
+    )
+
+
+async def _ask_remove(message: Message, arg: str, service: FeedService) -> None:
+    arg = arg.lstrip("№")
+    if not arg.isdigit():
+        await message.answer(texts.FEED_DESK_BAD_ID)
+        return
+    try:
+        feed = await service.get_feed(int(arg))
+    except FeedCommandError:
+        await message.answer(texts.FEED_DESK_NOT_FOUND.format(id=arg))
+        return
+    await message.answer(
+        texts.FEED_DESK_REMOVE_CONFIRM.format(id=feed.id, url=feed.url),
+        reply_markup=kb.feed_remove_confirm(feed.id),
+    )
+
+
+DONE = {
+    kb.FeedAction.PAUSE: texts.FEED_DESK_PAUSED_DONE,
+    kb.FeedAction.RESUME: texts.FEED_DESK_RESUMED_DONE,
+    kb.FeedAction.AUTO_ON: texts.FEED_DESK_AUTO_ON_DONE,
+    kb.FeedAction.AUTO_OFF: texts.FEED_DESK_AUTO_OFF_DONE,
+}
+
+
+async def feed_button(
+    callback: CallbackQuery,
+    callback_data: kb.FeedDesk,
+    bot: Bot,
+    settings: Settings,
+    feed_service: FeedService,
+) -> None:
+    action, feed_id = callback_data.action, callback_data.feed_id
+    if action is kb.FeedAction.LIST:
+        await callback.answer()
+        blocks, markup = await _desk(feed_service, settings)
+        parts = _pack(blocks)
+        if len(parts) == 1:
+            await show(callback, as_list(*blocks, sep=BLOCK_SEPARATOR), markup)
+        else:
+            await _send(bot, callback.from_user.id, parts, markup)
+        return
+    try:
+        if action is kb.FeedAction.REMOVE_YES:
+            removed = await feed_service.remove_feed(feed_id)
+            await callback.answer()
+            await show(
+                callback,
+                feed_removed_text(removed),
+                kb.feed_back(),
+            )
+            return
+        if action in (kb.FeedAction.PAUSE, kb.FeedAction.RESUME):
+            feed = await feed_service.set_enabled(feed_id, action is kb.FeedAction.RESUME)
+        elif action in (kb.FeedAction.AUTO_ON, kb.FeedAction.AUTO_OFF):
+            feed = await feed_service.set_auto_approve(feed_id, action is kb.FeedAction.AUTO_ON)
+        else:
+            feed = await feed_service.get_feed(feed_id)
+    except FeedCommandError:
+        await callback.answer(texts.FEED_DESK_NOT_FOUND.format(id=feed_id), show_alert=True)
+        return
+    if action is kb.FeedAction.REMOVE:
+        await callback.answer()
+        await show(
+            callback,
+            texts.FEED_DESK_REMOVE_CONFIRM.format(id=feed.id, url=feed.url),
+            kb.feed_remove_confirm(feed.id),
+        )
+        return
+    await callback.answer(DONE.get(action))
+    card = await _card(feed_service, settings, feed)
+    await show(
+        callback,
+        card,
+        kb.feed_card(feed.id, feed.enabled, feed.auto_approve),
+    )
+
+
+def build_router() -> Router:
+    router = Router(name="feeds-desk")
+    router.message.register(feeds_command, Command("feeds"))
+    router.callback_query.register(feed_button, kb.FeedDesk.filter())
+    return router
