@@ -14,7 +14,15 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import texts
-from bot.content.models import Frequency, OrgKind, Role, Subscriber, SubscriberStatus, Topic
+from bot.content.models import (
+    Frequency,
+    ItemKind,
+    OrgKind,
+    Role,
+    Subscriber,
+    SubscriberStatus,
+    Topic,
+)
 
 # Prefixes of the editors' buttons: pressed by anyone else, they are refused and audited.
 EDITOR_PREFIXES: list[str] = []
@@ -366,6 +374,110 @@ def queue_confirm(action: QueueAction, item_id: int, index: int) -> InlineKeyboa
     )
     builder.button(text=texts.QUEUE_BUTTONS["no"], callback_data=QueueCard(index=index))
     builder.adjust(1)
+    return builder.as_markup()
+
+
+# --- /new: an editor's post --------------------------------------------------------------------
+
+
+@editor_button
+class NewKind(CallbackData, prefix="nk1"):
+    kind: ItemKind
+
+
+class NewStep(StrEnum):
+    PLACE = "place"
+    REGISTRATION = "reg"
+    SITE_TYPE = "site"
+
+
+@editor_button
+class NewSkip(CallbackData, prefix="ns1"):
+    step: NewStep
+
+
+class AudienceAction(StrEnum):
+    ROLE = "r"
+    ORG = "o"
+    ALL = "all"
+    DONE = "done"
+
+
+@editor_button
+class NewAudience(CallbackData, prefix="na1"):
+    action: AudienceAction
+    code: str = ""
+
+
+class WhenMode(StrEnum):
+    NOW = "now"
+    DIGEST = "digest"
+    DRAFT = "draft"
+
+
+@editor_button
+class NewWhen(CallbackData, prefix="nw1"):
+    mode: WhenMode
+
+
+@editor_button
+class NewConfirm(CallbackData, prefix="np1"):
+    publish: bool
+
+
+def new_kinds() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for kind, label in texts.NEW_KIND_LABELS.items():
+        builder.button(text=label, callback_data=NewKind(kind=kind))
+    builder.adjust(2, 2)
+    return builder.as_markup()
+
+
+def new_skip(step: NewStep) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts.NEW_SKIP, callback_data=NewSkip(step=step))
+    return builder.as_markup()
+
+
+def new_audience(roles: frozenset[Role], orgs: frozenset[OrgKind]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for role, label in texts.ROLE_LABELS.items():
+        builder.button(
+            text=_checked(label, role in roles),
+            callback_data=NewAudience(action=AudienceAction.ROLE, code=role.value),
+        )
+    for kind, label in texts.ORG_KIND_LABELS.items():
+        builder.button(
+            text=_checked(label, kind in orgs),
+            callback_data=NewAudience(action=AudienceAction.ORG, code=kind.value),
+        )
+    builder.button(
+        text=_checked(texts.NEW_AUDIENCE_ALL, not roles and not orgs),
+        callback_data=NewAudience(action=AudienceAction.ALL),
+    )
+    builder.button(
+        text=texts.NEW_AUDIENCE_DONE, callback_data=NewAudience(action=AudienceAction.DONE)
+    )
+    builder.adjust(2, 2, 2, 2, 2, 2)
+    return builder.as_markup()
+
+
+def new_when() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for mode in WhenMode:
+        builder.button(text=texts.NEW_WHEN_LABELS[mode.value], callback_data=NewWhen(mode=mode))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def new_confirm(publish_now: bool) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts.NEW_PUBLISH if publish_now else texts.NEW_SAVE,
+        callback_data=NewConfirm(publish=True),
+    )
+    builder.button(text=texts.NEW_DROP, callback_data=NewConfirm(publish=False))
+    builder.adjust(2)
     return builder.as_markup()
 
 

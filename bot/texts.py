@@ -142,6 +142,7 @@ EDITOR_COMMANDS = (
     BotCommand(command="export", description="Редактору: выгрузка в CSV"),
     BotCommand(command="feeds", description="Редактору: ленты сайтов"),
     BotCommand(command="editors", description="Владельцу: редакторы"),
+    BotCommand(command="new", description="Редактору: новая публикация"),
     BotCommand(command="queue", description="Редактору: очередь на проверку"),
 )
 
@@ -1057,6 +1058,96 @@ def queue_card(
         lines.append(Bold(f"❓ {question}"))
     lines.extend(["", item_post(item, tz)])
     return as_list(*lines)
+
+
+# --- /new: an editor's post from the phone -----------------------------------------------------
+
+NEW_KIND_LABELS: Mapping[ItemKind, str] = {
+    ItemKind.ANNOUNCEMENT: "📢 Объявление",
+    ItemKind.MATERIAL: "📚 Материал",
+    ItemKind.EVENT: "📅 Мероприятие",
+    ItemKind.CASE: "💡 Кейс площадки",
+}
+NEW_ASK_KIND = "Новая публикация. Что это будет? (/cancel — выйти)"
+NEW_ASK_TEXT = (
+    "Пришлите текст публикации одним сообщением. Первая строка станет заголовком, остальное — "
+    "текстом; оформление (жирный, курсив, ссылки) сохранится. Можно приложить фото или файл "
+    "с подписью."
+)
+NEW_TEXT_EMPTY = "Нужен текст: пришлите сообщение с текстом или фото/файл с подписью."
+NEW_TEXT_TOO_LONG = (
+    "Текст слишком длинный: {length} знаков, а можно не больше {limit}. Сократите и пришлите "
+    "ещё раз — черновик на этом шаге сохранён."
+)
+NEW_TITLE_TOO_LONG = "Первая строка (заголовок) длиннее {limit} знаков. Сделайте её короче."
+NEW_ATTACHMENT_KEPT = "Вложение сохранено в черновике."
+NEW_ASK_STARTS_AT = (
+    "Когда мероприятие? Напишите дату и время, например: «15.12 10:00», «завтра в 9», "
+    "«в понедельник 10:00», «20.12.2026 18:30»."
+)
+NEW_BAD_WHEN = (
+    "Не понял дату и время «{text}». Напишите, например: «15.12 10:00», «завтра в 9», "
+    "«в понедельник 10:00», «20.12.2026 18:30»."
+)
+NEW_PAST_WHEN = "Это время уже прошло ({when}). Укажите момент в будущем."
+NEW_ASK_PLACE = "Где оно пройдёт? Напишите место или нажмите «Пропустить»."
+NEW_ASK_REGISTRATION = "Ссылка на регистрацию (https://…) или «Пропустить»."
+NEW_BAD_URL = "Это не похоже на ссылку. Нужна ссылка вида https://example.ru/… или «Пропустить»."
+NEW_ASK_ORGANISATION = "Какая организация (площадка)? Например: «ГБОУ Школа № 12»."
+NEW_ASK_SITE_TYPE = (
+    "Тип площадки? Например: «экспериментальная площадка», «районная опорная площадка» — "
+    "или «Пропустить»."
+)
+NEW_FIELD_TOO_LONG = "Слишком длинно: не больше {limit} знаков."
+NEW_SKIP = "Пропустить"
+NEW_ASK_AUDIENCE = (
+    "Кому? Отметьте роли и типы организаций или нажмите «Всем». Ничего не отмечено — всем."
+)
+NEW_AUDIENCE_ALL = "Всем"
+NEW_AUDIENCE_DONE = "Готово →"
+NEW_ASK_WHEN = (
+    "Когда опубликовать? Нажмите кнопку или напишите время, например «15.12 10:00», «завтра в 9»."
+)
+NEW_WHEN_LABELS = {
+    "now": "🚀 Сейчас",
+    "digest": "🗞 С ближайшим дайджестом",
+    "draft": "📝 Черновик",
+}
+NEW_PREVIEW_HEADING = "☝️ Так публикацию увидят подписчики."
+NEW_PUBLISH = "✅ Опубликовать"
+NEW_SAVE = "✅ Сохранить"
+NEW_DROP = "✖️ Отменить"
+NEW_CANCELLED = "Публикация отменена, черновик удалён."
+NEW_PUBLISHED = "Публикую «{title}»: ход рассылки — в следующем сообщении."
+NEW_SCHEDULED = "«{title}» будет опубликовано {when}."
+NEW_APPROVED = "«{title}» войдёт в ближайший дайджест."
+NEW_DRAFTED = "«{title}» сохранено как черновик."
+
+
+def new_audience_text(roles: Iterable[Role], orgs: Iterable[OrgKind]) -> str:
+    role_names = [ROLE_LABELS[r] for r in ROLE_LABELS if r in set(roles)]
+    org_names = [ORG_KIND_LABELS[o] for o in ORG_KIND_LABELS if o in set(orgs)]
+    if not role_names and not org_names:
+        return "всем подписчикам"
+    parts = []
+    if role_names:
+        parts.append(", ".join(role_names))
+    if org_names:
+        parts.append(", ".join(org_names))
+    return " · ".join(parts)
+
+
+def new_summary(
+    kind: ItemKind, audience: str, mode: str, publish_at: datetime | None, tz: tzinfo
+) -> str:
+    if mode == "at" and publish_at is not None:
+        when = f"по расписанию: {format_date(publish_at.astimezone(tz))}"
+    else:
+        when = {"now": "сейчас", "digest": "с ближайшим дайджестом", "draft": "черновик"}[mode]
+    return (
+        f"{NEW_KIND_LABELS[kind]}\nКому: {audience}\nКогда: {when}\n\n"
+        "Всё верно? (/cancel — отменить)"
+    )
 
 
 # --- editors' reports: /stats and /export ----------------------------------------------------

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot import texts
 from bot.filters import EditorButton, IsEditor
-from bot.handlers import feeds_desk, queue, reports, team
+from bot.handlers import feeds_desk, new_post, queue, reports, team
 from bot.storage.editors import AuditRepository
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def build_router() -> Router:
     router.message.middleware(audit)
     router.callback_query.middleware(audit)
     router.include_routers(reports.build_router(), feeds_desk.build_router())
-    router.include_routers(team.build_router(), queue.build_router())
+    router.include_routers(team.build_router(), new_post.build_router(), queue.build_router())
     return router
 
 
