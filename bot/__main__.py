@@ -153,7 +153,8 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.content.plan import PlanFormatError, decode_plan, parse_plan
+    from bot.content.plan import PlanFormatError, parse_plan
+    from bot.content.plan_docx import plan_text
     from bot.plan_import import import_plan
     from bot.storage.items import ItemRepository
 
@@ -162,7 +163,7 @@ def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> int:
         print(texts.PLAN_FILE_MISSING.format(path=path), file=sys.stderr)
         return 1
     try:
-        plan = parse_plan(decode_plan(path.read_bytes()))
+        plan = parse_plan(plan_text(path.read_bytes()))
     except PlanFormatError as exc:
         print(texts.PLAN_PROBLEMS.get(exc.problem.value, str(exc)), file=sys.stderr)
         return 1

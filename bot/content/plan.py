@@ -56,7 +56,8 @@ SCHOOL_YEAR_END = (6, 30)
 class PlanProblem(StrEnum):
     """Why a file cannot be read as a plan at all (the CLI words each one in Russian)."""
 
-    DOCX = "docx"  # a Word .docx upload: comes in a later issue
+    DOCX = "docx"  # a Word .docx given to decode_plan (plan_docx.plan_text reads them)
+    BROKEN_DOCX = "broken_docx"  # a zip that python-docx cannot read as a Word document
     DOC = "doc"  # an old binary Word .doc
     PDF = "pdf"
     NO_SCHOOL_YEAR = "no_school_year"  # the title names no «2021-2022» and none was given
