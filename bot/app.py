@@ -24,6 +24,7 @@ from bot.scheduler import Timetable
 from bot.storage.dialogs import DialogStateRepository
 from bot.storage.editors import AuditRepository, EditorRepository
 from bot.storage.feedback import FeedbackRepository
+from bot.storage.questions import QuestionRepository
 from bot.storage.reports import ReportRepository
 from bot.storage.subscribers import SubscriberRepository
 
@@ -81,6 +82,7 @@ def build_dispatcher(
         feedback=FeedbackRepository(engine),
         editors=EditorRepository(engine),
         audit=AuditRepository(engine),
+        questions=QuestionRepository(engine),
         reports=ReportRepository(engine),
         feed_service=feed_service,
         timetable=timetable,

@@ -570,3 +570,43 @@ def feed_back() -> InlineKeyboardMarkup:
         text=texts.FEED_DESK_BUTTON_BACK, callback_data=FeedDesk(action=FeedAction.LIST)
     )
     return builder.as_markup()
+
+
+# --- questions to the IMC and the plan upload ---------------------------------------------------
+
+
+@editor_button
+class AnswerQuestion(CallbackData, prefix="qa1"):
+    question_id: int
+
+
+@editor_button
+class PlanUnresolved(CallbackData, prefix="pu1"):
+    first_year: int  # the plan's school year, «2021» for 2021-2022
+
+
+def answer_question(question_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts.ANSWER_BUTTON, callback_data=AnswerQuestion(question_id=question_id))
+    return builder.as_markup()
+
+
+def open_questions(question_ids: list[int]) -> InlineKeyboardMarkup | None:
+    if not question_ids:
+        return None
+    builder = InlineKeyboardBuilder()
+    for question_id in question_ids:
+        builder.button(
+            text=f"{texts.ANSWER_BUTTON}: № {question_id}",
+            callback_data=AnswerQuestion(question_id=question_id),
+        )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def plan_unresolved(first_year: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts.PLAN_UNRESOLVED_BUTTON, callback_data=PlanUnresolved(first_year=first_year)
+    )
+    return builder.as_markup()

@@ -7,7 +7,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, tzinfo
 
 from bot.content.models import Item, ItemKind, ItemStatus
-from bot.content.plan import DateRange, PlanItem, PlanParse, Unresolved, audience_codes
+from bot.content.plan import (
+    DateRange,
+    PlanItem,
+    PlanParse,
+    Unresolved,
+    UnresolvedReason,
+    audience_codes,
+    resolve_timing,
+)
 from bot.storage.items import ItemRepository
 
 
@@ -77,3 +85,26 @@ async def import_plan(
                 changes = {name: getattr(fresh, name) for name in _COMPARED}
                 await items.update(replace(stored, **changes), now)
     return PlanImportReport(new, updated, unchanged, plan.unresolved, dry_run)
+
+
+async def stored_unresolved(
+    items: ItemRepository, school_year: tuple[int, int]
+) -> list[Unresolved]:
+    """The stored plan's rows whose timing is still not understood, read back from the items
+    (rows are numbered from 1 without gaps), so the list is right after a restart too."""
+    found: list[Unresolved] = []
+    number = 1
+    while (item := await items.by_source_key(_key(school_year, number))) is not None:
+        timing = item.timing_text or ""
+        if not timing:
+            found.append(Unresolved(number, item.title, "", UnresolvedReason.NO_TIMING, ""))
+        elif resolve_timing(timing, school_year) is None:
+            found.append(
+                Unresolved(number, item.title, timing, UnresolvedReason.UNKNOWN_TIMING, "")
+            )
+        number += 1
+    return found
+
+
+def _key(school_year: tuple[int, int], number: int) -> str:
+    return f"plan:{school_year[0]}-{school_year[1]}:{number}"

@@ -128,6 +128,7 @@ SUBSCRIBER_COMMANDS = (
     BotCommand(command="materials", description="Новые методические материалы"),
     BotCommand(command="cases", description="Опыт площадок"),
     BotCommand(command="search", description="Поиск: /search слово"),
+    BotCommand(command="ask", description="Задать вопрос ИМЦ"),
     BotCommand(command="start", description="Начать или возобновить рассылку"),
     BotCommand(command="settings", description="Изменить настройки"),
     BotCommand(command="stop", description="Приостановить рассылку"),
@@ -142,6 +143,7 @@ EDITOR_COMMANDS = (
     BotCommand(command="export", description="Редактору: выгрузка в CSV"),
     BotCommand(command="feeds", description="Редактору: ленты сайтов"),
     BotCommand(command="editors", description="Владельцу: редакторы"),
+    BotCommand(command="questions", description="Редактору: вопросы подписчиков"),
     BotCommand(command="new", description="Редактору: новая публикация"),
     BotCommand(command="queue", description="Редактору: очередь на проверку"),
 )
@@ -314,7 +316,8 @@ def privacy(operator: str, contact: str | None) -> Text:
             Bold("Что хранится: "),
             "ваш Telegram ID и имя в Telegram, роль, тип и название организации, выбранные "
             "темы, частота дайджеста, статус подписки, метка ссылки, по которой вы пришли, "
-            "даты подписки и изменения настроек.",
+            "даты подписки и изменения настроек; вопросы, которые вы задали ИМЦ через /ask, "
+            "и ответы на них (после /forget они остаются без привязки к вам).",
             end="",
         ),
         as_line(
@@ -501,6 +504,10 @@ PLAN_PROBLEMS: Mapping[str, str] = {
         "В заголовке плана не найден учебный год (например, «на 2026-2027 учебный год»)."
     ),
     "no_items": "В файле не найдено ни одного пронумерованного мероприятия.",
+    "broken_docx": (
+        "Не удалось прочитать файл как документ Word (.docx): он повреждён или это другой "
+        "формат. Сохраните план в Word как .docx или как «Обычный текст (.txt)»."
+    ),
 }
 PLAN_UNRESOLVED_REASONS: Mapping[str, str] = {
     "no_timing": "не удалось найти столбец сроков",
@@ -1357,3 +1364,104 @@ def feeds_desk(entries: Sequence[Text]) -> list[Text]:
         *entries,
         as_list(FEED_DESK_PICK, FEEDS_DESK_USAGE),
     ]
+
+
+# --- questions to the IMC: /ask, /questions ------------------------------------------------------
+
+ASK_PROMPT = (
+    "Напишите вопрос для специалистов ИМЦ одним сообщением — ответ придёт сюда же. "
+    "Отменить — /cancel."
+)
+ASK_NOT_TEXT = "Пришлите вопрос текстом, одним сообщением. Отменить — /cancel."
+ASK_TOO_LONG = (
+    "Вопрос слишком длинный: {length} знаков, а можно не больше {limit}. Сократите его и "
+    "пришлите ещё раз (или /cancel)."
+)
+ASK_NOT_SUBSCRIBED = "Задавать вопросы ИМЦ могут подписчики «Инфозоны». Подпишитесь: /start."
+ASK_TOO_MANY = (
+    "У вас уже {count} без ответа — это предел. Специалисты ИМЦ ответят на них, и тогда "
+    "можно будет задать новые. Спасибо за терпение!"
+)
+ASK_SENT = "Спасибо! Вопрос № {id} передан специалистам ИМЦ. Ответ придёт сюда же, в этот чат."
+ANSWER_BUTTON = "✍️ Ответить"
+ANSWER_PROMPT = "Напишите ответ на вопрос № {id} одним сообщением. Отменить — /cancel."
+ANSWER_NOT_TEXT = "Пришлите ответ текстом, одним сообщением. Отменить — /cancel."
+ANSWER_TOO_LONG = (
+    "Ответ слишком длинный: {length} знаков, а можно не больше {limit}. Сократите его и "
+    "пришлите ещё раз."
+)
+ANSWER_SENT = "Ответ на вопрос № {id} отправлен."
+ANSWER_NOT_DELIVERED = (
+    "Ответ на вопрос № {id} сохранён, но доставить его не удалось: автор вопроса, видимо, "
+    "заблокировал бота."
+)
+QUESTION_NOT_FOUND = "Такого вопроса нет."
+QUESTION_ASKER_GONE = "Автор вопроса удалил свои данные из бота — ответ доставить некуда."
+QUESTIONS_NONE = "Вопросов без ответа нет 🙂"
+
+
+def asker_line(role: Role | None, org_kind: OrgKind | None, org_name: str | None) -> str:
+    """«Педагог, школа: ГБОУ СОШ № 123» from the asker's subscriber row."""
+    parts = [ROLE_LABELS[role] if role else "роль не указана"]
+    kind = ORG_KIND_LABELS[org_kind].lower() if org_kind else "организация не указана"
+    parts.append(f"{kind}: {org_name}" if org_name else kind)
+    return ", ".join(parts)
+
+
+def question_for_editors(
+    number: int, role: Role | None, org_kind: OrgKind | None, org_name: str | None, text: str
+) -> Text:
+    return as_list(
+        Bold(f"❓ Вопрос в ИМЦ № {number}"),
+        as_key_value("От", asker_line(role, org_kind, org_name)),
+        "",
+        text,
+    )
+
+
+def answer_for_asker(question: str, answer: str) -> Text:
+    return as_list(
+        Bold("Ответ ИМЦ на ваш вопрос:"),
+        answer,
+        "",
+        Italic("Ваш вопрос: ", truncate_words(question, 300)),
+    )
+
+
+def already_answered(answered_by: str, at: datetime | None, tz: tzinfo) -> str:
+    when = f" {at.astimezone(tz):%d.%m.%Y в %H:%M}" if at else ""
+    return f"На этот вопрос уже ответил(а) {answered_by}{when}."
+
+
+def questions_list(entries: Iterable[tuple[int, str, str]]) -> Text:
+    """Open questions for /questions: (number, asker line, text)."""
+    rows = list(entries)
+    lines: list[Text | str] = [Bold("Вопросы без ответа: ", str(len(rows)))]
+    for number, asker, text in rows:
+        lines.append(as_line(Bold(f"№ {number}"), f" ({asker}): ", truncate_words(text, 200)))
+    return as_list(*lines)
+
+
+# --- the annual plan uploaded by an editor ------------------------------------------------------
+
+PLAN_UPLOAD_TOO_BIG = (
+    "Файл слишком большой ({size} КБ): план должен быть не больше {limit} КБ. "
+    "Пришлите его как .docx или .txt без картинок."
+)
+PLAN_UPLOAD_DOWNLOAD_FAILED = "Не удалось скачать файл из Telegram. Пришлите его ещё раз."
+PLAN_UNRESOLVED_BUTTON = "Показать нераспознанные"
+PLAN_UNRESOLVED_NONE = "Нераспознанных строк в плане {year} нет."
+
+
+def plan_uploaded(title: str, report: str) -> str:
+    return f"План загружен: {title}\n\n{report}"
+
+
+def plan_unresolved_list(school_year: str, rows: Iterable[tuple[int, str, str, str]]) -> str:
+    """The rows of the stored plan whose timing was not understood."""
+    lines = [f"Нераспознанные строки плана {school_year}:"]
+    for number, title, timing, reason in rows:
+        why = PLAN_UNRESOLVED_REASONS.get(reason, reason)
+        lines.append(f"№ {number} «{title}»: {why} («{timing or '—'}»).")
+    lines.append("Они сохранены «без срока». Исправьте сроки в файле и загрузите его снова.")
+    return "\n".join(lines)

@@ -9,7 +9,15 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.filters import PrivateChat
-from bot.handlers import browse, editors, fallback, preferences, start, subscription
+from bot.handlers import (
+    browse,
+    editors,
+    fallback,
+    preferences,
+    questions,
+    start,
+    subscription,
+)
 
 
 def build_router() -> Router:
@@ -26,6 +34,7 @@ def build_router() -> Router:
         start.build_router(),
         preferences.build_router(),
         subscription.build_router(),
+        questions.build_subscriber_router(),
         browse.build_router(),
     )
     editor_area = editors.build_router()

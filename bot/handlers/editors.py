@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot import texts
 from bot.filters import EditorButton, IsEditor
-from bot.handlers import feeds_desk, new_post, queue, reports, team
+from bot.handlers import feeds_desk, new_post, plan_upload, questions, queue, reports, team
 from bot.storage.editors import AuditRepository
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,12 @@ def build_router() -> Router:
     audit = AuditEditorActions()
     router.message.middleware(audit)
     router.callback_query.middleware(audit)
-    router.include_routers(reports.build_router(), feeds_desk.build_router())
+    router.include_routers(
+        reports.build_router(),
+        feeds_desk.build_router(),
+        plan_upload.build_router(),
+        questions.build_editor_router(),
+    )
     router.include_routers(team.build_router(), new_post.build_router(), queue.build_router())
     return router
 

@@ -21,7 +21,7 @@ from bot.content.models import (
     Topic,
 )
 from bot.storage.db import as_utc, purge_deleted, utcnow
-from bot.storage.schema import deliveries, item_feedback, reminders, subscribers
+from bot.storage.schema import deliveries, item_feedback, questions, reminders, subscribers
 
 
 def encode_topics(topics: Iterable[Topic]) -> str:
@@ -169,6 +169,10 @@ class SubscriberRepository:
                 item_feedback.update()
                 .where(item_feedback.c.chat_id == chat_id)
                 .values(chat_id=None)
+            )
+            # Questions and answers stay for the IMC's records, no longer tied to the person.
+            await conn.execute(
+                questions.update().where(questions.c.chat_id == chat_id).values(chat_id=None)
             )
         await purge_deleted(self._engine)
         return bool(result.rowcount)

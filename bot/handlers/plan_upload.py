@@ -1,0 +1,129 @@
+"""An editor sends the annual plan as a file (.docx or .txt): it is read, stored as activities
+and reported on; re-sending the same plan changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import StateFilter
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards as kb
+from bot import texts
+from bot.config import Settings
+from bot.content.plan import PlanFormatError, PlanParse, parse_plan
+from bot.content.plan_docx import plan_text
+from bot.plan_import import import_plan, stored_unresolved
+from bot.storage.items import ItemRepository
+
+log = logging.getLogger(__name__)
+
+PLAN_FILE_MAX = 2 * 1024 * 1024
+MESSAGE_MAX = 4000
+
+
+def read_plan(data: bytes) -> PlanParse:
+    return parse_plan(plan_text(data))
+
+
+async def _download(bot: Bot, file_id: str) -> bytes | None:
+    buffer = io.BytesIO()
+    try:
+        await bot.download(file_id, destination=buffer)
+    except TelegramAPIError as exc:
+        log.warning("plan download failed: %s", type(exc).__name__)
+        return None
+    return buffer.getvalue()
+
+
+async def plan_document(
+    message: Message, bot: Bot, settings: Settings, items: ItemRepository
+) -> None:
+    document = message.document
+    assert document is not None
+    size = document.file_size or 0
+    if size > PLAN_FILE_MAX:
+        await message.answer(
+            texts.PLAN_UPLOAD_TOO_BIG.format(size=size // 1024, limit=PLAN_FILE_MAX // 1024)
+        )
+        return
+    data = await _download(bot, document.file_id)
+    if data is None:
+        await message.answer(texts.PLAN_UPLOAD_DOWNLOAD_FAILED)
+        return
+    if len(data) > PLAN_FILE_MAX:  # file_size is optional in the Bot API
+        await message.answer(
+            texts.PLAN_UPLOAD_TOO_BIG.format(size=len(data) // 1024, limit=PLAN_FILE_MAX // 1024)
+        )
+        return
+    try:
+        # Parsing a long plan is CPU work: off the event loop.
+        plan = await asyncio.to_thread(read_plan, data)
+    except PlanFormatError as exc:
+        log.info("plan upload refused: %s", exc.problem.value)
+        await message.answer(texts.PLAN_PROBLEMS.get(exc.problem.value, str(exc)))
+        return
+    report = await import_plan(plan, items, settings.tz, datetime.now(settings.tz))
+    log.info(
+        "plan uploaded: new=%s updated=%s unchanged=%s unresolved=%s",
+        report.new, report.updated, report.unchanged, len(report.unresolved),
+    )  # fmt: skip
+    rows = [(u.number, u.title, u.timing, u.reason.value) for u in report.unresolved]
+    summary = texts.plan_report(report.new, report.updated, report.unchanged, rows)
+    if len(summary) > MESSAGE_MAX - 300:
+        # A long list of unresolved rows goes behind the button, in parts.
+        summary = summary.split("\n", 1)[0]
+    await message.answer(
+        texts.plan_uploaded(plan.title, summary),
+        reply_markup=kb.plan_unresolved(plan.school_year[0]) if rows else None,
+    )
+
+
+async def show_unresolved(
+    callback: CallbackQuery, callback_data: kb.PlanUnresolved, items: ItemRepository
+) -> None:
+    year = (callback_data.first_year, callback_data.first_year + 1)
+    label = f"{year[0]}-{year[1]}"
+    rows = await stored_unresolved(items, year)
+    await callback.answer()
+    if callback.message is None:
+        return
+    if not rows:
+        text = texts.PLAN_UNRESOLVED_NONE.format(year=label)
+        await callback.bot.send_message(callback.message.chat.id, text)  # type: ignore[union-attr]
+        return
+    listing = texts.plan_unresolved_list(
+        label, [(u.number, u.title, u.timing, u.reason.value) for u in rows]
+    )
+    for part in _parts(listing):
+        await callback.bot.send_message(callback.message.chat.id, part)  # type: ignore[union-attr]
+
+
+def _parts(text: str) -> list[str]:
+    """Split at line breaks into messages that fit Telegram's limit."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        line = line[:MESSAGE_MAX]
+        if current and len(current) + 1 + len(line) > MESSAGE_MAX:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        parts.append(current)
+    return parts
+
+
+def build_router() -> Router:
+    router = Router(name="plan-upload")
+    # Only with no dialog open: a file sent inside a dialog (an attachment to a post) is the
+    # dialog's.
+    router.message.register(plan_document, F.document, StateFilter(None))
+    router.callback_query.register(show_unresolved, kb.PlanUnresolved.filter())
+    return router
