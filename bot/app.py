@@ -58,7 +58,7 @@ def build_dispatcher(
     day the suite runs at never fires a digest into it)."""
     dialogs = DialogStateRepository(engine)
     sender = sender or Sender(settings, engine)
-    publisher = Publisher(engine, settings.tz)
+    publisher = Publisher(engine, settings.tz, channel_id=settings.channel_id)
     poll_heartbeat = PollHeartbeat()
     feed_service = FeedService(engine, settings.feed_settings())
     timetable = Timetable(

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///data/infozona.db"
     timezone: str = "Europe/Moscow"
     telegram_api_base: str | None = None
+    # The Infozona channel (its numeric ID, -100…): every published post goes there too.
+    channel_id: int | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     polling_timeout: int = Field(default=30, ge=1, le=50)
     # Delivery: Telegram allows about 30 messages a second to different chats (more with paid
@@ -103,7 +105,7 @@ class Settings(BaseSettings):
             raise ValueError("ожидается адрес вида http://127.0.0.1:8081")
         return value
 
-    @field_validator("privacy_contact", mode="before")
+    @field_validator("privacy_contact", "channel_id", mode="before")
     @classmethod
     def _optional_text(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -701,7 +701,8 @@ class Sender:
         if row.subscriber_status is SubscriberStatus.BLOCKED:
             self._settle(row, DeliveryStatus.BLOCKED, "the subscriber has blocked the bot")
             return
-        if row.subscriber_status is not SubscriberStatus.ACTIVE:
+        # No subscriber row behind a chat id: a direct delivery (the channel).
+        if row.subscriber_status not in (SubscriberStatus.ACTIVE, None):
             self._settle(row, DeliveryStatus.FAILED, "the subscriber paused the subscription")
             return
         parts = await self._parts(row.campaign_id, row.variant_id)

@@ -34,8 +34,9 @@ TOPIC_OF_KIND = {
 
 
 class Publisher:
-    def __init__(self, engine: AsyncEngine, tz: tzinfo) -> None:
+    def __init__(self, engine: AsyncEngine, tz: tzinfo, *, channel_id: int | None = None) -> None:
         self._tz = tz
+        self._channel_id = channel_id
         self.items = ItemRepository(engine)
         self.campaigns = CampaignRepository(engine)
         self.reminders_repo = ReminderRepository(engine)
@@ -69,6 +70,12 @@ class Publisher:
             urgent=item.urgent, item_id=item.id, created_by=created_by,
             progress_chat_id=progress_chat_id, now=now,
         )  # fmt: skip
+        if self._channel_id is not None:
+            # Its own key: the channel gets each item once, however often this is called.
+            await self.campaigns.create(
+                f"channel:{item.id}", CampaignKind.POST, item.title, {SINGLE_VARIANT: parts},
+                Audience(chat_ids=(self._channel_id,), direct=True), item_id=item.id, now=now,
+            )  # fmt: skip
         await self.items.mark_published(item.id, now)
         return campaign
 

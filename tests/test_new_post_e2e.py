@@ -3,20 +3,42 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from bot.content.models import ItemKind, ItemStatus
+from bot.storage.db import create_engine, migrate
 from bot.storage.editors import AuditRepository
 from bot.storage.items import ItemRepository
 from bot.storage.schema import items
-from tests.conftest import EDITOR_ID, Person, RunningBot
+from bot.storage.subscribers import SubscriberRepository
+from tests.conftest import EDITOR_ID, Person, RunningBot, make_settings
+from tests.emulator import BotAPIEmulator
 from tests.test_timetable_e2e import subscribe
 
+CHANNEL_ID = -1001234567890
 TITLE = "Семинар переносится"
 BODY = "Важно: семинар для координаторов пройдёт в ауд. 12."
+
+
+@pytest.fixture
+async def bot_with_channel(emu: BotAPIEmulator, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    emu.chat(CHANNEL_ID, type="channel", title="Инфозона")
+    settings = make_settings(tmp_path, telegram_api_base=emu.base_url, channel_id=CHANNEL_ID)
+    engine = create_engine(settings.database_url)
+    await migrate(engine)
+    running = RunningBot(emu, engine, settings, SubscriberRepository(engine))
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+        await engine.dispose()
 
 
 def _utf16(text: str) -> int:
@@ -208,3 +230,34 @@ async def test_a_non_editor_is_refused_new_and_audited(running_bot: RunningBot) 
     )
     log = await AuditRepository(running_bot.engine).recent()
     assert [(e.actor_id, e.action, e.allowed) for e in log] == [(2301, "/new", False)]
+
+
+async def test_a_published_post_goes_to_the_channel_once(bot_with_channel: RunningBot) -> None:
+    running_bot = bot_with_channel
+    emu = running_bot.emu
+    teacher = running_bot.person(2401, "Учитель")
+    await subscribe(teacher, topics_off=(), frequency="Раз в неделю")
+    editor = running_bot.person(EDITOR_ID, "Редактор")
+    await _start(editor, "Объявление")
+    audience = await _send_text(editor, f"{TITLE}\n{BODY}", [])
+    _, when = await editor.tap(audience, "Готово")
+    emu.mark()
+    emu.press(EDITOR_ID, when, emu.button_data(when, "Сейчас"))
+    await emu.next_message(EDITOR_ID)
+    summary = await emu.next_message(EDITOR_ID)
+    await editor.tap(summary, "Опубликовать")
+    post = await emu.next_message(teacher.id)
+    in_channel = await emu.next_message(CHANNEL_ID)
+    assert in_channel["text"] == post["text"] == f"📢 {TITLE}\n\n{BODY}"
+
+    # Publishing the same item again (a double tap, the timetable racing) sends nothing more.
+    [item], _ = await ItemRepository(running_bot.engine).latest(ItemKind.ANNOUNCEMENT, limit=1)
+    publisher = running_bot.dp["publisher"]
+    assert await publisher.publish_item(item, datetime.now(UTC)) is None
+    async with running_bot.engine.connect() as conn:
+        keys = (await conn.execute(sa.text("SELECT key FROM campaigns ORDER BY key"))).all()
+    assert [k for (k,) in keys if k.endswith(f":{item.id}")] == [
+        f"channel:{item.id}",
+        f"post:{item.id}",
+    ]
+    assert len([m for m in emu.messages(CHANNEL_ID) if TITLE in m.get("text", "")]) == 1

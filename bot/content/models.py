@@ -197,6 +197,8 @@ class Audience:
     roles: frozenset[Role] = frozenset()  # empty: any role
     org_kinds: frozenset[OrgKind] = frozenset()  # empty: any organisation kind
     chat_ids: tuple[int, ...] | None = None  # explicit recipients (reminders)
+    # chat_ids as they are, subscribers or not: the Infozona channel.
+    direct: bool = False
     # Digests: each subscriber gets the variant named by their preference signature, and
     # nobody whose signature has no variant (an empty digest is not sent).
     by_signature: bool = False

@@ -156,6 +156,8 @@ class CampaignRepository:
     async def _fan_out(
         self, conn: AsyncConnection, campaign_id: int, audience: Audience, now: datetime
     ) -> int:
+        if audience.direct:
+            return await self._fan_out_direct(conn, campaign_id, audience.chat_ids or (), now)
         s = subscribers.c
         v = campaign_variants.c
         conditions: list[sa.ColumnElement[bool]] = [
@@ -195,6 +197,26 @@ class CampaignRepository:
             )
         )
         return result.rowcount or 0
+
+    async def _fan_out_direct(
+        self, conn: AsyncConnection, campaign_id: int, chat_ids: tuple[int, ...], now: datetime
+    ) -> int:
+        variant_id = (
+            await conn.execute(
+                sa.select(campaign_variants.c.id).where(
+                    campaign_variants.c.campaign_id == campaign_id,
+                    campaign_variants.c.signature == SINGLE_VARIANT,
+                )
+            )
+        ).scalar_one()
+        rows = [
+            {"campaign_id": campaign_id, "chat_id": chat_id, "variant_id": variant_id,
+             "status": DeliveryStatus.PENDING.value, "next_attempt_at": now}
+            for chat_id in dict.fromkeys(chat_ids)
+        ]  # fmt: skip
+        if rows:
+            await conn.execute(deliveries.insert(), rows)
+        return len(rows)
 
     async def get(self, campaign_id: int) -> Campaign | None:
         async with self._engine.connect() as conn:
