@@ -4,7 +4,6 @@ one card at a time, each shown exactly as subscribers would get it."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import replace
 from datetime import datetime
 
@@ -21,6 +20,7 @@ from bot import texts
 from bot.config import Settings
 from bot.content.digest import MESSAGE_LIMIT, truncate_part, utf16_len
 from bot.content.models import Item, ItemStatus
+from bot.content.when import parse_when
 from bot.delivery import Sender
 from bot.handlers.common import drop_keyboard, show
 from bot.keyboards import QueueAction
@@ -31,33 +31,6 @@ from bot.storage.queue import APPROVABLE, QUEUE_STATUSES, QueueRepository
 class QueueEdit(StatesGroup):
     text = State()
     time = State()
-
-
-# «15.03 10:00», «15.03.2027 10:00», «15.03.27 9:30»
-_MOMENT = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{2}|\d{4}))?[\s,]+(\d{1,2})[:.](\d{2})")
-
-
-def parse_moment(text: str, now: datetime) -> datetime | None:
-    """«ДД.ММ ЧЧ:ММ» or «ДД.ММ.ГГГГ ЧЧ:ММ» in `now`'s zone; without a year, the next such day
-    (a date already behind us this year means next year's)."""
-    match = _MOMENT.fullmatch(text.strip())
-    if match is None:
-        return None
-    day, month, year, hour, minute = match.groups()
-    full_year = now.year if year is None else (int(year) + 2000 if len(year) == 2 else int(year))
-    try:
-        moment = now.replace(
-            year=full_year, month=int(month), day=int(day), hour=int(hour), minute=int(minute),
-            second=0, microsecond=0,
-        )  # fmt: skip
-    except ValueError:
-        return None
-    if year is None and moment.date() < now.date():
-        try:
-            moment = moment.replace(year=full_year + 1)
-        except ValueError:  # 29.02 with no leap year next
-            return None
-    return moment
 
 
 def _entities_json(entities: list[MessageEntity] | None) -> str | None:
@@ -285,7 +258,7 @@ async def new_time(
     if item is None:
         return
     now = datetime.now(settings.tz)
-    moment = parse_moment(message.text or "", now)
+    moment = parse_when(message.text or "", now)
     if moment is None:
         await message.answer(texts.QUEUE_TIME_BAD)
         return
