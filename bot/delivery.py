@@ -248,12 +248,36 @@ class _Part:
 
     text: str
     entities: list[MessageEntity] | None
+    photo: str | None = None
+    document: str | None = None
 
 
 def prepare_parts(parts: Iterable[MessagePart]) -> tuple[_Part, ...]:
     return tuple(
-        _Part(p.text, [MessageEntity.model_validate(e) for e in p.entities] or None) for p in parts
+        _Part(
+            p.text,
+            [MessageEntity.model_validate(e) for e in p.entities] or None,
+            p.photo,
+            p.document,
+        )
+        for p in parts
     )
+
+
+async def send_media(bot: Bot, chat_id: int, part: _Part, paid: bool | None) -> Message:
+    """A photo or document with the part's text as its caption."""
+    caption = part.text or None
+    entities = part.entities if caption else None
+    if part.photo is not None:
+        return await bot.send_photo(
+            chat_id=chat_id, photo=part.photo, caption=caption, parse_mode=None,
+            caption_entities=entities, allow_paid_broadcast=paid,
+        )  # fmt: skip
+    assert part.document is not None
+    return await bot.send_document(
+        chat_id=chat_id, document=part.document, caption=caption, parse_mode=None,
+        caption_entities=entities, allow_paid_broadcast=paid,
+    )  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -750,15 +774,19 @@ class Sender:
 
     async def _deliver(self, bot: Bot, job: _Job) -> None:
         part = job.parts[job.parts_sent]
+        paid = True if self._paid else None
         try:
-            message = await bot.send_message(
-                chat_id=job.chat_id,
-                text=part.text,
-                parse_mode=None,
-                entities=part.entities,
-                link_preview_options=NO_PREVIEW,
-                allow_paid_broadcast=True if self._paid else None,
-            )
+            if part.photo is not None or part.document is not None:
+                message = await send_media(bot, job.chat_id, part, paid)
+            else:
+                message = await bot.send_message(
+                    chat_id=job.chat_id,
+                    text=part.text,
+                    parse_mode=None,
+                    entities=part.entities,
+                    link_preview_options=NO_PREVIEW,
+                    allow_paid_broadcast=paid,
+                )
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -18,6 +18,7 @@ from bot.content.models import (
     Frequency,
     Item,
     ItemKind,
+    MessagePart,
     Topic,
 )
 from bot.digests import create_digest
@@ -31,6 +32,22 @@ TOPIC_OF_KIND = {
     ItemKind.EVENT: Topic.EVENTS,
     ItemKind.CASE: Topic.CASES,
 }
+
+
+CAPTION_LIMIT = 1024
+
+
+def post_parts(item: Item, tz: tzinfo) -> list[MessagePart]:
+    """An item as a post: its text, with the editor's photo or document attached — as the
+    caption when it fits Telegram's 1024 characters, else the file first and the text after."""
+    part = texts.message_part(texts.item_post(item, tz))
+    kind, file_id = item.attachment_kind, item.attachment_file_id
+    if file_id is None or kind not in ("photo", "document"):
+        return [part]
+    media = {kind: file_id}
+    if len(part.text) <= CAPTION_LIMIT:
+        return [MessagePart(part.text, part.entities, **media)]
+    return [MessagePart("", (), **media), part]
 
 
 class Publisher:
@@ -61,7 +78,7 @@ class Publisher:
         The campaign key `post:<id>` makes this idempotent: a second call (a restart between
         the campaign and the status change, a double tap) creates nothing.
         """
-        parts = [texts.message_part(texts.item_post(item, self._tz))]
+        parts = post_parts(item, self._tz)
         audience = Audience(
             topic=TOPIC_OF_KIND[item.kind], roles=item.audience_roles, org_kinds=item.audience_orgs
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.content.models import ItemKind, ItemStatus
+from bot.content.models import Item, ItemKind, ItemStatus
+from bot.publishing import post_parts
 from bot.storage.db import create_engine, migrate
 from bot.storage.editors import AuditRepository
 from bot.storage.items import ItemRepository
@@ -261,3 +263,44 @@ async def test_a_published_post_goes_to_the_channel_once(bot_with_channel: Runni
         f"post:{item.id}",
     ]
     assert len([m for m in emu.messages(CHANNEL_ID) if TITLE in m.get("text", "")]) == 1
+
+
+async def test_a_photo_goes_out_with_the_post_as_its_caption(running_bot: RunningBot) -> None:
+    emu = running_bot.emu
+    teacher = running_bot.person(2501, "Учитель")
+    await subscribe(teacher, topics_off=(), frequency="Раз в неделю")
+    editor = running_bot.person(EDITOR_ID, "Редактор")
+    await _start(editor, "Объявление")
+    photo = emu.upload(b"\xff\xd8 a jpeg", "afisha.jpg", "image/jpeg")
+    text = f"{TITLE}\n{BODY}"
+    bold_at = text.index("семинар")
+    bold = {"type": "bold", "offset": _utf16(text[:bold_at]), "length": len("семинар")}
+    emu.mark()
+    emu.send_message(EDITOR_ID, text, photo=[photo], caption_entities=[bold])
+    audience = await emu.next_message(EDITOR_ID)
+    _, when = await editor.tap(audience, "Готово")
+    emu.mark()
+    emu.press(EDITOR_ID, when, emu.button_data(when, "Сейчас"))
+    preview = await emu.next_message(EDITOR_ID)
+    summary = await emu.next_message(EDITOR_ID)
+    assert preview["caption"] == f"📢 {TITLE}\n\n{BODY}" and "photo" in preview
+    await editor.tap(summary, "Опубликовать")
+    post = await emu.next_message(teacher.id)
+    assert post["caption"] == preview["caption"]
+    assert emu.file_content(post) == b"\xff\xd8 a jpeg"
+    raw = post["caption"].encode("utf-16-le")
+    assert [
+        raw[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
+        for e in post["caption_entities"]
+        if e["type"] == "bold"
+    ] == [TITLE, "семинар"]
+
+
+def test_a_long_post_sends_its_file_first_and_the_text_after() -> None:
+    item = Item(1, ItemKind.MATERIAL, "Памятка", body="а" * 2000,
+                attachment_file_id="file-1", attachment_kind="document")  # fmt: skip
+    first, second = post_parts(item, UTC)
+    assert (first.document, first.text) == ("file-1", "")
+    assert second.document is None and second.text.endswith("а" * 2000)
+    [short] = post_parts(replace(item, body="Коротко"), UTC)
+    assert short.document == "file-1" and short.text.endswith("Коротко")

@@ -137,6 +137,8 @@ class Item:
     period_start: date | None = None  # days an ongoing activity covers (plan items)
     period_end: date | None = None
     audience_text: str | None = None  # the audience as the plan words it
+    attachment_file_id: str | None = None  # an editor's photo or document (Telegram file id)
+    attachment_kind: str | None = None  # "photo" or "document"
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -186,6 +188,9 @@ class MessagePart:
 
     text: str
     entities: tuple[dict[str, object], ...] = ()
+    # A photo or document (Telegram file id) sent with `text` as its caption (≤ 1024).
+    photo: str | None = None
+    document: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, LinkPreviewOptions, Message, MessageEntity
 
 from bot import keyboards as kb
 from bot import texts
@@ -27,7 +27,7 @@ from bot.content.when import parse_when
 from bot.delivery import Sender
 from bot.handlers.common import drop_keyboard, show
 from bot.keyboards import AudienceAction, NewStep, WhenMode
-from bot.publishing import Publisher
+from bot.publishing import Publisher, post_parts
 from bot.storage.items import ItemRepository
 
 TEXT_LIMIT = 3500
@@ -35,6 +35,7 @@ TITLE_LIMIT = 300
 FIELD_LIMIT = 300
 SITE_TYPE_LIMIT = 64
 URL_LIMIT = 1000
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class NewPost(StatesGroup):
@@ -105,6 +106,8 @@ def draft_item(data: dict[str, Any], author_id: int) -> Item:
         organisation=data.get("organisation"),
         site_type=data.get("site_type"),
         publish_at=_moment(data.get("publish_at")),
+        attachment_file_id=data.get("file_id"),
+        attachment_kind=data.get("file_kind"),
     )
 
 
@@ -313,10 +316,29 @@ async def when_typed(message: Message, state: FSMContext, settings: Settings) ->
     await _preview(message, state, settings, message.chat.id)
 
 
+async def _send_post(message: Message, item: Item, settings: Settings) -> None:
+    """The post exactly as the delivery engine will send it (publishing.post_parts)."""
+    for part in post_parts(item, settings.tz):
+        entities = [MessageEntity.model_validate(e) for e in part.entities] or None
+        caption = part.text or None
+        if part.photo is not None:
+            await message.answer_photo(
+                part.photo, caption=caption, caption_entities=entities, parse_mode=None
+            )
+        elif part.document is not None:
+            await message.answer_document(
+                part.document, caption=caption, caption_entities=entities, parse_mode=None
+            )
+        else:
+            await message.answer(
+                part.text, entities=entities, parse_mode=None, link_preview_options=NO_PREVIEW
+            )
+
+
 async def _preview(message: Message, state: FSMContext, settings: Settings, author: int) -> None:
     data = await state.get_data()
     item = draft_item(data, author)
-    await message.answer(**texts.item_post(item, settings.tz).as_kwargs())
+    await _send_post(message, item, settings)
     roles, orgs = _audience(data)
     summary = texts.new_summary(
         item.kind, texts.new_audience_text(roles, orgs), data["mode"], item.publish_at, settings.tz

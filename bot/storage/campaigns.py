@@ -35,12 +35,20 @@ SINGLE_VARIANT = "*"
 
 
 def encode_parts(parts: Sequence[MessagePart]) -> str:
-    return json.dumps([asdict(part) for part in parts], ensure_ascii=False)
+    return json.dumps(
+        [{k: v for k, v in asdict(part).items() if v is not None} for part in parts],
+        ensure_ascii=False,
+    )
 
 
 def decode_parts(text: str) -> tuple[MessagePart, ...]:
     return tuple(
-        MessagePart(text=p["text"], entities=tuple(p.get("entities") or ()))
+        MessagePart(
+            text=p["text"],
+            entities=tuple(p.get("entities") or ()),
+            photo=p.get("photo"),
+            document=p.get("document"),
+        )
         for p in json.loads(text)
     )
 

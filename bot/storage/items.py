@@ -85,6 +85,8 @@ def _to_item(row: sa.Row[Any]) -> Item:
         period_start=row.period_start,
         period_end=row.period_end,
         audience_text=row.audience_text,
+        attachment_file_id=row.attachment_file_id,
+        attachment_kind=row.attachment_kind,
         created_at=as_utc(row.created_at),
         updated_at=as_utc(row.updated_at),
     )
@@ -121,6 +123,8 @@ def item_values(item: Item, now: datetime) -> dict[str, Any]:
         "period_start": item.period_start,
         "period_end": item.period_end,
         "audience_text": item.audience_text,
+        "attachment_file_id": item.attachment_file_id,
+        "attachment_kind": item.attachment_kind,
         "search_stems": search_document(item.title, item.body),
         "created_at": _stored(item.created_at) or now,
         "updated_at": _stored(item.updated_at) or now,

@@ -134,6 +134,9 @@ items = sa.Table(
     sa.Column("audience_text", sa.String(300)),
     # Snowball stems of title and body between spaces, for /search (content.search).
     sa.Column("search_stems", sa.Text, nullable=False, server_default=""),
+    # A photo or document an editor attached in Telegram: its file id and "photo"/"document".
+    sa.Column("attachment_file_id", sa.String(255)),
+    sa.Column("attachment_kind", sa.String(16)),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("feed_id", "guid", name="uq_items_feed_id_guid"),
