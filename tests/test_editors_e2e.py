@@ -76,3 +76,15 @@ async def test_refusals_and_editor_actions_are_audited(running_bot: RunningBot) 
         (EDITOR_ID, "/stats", True),
     ]
     assert not await EditorRepository(running_bot.engine).is_editor(1301)
+
+
+async def test_an_editors_own_outdated_button_is_stale_not_a_refusal(
+    running_bot: RunningBot,
+) -> None:
+    owner = running_bot.person(EDITOR_ID, "Владелец")
+    [listing] = await owner.say("/editors")
+    answer, _ = await owner.tap_data(listing, "qd1:garbage", expect="answer")
+    assert "устарела" in answer.params["text"]
+    await running_bot.handled(lambda u: u.callback_query is not None)
+    log = await AuditRepository(running_bot.engine).recent()
+    assert all(entry.allowed for entry in log)

@@ -13,6 +13,7 @@ from bot.content.models import (
     Frequency,
     Item,
     ItemKind,
+    ItemStatus,
     MessagePart,
     OrgKind,
     Role,
@@ -144,6 +145,8 @@ class DigestPool:
                 is_new = item.approved_at is not None and _utc(item.approved_at) in period
                 if frequency is not Frequency.DAILY or is_new or _utc(item.starts_at) in soon:
                     events.append(item)
+            elif item.status is not ItemStatus.APPROVED:
+                continue  # published: it went out as a post of its own already
             elif item.approved_at is None or _utc(item.approved_at) not in period:
                 continue
             elif item.kind is ItemKind.MATERIAL:

@@ -12,9 +12,10 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot import texts
+from bot.config import Settings
 from bot.filters import EditorButton, IsEditor
 from bot.handlers import feeds_desk, new_post, plan_upload, questions, queue, reports, team
-from bot.storage.editors import AuditRepository
+from bot.storage.editors import AuditRepository, EditorRepository
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +65,14 @@ def build_router() -> Router:
     router.message.middleware(audit)
     router.callback_query.middleware(audit)
     router.include_routers(
+        team.build_router(),
+        new_post.build_router(),
+        queue.build_router(),
         reports.build_router(),
         feeds_desk.build_router(),
         plan_upload.build_router(),
         questions.build_editor_router(),
     )
-    router.include_routers(team.build_router(), new_post.build_router(), queue.build_router())
     return router
 
 
@@ -81,7 +84,16 @@ async def refuse_command(message: Message, audit: AuditRepository) -> None:
     await message.answer(texts.EDITORS_ONLY)
 
 
-async def refuse_button(callback: CallbackQuery, audit: AuditRepository) -> None:
+async def refuse_button(
+    callback: CallbackQuery,
+    audit: AuditRepository,
+    settings: Settings,
+    editors: EditorRepository,
+) -> None:
+    if await IsEditor()(callback, settings, editors):
+        # An editor's own button that no longer parses or fits (an old card): not a refusal.
+        await callback.answer(texts.STALE_BUTTON, show_alert=True)
+        return
     action, details = describe(callback)
     log.warning("editor button refused: user=%s action=%s", callback.from_user.id, action)
     await audit.record(callback.from_user.id, action, allowed=False, details=details)

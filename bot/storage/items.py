@@ -154,12 +154,13 @@ class ItemRepository:
     async def approved_between(
         self, kind: ItemKind, since: datetime, until: datetime
     ) -> list[Item]:
-        """Visible items of `kind` approved in [since, until), newest first."""
+        """Items of `kind` approved for the digest in [since, until), newest first. Published
+        ones went out as posts of their own and are not repeated."""
         c = items.c
         query = (
             items.select()
             .where(
-                c.status.in_(_VISIBLE),
+                c.status == ItemStatus.APPROVED.value,
                 c.kind == kind.value,
                 c.approved_at >= _stored(since),
                 c.approved_at < _stored(until),
