@@ -272,26 +272,22 @@ class ItemRepository:
         ]
         if kind is not None:
             where.append(c.kind == kind.value)
-        newest = sa.func.coalesce(c.approved_at, c.published_at, c.created_at)
-        async with self._engine.connect() as conn:
-            total = (
-                await conn.execute(sa.select(sa.func.count()).select_from(items).where(*where))
-            ).scalar_one()
-            rows = await conn.execute(
-                items.select()
-                .where(*where)
-                .order_by(newest.desc(), c.id.desc())
-                .limit(limit)
-                .offset(offset)
-            )
-            return [_to_item(row) for row in rows], total
+        return await self._newest_page(where, limit, offset)
 
     async def latest(
         self, kind: ItemKind, *, limit: int, offset: int = 0
     ) -> tuple[list[Item], int]:
         """Visible items of a kind, newest first, and how many there are."""
         c = items.c
-        where = [c.status.in_(_VISIBLE), c.kind == kind.value]
+        return await self._newest_page(
+            [c.status.in_(_VISIBLE), c.kind == kind.value], limit, offset
+        )
+
+    async def _newest_page(
+        self, where: list[sa.ColumnElement[bool]], limit: int, offset: int
+    ) -> tuple[list[Item], int]:
+        """One page of the items matching `where`, newest first, and how many match in all."""
+        c = items.c
         newest = sa.func.coalesce(c.approved_at, c.published_at, c.created_at)
         async with self._engine.connect() as conn:
             total = (
