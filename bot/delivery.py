@@ -60,6 +60,7 @@ from bot import texts
 from bot.config import Settings
 from bot.content.models import (
     Campaign,
+    CampaignKind,
     CampaignStatus,
     DeliveryStatus,
     MessagePart,
@@ -292,6 +293,7 @@ class _Job:
     parts_sent: int
     attempts: int
     message_id: int | None = None
+    edit: bool = False  # change the sent message `message_id` to parts[0] instead of sending
 
 
 @dataclass(slots=True)
@@ -733,12 +735,18 @@ class Sender:
         if not parts:
             self._settle(row, DeliveryStatus.FAILED, "the campaign has no such message")
             return
+        if row.edit:
+            if row.message_id is None:
+                self._settle(row, DeliveryStatus.FAILED, "no sent message to edit")
+                return
+            parts = parts[:1]  # only a post's first message is known (and edited)
         if row.parts_sent >= len(parts):
             self._settle(row, DeliveryStatus.SENT, None)
             return
         job = _Job(
-            row.id, row.campaign_id, row.chat_id, row.urgent, parts, row.parts_sent, row.attempts
-        )
+            row.id, row.campaign_id, row.chat_id, row.urgent, parts, row.parts_sent, row.attempts,
+            message_id=row.message_id if row.edit else None, edit=row.edit,
+        )  # fmt: skip
         (self._urgent if row.urgent else self._queue).append(job)
 
     def _settle(self, row: DueDelivery, status: DeliveryStatus, error: str | None) -> None:
@@ -776,8 +784,11 @@ class Sender:
         part = job.parts[job.parts_sent]
         paid = True if self._paid else None
         try:
-            if part.photo is not None or part.document is not None:
-                message = await send_media(bot, job.chat_id, part, paid)
+            if job.edit:
+                await self._edit(bot, job, part)
+                message_id = job.message_id
+            elif part.photo is not None or part.document is not None:
+                message_id = (await send_media(bot, job.chat_id, part, paid)).message_id
             else:
                 message = await bot.send_message(
                     chat_id=job.chat_id,
@@ -787,14 +798,39 @@ class Sender:
                     link_preview_options=NO_PREVIEW,
                     allow_paid_broadcast=paid,
                 )
+                message_id = message.message_id
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             self._failed(job, exc)
         else:
-            self._part_sent(job, message.message_id)
+            assert message_id is not None
+            self._part_sent(job, message_id)
         finally:
             self._finished_request(job.chat_id)
+
+    @staticmethod
+    async def _edit(bot: Bot, job: _Job, part: _Part) -> None:
+        """An edit campaign's delivery: the sent message becomes `part`. Already showing it
+        ("message is not modified") counts as done; a message Telegram no longer lets us edit
+        (gone, or older than 48 hours in a private chat) is a plain BadRequest: failed, no retry.
+        """
+        assert job.message_id is not None
+        try:
+            if part.photo is not None or part.document is not None:
+                caption = part.text or None
+                await bot.edit_message_caption(
+                    chat_id=job.chat_id, message_id=job.message_id, caption=caption,
+                    parse_mode=None, caption_entities=part.entities if caption else None,
+                )  # fmt: skip
+            else:
+                await bot.edit_message_text(
+                    chat_id=job.chat_id, message_id=job.message_id, text=part.text,
+                    parse_mode=None, entities=part.entities, link_preview_options=NO_PREVIEW,
+                )  # fmt: skip
+        except TelegramBadRequest as exc:
+            if "message is not modified" not in exc.message.lower():
+                raise
 
     def _finished_request(self, chat_id: int) -> None:
         self.limiter.release(chat_id, self._clock())
@@ -998,8 +1034,12 @@ class Sender:
             finished = await self._campaign_repo.get(campaign.id)
             ended = finished.finished_at if finished and finished.finished_at else self._now()
             started = campaign.started_at or campaign.created_at or ended
+            posted = campaign.kind in (CampaignKind.POST, CampaignKind.EDIT)
             content = texts.broadcast_report(
-                campaign.title, counts, (ended - started).total_seconds()
+                campaign.title,
+                counts,
+                (ended - started).total_seconds(),
+                item_id=campaign.item_id if posted else None,
             )
         else:
             content = texts.broadcast_progress(campaign.title, counts, state.resumes_at)

@@ -610,3 +610,27 @@ def plan_unresolved(first_year: int) -> InlineKeyboardMarkup:
         text=texts.PLAN_UNRESOLVED_BUTTON, callback_data=PlanUnresolved(first_year=first_year)
     )
     return builder.as_markup()
+
+
+@editor_button
+class EditSent(CallbackData, prefix="ed1"):
+    """After /edit: also change the sent messages (`everywhere`) or only the bot's copy.
+    `version` names this edit: a double tap or an old button cannot start it twice."""
+
+    item_id: int
+    version: int
+    everywhere: bool
+
+
+def edit_sent(item_id: int, version: int, count: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts.EDIT_SENT_BUTTON.format(count=count),
+        callback_data=EditSent(item_id=item_id, version=version, everywhere=True),
+    )
+    builder.button(
+        text=texts.EDIT_BOT_ONLY_BUTTON,
+        callback_data=EditSent(item_id=item_id, version=version, everywhere=False),
+    )
+    builder.adjust(1)
+    return builder.as_markup()

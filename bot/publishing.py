@@ -50,6 +50,22 @@ def post_parts(item: Item, tz: tzinfo) -> list[MessagePart]:
     return [MessagePart("", (), **media), part]
 
 
+def post_keys(item_id: int) -> tuple[str, str]:
+    """The campaigns that sent an item as a post: to subscribers, and to the channel."""
+    return f"post:{item_id}", f"channel:{item_id}"
+
+
+def edit_part(item: Item, tz: tzinfo, sent_parts: int | None) -> MessagePart | None:
+    """What the sent post's message becomes after an edit, or None when it can't be edited in
+    place: deliveries record only their first message's id, so only single-message posts
+    (`sent_parts` == 1 — text, or a file with the text as its caption) that still fit one
+    message are edited."""
+    parts = post_parts(item, tz)
+    if sent_parts != 1 or len(parts) != 1:
+        return None
+    return parts[0]
+
+
 class Publisher:
     def __init__(self, engine: AsyncEngine, tz: tzinfo, *, channel_id: int | None = None) -> None:
         self._tz = tz

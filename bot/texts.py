@@ -146,6 +146,7 @@ EDITOR_COMMANDS = (
     BotCommand(command="questions", description="Редактору: вопросы подписчиков"),
     BotCommand(command="new", description="Редактору: новая публикация"),
     BotCommand(command="queue", description="Редактору: очередь на проверку"),
+    BotCommand(command="edit", description="Редактору: исправить опубликованный пост"),
 )
 
 
@@ -814,7 +815,10 @@ def broadcast_progress(title: str, counts: CampaignCounts, resumes_at: time | No
     return as_list(*lines)
 
 
-def broadcast_report(title: str, counts: CampaignCounts, seconds: float) -> Text:
+def broadcast_report(
+    title: str, counts: CampaignCounts, seconds: float, item_id: int | None = None
+) -> Text:
+    """The final report; with `item_id` (a post) it tells how to correct the post."""
     n = broadcast_number
     return as_line(
         "✅ Рассылка «",
@@ -822,6 +826,7 @@ def broadcast_report(title: str, counts: CampaignCounts, seconds: float) -> Text
         f"» завершена: доставлено {n(counts.sent)} из {n(counts.total)}, "
         f"заблокировали {n(counts.blocked)}, ошибок {n(counts.failed)}, "
         f"за {broadcast_duration(seconds)}",
+        f"\nИсправить пост: /edit {item_id}" if item_id is not None else "",
         end="",
     )
 
@@ -1170,6 +1175,7 @@ CAMPAIGN_KIND_LABELS: Mapping[str, str] = {
     "post": "пост",
     "reminder": "напоминание",
     "broadcast": "рассылка",
+    "edit": "правка",
 }
 FEEDBACK_KIND_LABELS: Mapping[str, str] = {
     ItemKind.MATERIAL: "материал",
@@ -1466,3 +1472,52 @@ def plan_unresolved_list(school_year: str, rows: Iterable[tuple[int, str, str, s
         lines.append(f"№ {number} «{title}»: {why} («{timing or '—'}»).")
     lines.append("Они сохранены «без срока». Исправьте сроки в файле и загрузите его снова.")
     return "\n".join(lines)
+
+
+# --- /edit: correcting a published post ---------------------------------------------------------
+
+EDIT_USAGE = (
+    "Укажите номер публикации: /edit 12. Номер есть в отчёте о рассылке поста "
+    "(«Исправить пост: /edit …»)."
+)
+EDIT_NOT_FOUND = "Публикации № {item_id} нет. Проверьте номер в отчёте о рассылке."
+EDIT_NOT_FOUND_ANYMORE = "Публикации больше нет — возможно, её удалили."
+EDIT_TOO_LONG = (
+    "Текст слишком длинный: {length} знаков, а можно не больше {limit}. Сократите и пришлите "
+    "ещё раз — публикация пока не изменена."
+)
+EDIT_SENT_BUTTON = "Изменить и в отправленных сообщениях ({count})"
+EDIT_BOT_ONLY_BUTTON = "Только в боте"
+EDIT_SAVED_ASK = (
+    "Текст публикации № {item_id} «{title}» обновлён в боте. Изменить его и в уже "
+    "отправленных сообщениях ({count})? Telegram даёт менять сообщения только 48 часов."
+)
+EDIT_SAVED_NOTHING_SENT = (
+    "Текст публикации № {item_id} «{title}» обновлён. Отправленных сообщений с ней нет — "
+    "менять больше нечего."
+)
+EDIT_SAVED_NOT_EDITABLE = (
+    "Текст публикации № {item_id} «{title}» обновлён в боте. В отправленных сообщениях его "
+    "изменить нельзя: пост с файлом и длинным текстом — это два сообщения, а подпись к файлу "
+    "не длиннее 1024 знаков."
+)
+EDIT_BOT_ONLY_DONE = "Готово: публикация № {item_id} изменена только в боте."
+EDIT_SENT_STARTED = "Меняю текст в отправленных сообщениях ({count}); отчёт придёт сюда."
+EDIT_ALREADY_STARTED = "Эта правка уже отправлена."
+
+
+def edit_current(item_id: int, title: str, body: Text | str) -> Text:
+    """/edit ID: the post's current text as the editor wrote it, and what to send."""
+    return as_list(
+        Bold(f"Публикация № {item_id}. Сейчас текст такой:"),
+        "",
+        as_line(title, "\n", body, end=""),
+        "",
+        "Пришлите новый текст одним сообщением: первая строка станет заголовком, оформление "
+        "(жирный, курсив, ссылки) сохранится. Передумали — /cancel.",
+    )
+
+
+def item_text(item: Item) -> Text | str:
+    """The item's body with the editor's formatting."""
+    return _body(item)

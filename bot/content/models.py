@@ -166,6 +166,8 @@ class CampaignKind(StrEnum):
     POST = "post"
     REMINDER = "reminder"
     BROADCAST = "broadcast"
+    # Edits a post already sent: each delivery carries the sent message's id.
+    EDIT = "edit"
 
 
 class CampaignStatus(StrEnum):

@@ -14,7 +14,16 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from bot import texts
 from bot.config import Settings
 from bot.filters import EditorButton, IsEditor
-from bot.handlers import feeds_desk, new_post, plan_upload, questions, queue, reports, team
+from bot.handlers import (
+    edit_post,
+    feeds_desk,
+    new_post,
+    plan_upload,
+    questions,
+    queue,
+    reports,
+    team,
+)
 from bot.storage.editors import AuditRepository, EditorRepository
 
 log = logging.getLogger(__name__)
@@ -72,6 +81,7 @@ def build_router() -> Router:
         feeds_desk.build_router(),
         plan_upload.build_router(),
         questions.build_editor_router(),
+        edit_post.build_router(),
     )
     return router
 

@@ -161,6 +161,134 @@ class CampaignRepository:
             raise
         return await self.get(campaign_id)
 
+    async def sent_messages(self, keys: Sequence[str]) -> int:
+        """How many messages the campaigns with these keys have delivered (an edit's reach)."""
+        async with self._engine.connect() as conn:
+            return (
+                await conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(
+                        deliveries.join(campaigns, campaigns.c.id == deliveries.c.campaign_id)
+                    )
+                    .where(
+                        campaigns.c.key.in_(list(keys)),
+                        deliveries.c.status == DeliveryStatus.SENT.value,
+                        deliveries.c.message_id.is_not(None),
+                        deliveries.c.chat_id.is_not(None),
+                    )
+                )
+            ).scalar_one()
+
+    async def variant_count(self, key: str) -> int | None:
+        """How many messages each recipient of the campaign got (its single variant's parts)."""
+        campaign = await self.get_by_key(key)
+        if campaign is None:
+            return None
+        async with self._engine.connect() as conn:
+            text = (
+                await conn.execute(
+                    sa.select(campaign_variants.c.parts)
+                    .where(campaign_variants.c.campaign_id == campaign.id)
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+        return len(decode_parts(text)) if text is not None else None
+
+    async def create_edit(
+        self,
+        key: str,
+        title: str,
+        part: MessagePart,
+        source_keys: Sequence[str],
+        *,
+        item_id: int | None = None,
+        created_by: int | None = None,
+        progress_chat_id: int | None = None,
+        now: datetime | None = None,
+    ) -> Campaign | None:
+        """An edit campaign: one pending delivery per message the `source_keys` campaigns have
+        sent, carrying that message's id, so the sender changes it to `part` instead of sending.
+        Only the first message of a delivery is recorded (`message_id`), so a multi-part post
+        can have only its first part edited. None when the key is taken.
+
+        Urgent: an edit notifies nobody, so quiet hours don't hold it back.
+        """
+        now = now or utcnow()
+        d = deliveries.c
+        try:
+            async with self._engine.begin() as conn:
+                campaign_id = (
+                    await conn.execute(
+                        campaigns.insert()
+                        .values(
+                            key=key,
+                            kind=CampaignKind.EDIT.value,
+                            title=title[:300],
+                            item_id=item_id,
+                            urgent=True,
+                            status=CampaignStatus.SENDING.value,
+                            created_by=created_by,
+                            progress_chat_id=progress_chat_id,
+                            created_at=now,
+                            started_at=now,
+                        )
+                        .returning(campaigns.c.id)
+                    )
+                ).scalar_one()
+                variant_id = (
+                    await conn.execute(
+                        campaign_variants.insert()
+                        .values(
+                            campaign_id=campaign_id,
+                            signature=SINGLE_VARIANT,
+                            parts=encode_parts([part]),
+                        )
+                        .returning(campaign_variants.c.id)
+                    )
+                ).scalar_one()
+                sent = (
+                    sa.select(
+                        sa.literal(campaign_id, sa.BigInteger).label("campaign_id"),
+                        d.chat_id,
+                        sa.literal(variant_id, sa.BigInteger).label("variant_id"),
+                        sa.literal(DeliveryStatus.PENDING.value).label("status"),
+                        sa.literal(now, UtcDateTime()).label("next_attempt_at"),
+                        d.message_id,
+                    )
+                    .select_from(deliveries.join(campaigns, campaigns.c.id == d.campaign_id))
+                    .where(
+                        campaigns.c.key.in_(list(source_keys)),
+                        d.status == DeliveryStatus.SENT.value,
+                        d.message_id.is_not(None),
+                        d.chat_id.is_not(None),
+                    )
+                )
+                result = await conn.execute(
+                    deliveries.insert().from_select(
+                        [
+                            "campaign_id",
+                            "chat_id",
+                            "variant_id",
+                            "status",
+                            "next_attempt_at",
+                            "message_id",
+                        ],
+                        sent,
+                    )
+                )
+                total = result.rowcount or 0
+                values: dict[str, Any] = {"total": total}
+                if total == 0:
+                    values.update(status=CampaignStatus.DONE.value, finished_at=now)
+                await conn.execute(
+                    campaigns.update().where(campaigns.c.id == campaign_id).values(**values)
+                )
+        except IntegrityError:
+            if await self.get_by_key(key) is not None:
+                return None
+            raise
+        return await self.get(campaign_id)
+
     async def _fan_out(
         self, conn: AsyncConnection, campaign_id: int, audience: Audience, now: datetime
     ) -> int:

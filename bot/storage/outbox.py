@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.content.models import CampaignStatus, DeliveryStatus, SubscriberStatus
+from bot.content.models import CampaignKind, CampaignStatus, DeliveryStatus, SubscriberStatus
 from bot.storage.db import as_utc, utcnow
 from bot.storage.schema import campaigns, deliveries, runtime_status, subscribers
 
@@ -37,6 +37,10 @@ class DueDelivery:
     urgent: bool
     # The subscriber's status now (it may have changed since the fan-out); None: no such row.
     subscriber_status: SubscriberStatus | None
+    # An edit campaign's delivery changes the already sent message `message_id` instead of
+    # sending a new one.
+    edit: bool = False
+    message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +131,8 @@ class OutboxRepository:
                 _d.attempts,
                 _d.parts_sent,
                 _c.urgent,
+                _c.kind,
+                _d.message_id,
                 s.status.label("subscriber_status"),
             )
             .select_from(
@@ -158,6 +164,8 @@ class OutboxRepository:
                 subscriber_status=(
                     SubscriberStatus(row.subscriber_status) if row.subscriber_status else None
                 ),
+                edit=row.kind == CampaignKind.EDIT.value,
+                message_id=row.message_id,
             )
             for row in rows
         ]
