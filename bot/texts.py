@@ -1206,12 +1206,14 @@ def stats_new_weeks(weeks: Sequence[tuple[date, int]]) -> Text:
     )
 
 
-def stats_campaigns(lines: Sequence[tuple[str, str, date | None, CampaignCounts]]) -> Text:
-    """(title, kind code, created, counts) of the latest campaigns, newest first."""
+def stats_campaigns(
+    lines: Sequence[tuple[str, str, date | None, CampaignCounts, int | None]],
+) -> Text:
+    """(title, kind code, created, counts, post's item id) of the latest campaigns."""
     if not lines:
         return as_list(Bold("Рассылки"), "Рассылок ещё не было.")
     rows = []
-    for title, kind, created, counts in lines:
+    for title, kind, created, counts, item_id in lines:
         when = f"{created:%d.%m.%Y}" if created else "—"
         rows.append(
             as_line(
@@ -1220,6 +1222,7 @@ def stats_campaigns(lines: Sequence[tuple[str, str, date | None, CampaignCounts]
                 f" ({CAMPAIGN_KIND_LABELS.get(kind, kind)}, {when}): ",
                 f"✓ {counts.sent} · ⛔ {counts.blocked} · ⚠ {counts.failed} · ⏳ {counts.pending}",
                 f" из {counts.total}",
+                f" · /edit {item_id}" if item_id is not None else "",
                 end="",
             )
         )

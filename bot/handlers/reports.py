@@ -24,7 +24,7 @@ from aiogram.utils.formatting import Text
 from bot import texts
 from bot.config import Settings
 from bot.content.digest import pack_blocks, truncate_words
-from bot.content.models import Subscriber
+from bot.content.models import CampaignKind, Subscriber
 from bot.storage.db import utcnow
 from bot.storage.reports import ReportRepository, RsvpRow
 from bot.storage.subscribers import SubscriberRepository
@@ -79,6 +79,7 @@ async def stats_command(
                     c.kind.value,
                     c.created_at.astimezone(tz) if c.created_at else None,
                     c.counts,
+                    c.item_id if c.kind in (CampaignKind.POST, CampaignKind.EDIT) else None,
                 )
                 for c in campaigns
             ]

@@ -33,6 +33,7 @@ class CampaignLine:
     kind: CampaignKind
     created_at: datetime | None
     counts: CampaignCounts
+    item_id: int | None = None  # a post's (or a post edit's) item
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ class ReportRepository:
         async with self._engine.connect() as conn:
             rows = list(
                 await conn.execute(
-                    sa.select(c.id, c.title, c.kind, c.created_at)
+                    sa.select(c.id, c.title, c.kind, c.created_at, c.item_id)
                     .order_by(c.created_at.desc(), c.id.desc())
                     .limit(limit)
                 )
@@ -118,7 +119,9 @@ class ReportRepository:
                 if row.kind in CampaignKind._value2member_map_
                 else CampaignKind.POST
             )
-            lines.append(CampaignLine(row.id, row.title, kind, as_utc(row.created_at), counts))
+            lines.append(
+                CampaignLine(row.id, row.title, kind, as_utc(row.created_at), counts, row.item_id)
+            )
         return lines
 
     async def upcoming_rsvps(self, now: datetime, limit: int = 10) -> list[EventRsvps]:
