@@ -16,6 +16,12 @@ the messages in flight plus one unflushed batch (`SenderStats.window_max` measur
 same holds for a network error or timeout after Telegram accepted a message: it is retried.
 (On SQLite with synchronous=NORMAL a power cut, unlike a crash, may also lose the last commits.)
 
+Edit campaigns (kind EDIT, /edit): each delivery carries the id of a message a post campaign
+sent, and the sender edits that message (text, or a file's caption) instead of sending one —
+under the same limits, retries and recording. Doing an edit twice after a crash is harmless:
+Telegram's "message is not modified" counts as done; a message it won't edit any more (gone, or
+older than 48 hours in a private chat) fails at once.
+
 One sender per database: claims are not leases, so a second sender process on the same outbox
 would send the same rows. (A lease column on deliveries would lift that; not needed yet.)
 

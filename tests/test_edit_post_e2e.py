@@ -254,3 +254,18 @@ async def test_a_photo_post_gets_its_caption_edited(running_bot: RunningBot) -> 
     await emu.wait_for(_report(emu, "доставлено 1 из 1"), timeout=10)
     edited = emu.message(TEACHERS[0], post["message_id"])
     assert edited["caption"] == f"📢 {NEW_TITLE}\n\n{NEW_BODY}" and "photo" in edited
+
+
+async def test_a_post_still_going_out_is_edited_in_the_bot_only(running_bot: RunningBot) -> None:
+    item = await _published(running_bot, TEACHERS[:1])
+    async with running_bot.engine.begin() as conn:  # as if paused for quiet hours
+        await conn.execute(
+            campaigns.update()
+            .where(campaigns.c.key == f"post:{item.id}")
+            .values(status="paused", finished_at=None)
+        )
+    editor = running_bot.person(EDITOR_ID, "Редактор")
+    answer = await _new_text(editor, item)
+    assert "рассылка ещё идёт" in answer["text"] and not answer.get("reply_markup")
+    stored = await ItemRepository(running_bot.engine).get(item.id)
+    assert stored is not None and stored.title == NEW_TITLE

@@ -22,6 +22,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards as kb
 from bot import texts
 from bot.config import Settings
+from bot.content.models import CampaignStatus
 from bot.delivery import Sender
 from bot.handlers.common import show
 from bot.handlers.new_post import TEXT_LIMIT, TITLE_LIMIT, split_post
@@ -91,6 +92,10 @@ async def text_sent(
         await state.clear()
         await message.answer(texts.EDIT_SAVED_NOTHING_SENT.format(**fields))
         return
+    if await _still_sending(publisher, item.id):
+        await state.clear()
+        await message.answer(texts.EDIT_SAVED_STILL_SENDING.format(**fields))
+        return
     sent_parts = await publisher.campaigns.variant_count(post_keys(item.id)[0])
     if edit_part(item, settings.tz, sent_parts) is None:
         await state.clear()
@@ -103,6 +108,19 @@ async def text_sent(
         texts.EDIT_SAVED_ASK.format(count=count, **fields),
         reply_markup=kb.edit_sent(item.id, version, count),
     )
+
+
+async def _still_sending(publisher: Publisher, item_id: int) -> bool:
+    """The post is still going out: its queued messages would carry the old text (the sender
+    holds a campaign's parts), so the sent ones are edited only after its report."""
+    for key in post_keys(item_id):
+        campaign = await publisher.campaigns.get_by_key(key)
+        if campaign is not None and campaign.status in (
+            CampaignStatus.SENDING,
+            CampaignStatus.PAUSED,
+        ):
+            return True
+    return False
 
 
 async def choice_made(
