@@ -91,6 +91,39 @@ def _to_campaign(row: Any) -> Campaign:
     )
 
 
+async def _insert_campaign(
+    conn: AsyncConnection,
+    key: str,
+    kind: CampaignKind,
+    title: str,
+    now: datetime,
+    *,
+    urgent: bool,
+    item_id: int | None,
+    created_by: int | None,
+    progress_chat_id: int | None,
+) -> int:
+    """The campaign row, sending from `now`; raises IntegrityError when the key is taken."""
+    inserted = await conn.execute(
+        campaigns.insert()
+        .values(
+            key=key,
+            kind=kind.value,
+            title=title[:300],
+            item_id=item_id,
+            urgent=urgent,
+            status=CampaignStatus.SENDING.value,
+            created_by=created_by,
+            progress_chat_id=progress_chat_id,
+            created_at=now,
+            started_at=now,
+        )
+        .returning(campaigns.c.id)
+    )
+    campaign_id: int = inserted.scalar_one()
+    return campaign_id
+
+
 class CampaignRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -118,24 +151,10 @@ class CampaignRepository:
         now = now or utcnow()
         try:
             async with self._engine.begin() as conn:
-                campaign_id = (
-                    await conn.execute(
-                        campaigns.insert()
-                        .values(
-                            key=key,
-                            kind=kind.value,
-                            title=title[:300],
-                            item_id=item_id,
-                            urgent=urgent,
-                            status=CampaignStatus.SENDING.value,
-                            created_by=created_by,
-                            progress_chat_id=progress_chat_id,
-                            created_at=now,
-                            started_at=now,
-                        )
-                        .returning(campaigns.c.id)
-                    )
-                ).scalar_one()
+                campaign_id = await _insert_campaign(
+                    conn, key, kind, title, now, urgent=urgent, item_id=item_id,
+                    created_by=created_by, progress_chat_id=progress_chat_id,
+                )  # fmt: skip
                 if variants:
                     await conn.execute(
                         campaign_variants.insert(),
@@ -217,24 +236,10 @@ class CampaignRepository:
         d = deliveries.c
         try:
             async with self._engine.begin() as conn:
-                campaign_id = (
-                    await conn.execute(
-                        campaigns.insert()
-                        .values(
-                            key=key,
-                            kind=CampaignKind.EDIT.value,
-                            title=title[:300],
-                            item_id=item_id,
-                            urgent=True,
-                            status=CampaignStatus.SENDING.value,
-                            created_by=created_by,
-                            progress_chat_id=progress_chat_id,
-                            created_at=now,
-                            started_at=now,
-                        )
-                        .returning(campaigns.c.id)
-                    )
-                ).scalar_one()
+                campaign_id = await _insert_campaign(
+                    conn, key, CampaignKind.EDIT, title, now, urgent=True, item_id=item_id,
+                    created_by=created_by, progress_chat_id=progress_chat_id,
+                )  # fmt: skip
                 variant_id = (
                     await conn.execute(
                         campaign_variants.insert()
