@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.content.models import CampaignStatus
 from bot.delivery import Sender
 from bot.handlers.common import show
-from bot.handlers.new_post import TEXT_LIMIT, TITLE_LIMIT, split_post
+from bot.handlers.new_post import read_post
 from bot.publishing import Publisher, edit_part, post_keys
 from bot.storage.items import ItemRepository
 
@@ -60,20 +60,11 @@ async def text_sent(
     publisher: Publisher,
     settings: Settings,
 ) -> None:
-    text = message.text or message.caption or ""
-    entities = message.entities if message.text else message.caption_entities
-    if not text.strip():
-        await message.answer(texts.NEW_TEXT_EMPTY)
+    post = read_post(message, texts.EDIT_TOO_LONG)
+    if isinstance(post, str):
+        await message.answer(post)
         return
-    if len(text) > TEXT_LIMIT:
-        await message.answer(texts.EDIT_TOO_LONG.format(length=len(text), limit=TEXT_LIMIT))
-        return
-    title, body, body_entities = split_post(
-        text, [e.model_dump(exclude_none=True) for e in entities or []]
-    )
-    if len(title) > TITLE_LIMIT:
-        await message.answer(texts.NEW_TITLE_TOO_LONG.format(limit=TITLE_LIMIT))
-        return
+    title, body, body_entities = post
     item = await items.get(int((await state.get_data())["edit_item"]))
     if item is None:
         await state.clear()

@@ -126,21 +126,29 @@ async def kind_chosen(
     await show(callback, f"{texts.NEW_KIND_LABELS[callback_data.kind]}\n\n{texts.NEW_ASK_TEXT}")
 
 
-async def text_sent(message: Message, state: FSMContext) -> None:
+def read_post(message: Message, too_long: str) -> tuple[str, str, list[dict[str, Any]]] | str:
+    """(title, body, body's entities) of an editor's message (text, or a caption), or the
+    Russian reason it can't be a post; `too_long` words the length limit for the dialog."""
     text = message.text or message.caption or ""
     entities = message.entities if message.text else message.caption_entities
     if not text.strip():
-        await message.answer(texts.NEW_TEXT_EMPTY)
-        return
+        return texts.NEW_TEXT_EMPTY
     if len(text) > TEXT_LIMIT:
-        await message.answer(texts.NEW_TEXT_TOO_LONG.format(length=len(text), limit=TEXT_LIMIT))
-        return
+        return too_long.format(length=len(text), limit=TEXT_LIMIT)
     title, body, body_entities = split_post(
         text, [e.model_dump(exclude_none=True) for e in entities or []]
     )
     if len(title) > TITLE_LIMIT:
-        await message.answer(texts.NEW_TITLE_TOO_LONG.format(limit=TITLE_LIMIT))
+        return texts.NEW_TITLE_TOO_LONG.format(limit=TITLE_LIMIT)
+    return title, body, body_entities
+
+
+async def text_sent(message: Message, state: FSMContext) -> None:
+    post = read_post(message, texts.NEW_TEXT_TOO_LONG)
+    if isinstance(post, str):
+        await message.answer(post)
         return
+    title, body, body_entities = post
     attachment: dict[str, str] = {}
     if message.photo:
         attachment = {"file_id": message.photo[-1].file_id, "file_kind": "photo"}
