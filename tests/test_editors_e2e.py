@@ -88,3 +88,34 @@ async def test_an_editors_own_outdated_button_is_stale_not_a_refusal(
     await running_bot.handled(lambda u: u.callback_query is not None)
     log = await AuditRepository(running_bot.engine).recent()
     assert all(entry.allowed for entry in log)
+
+
+async def test_every_editor_command_and_button_is_refused_to_a_stranger(
+    running_bot: RunningBot,
+) -> None:
+    """The whole editors' menu and every editor button prefix, tried by someone who isn't one."""
+    from bot.handlers.editors import editor_command_names
+    from bot.keyboards import EDITOR_PREFIXES
+
+    stranger = running_bot.person(1401, "Гость")
+    await onboard(stranger)
+    commands = editor_command_names()
+    assert {"new", "queue", "stats", "export", "feeds", "editors", "questions", "edit"} <= set(
+        commands
+    )
+    for command in commands:
+        [refusal] = await stranger.say(f"/{command} 1")
+        assert "для редакторов" in refusal["text"], command
+    message = running_bot.emu.last_message(1401)
+    for prefix in EDITOR_PREFIXES:
+        answer, _ = await stranger.tap_data(message, f"{prefix}:1:1", expect="answer")
+        assert "для редакторов" in answer.params["text"], prefix
+    await running_bot.handled(
+        lambda u: (
+            u.callback_query is not None and u.callback_query.data == f"{EDITOR_PREFIXES[-1]}:1:1"
+        )
+    )
+    log = await AuditRepository(running_bot.engine).recent(limit=200)
+    refused = {entry.action for entry in log if entry.actor_id == 1401 and not entry.allowed}
+    assert {f"/{c}" for c in commands} | set(EDITOR_PREFIXES) <= refused
+    assert not any(entry.allowed for entry in log if entry.actor_id == 1401)
