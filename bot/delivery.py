@@ -733,8 +733,10 @@ class Sender:
         if row.subscriber_status is SubscriberStatus.BLOCKED:
             self._settle(row, DeliveryStatus.BLOCKED, "the subscriber has blocked the bot")
             return
-        # No subscriber row behind a chat id: a direct delivery (the channel).
-        if row.subscriber_status not in (SubscriberStatus.ACTIVE, None):
+        # No subscriber row behind a chat id: a direct delivery (the channel). A correction of a
+        # message already in someone's chat is made even while they have paused: it sends
+        # nothing new and notifies nobody.
+        if row.subscriber_status not in (SubscriberStatus.ACTIVE, None) and not row.edit:
             self._settle(row, DeliveryStatus.FAILED, "the subscriber paused the subscription")
             return
         parts = await self._parts(row.campaign_id, row.variant_id)

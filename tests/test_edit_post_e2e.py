@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.content.models import Item, ItemKind, ItemStatus
+from bot.content.models import Item, ItemKind, ItemStatus, SubscriberStatus
 from bot.storage.editors import AuditRepository
 from bot.storage.items import ItemRepository
 from bot.storage.schema import campaigns, deliveries
@@ -92,6 +92,8 @@ async def test_edit_changes_the_item_and_all_sent_messages(running_bot: RunningB
     emu = running_bot.emu
     item = await _published(running_bot)
     sent = {chat_id: emu.last_message(chat_id)["message_id"] for chat_id in TEACHERS}
+    # Pausing afterwards doesn't keep a correction of a message already in the chat away.
+    await running_bot.subscribers.set_status(TEACHERS[2], SubscriberStatus.PAUSED)
     editor = running_bot.person(EDITOR_ID, "Редактор")
 
     question = await _new_text(editor, item)
