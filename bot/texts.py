@@ -53,9 +53,14 @@ def plural(n: int, one: str, few: str, many: str) -> str:
     return many
 
 
+def thousands(n: int) -> str:
+    """«1 200»: thousands grouped with a non-breaking space."""
+    return f"{n:,}".replace(",", "\u00a0")
+
+
 def count(n: int, one: str, few: str, many: str) -> str:
     """«1 мероприятие», «2 мероприятия», «5 мероприятий»; thousands grouped «1 200»."""
-    return f"{n:,}".replace(",", "\u00a0") + " " + plural(n, one, few, many)
+    return thousands(n) + " " + plural(n, one, few, many)
 
 
 WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
@@ -771,11 +776,6 @@ def digest_messages(
 BROADCAST_BAR_WIDTH = 10
 
 
-def broadcast_number(n: int) -> str:
-    """«1 200»: thousands grouped with a non-breaking space."""
-    return f"{n:,}".replace(",", "\u00a0")
-
-
 def broadcast_bar(done: int, total: int) -> str:
     """«▓▓▓▓░░░░░░ 24 %»; rounded down, so 100 % means everything is through."""
     share = done / total if total > 0 else 1.0
@@ -797,7 +797,7 @@ def broadcast_duration(seconds: float) -> str:
 
 
 def broadcast_progress(title: str, counts: CampaignCounts, resumes_at: time | None = None) -> Text:
-    n = broadcast_number
+    n = thousands
     lines: list[Text | str] = [
         as_line(
             "📣 Рассылка «",
@@ -819,7 +819,7 @@ def broadcast_report(
     title: str, counts: CampaignCounts, seconds: float, item_id: int | None = None
 ) -> Text:
     """The final report; with `item_id` (a post) it tells how to correct the post."""
-    n = broadcast_number
+    n = thousands
     return as_line(
         "✅ Рассылка «",
         Bold(title),

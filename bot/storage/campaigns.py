@@ -124,6 +124,14 @@ async def _insert_campaign(
     return campaign_id
 
 
+async def _set_total(conn: AsyncConnection, campaign_id: int, total: int, now: datetime) -> None:
+    """Record the fan-out's size; a campaign that reaches nobody is done at once."""
+    values: dict[str, Any] = {"total": total}
+    if total == 0:
+        values.update(status=CampaignStatus.DONE.value, finished_at=now)
+    await conn.execute(campaigns.update().where(campaigns.c.id == campaign_id).values(**values))
+
+
 class CampaignRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -168,12 +176,7 @@ class CampaignRepository:
                         ],
                     )
                 total = await self._fan_out(conn, campaign_id, audience, now)
-                values: dict[str, Any] = {"total": total}
-                if total == 0:
-                    values.update(status=CampaignStatus.DONE.value, finished_at=now)
-                await conn.execute(
-                    campaigns.update().where(campaigns.c.id == campaign_id).values(**values)
-                )
+                await _set_total(conn, campaign_id, total, now)
         except IntegrityError:
             if await self.get_by_key(key) is not None:
                 return None
@@ -281,13 +284,7 @@ class CampaignRepository:
                         sent,
                     )
                 )
-                total = result.rowcount or 0
-                values: dict[str, Any] = {"total": total}
-                if total == 0:
-                    values.update(status=CampaignStatus.DONE.value, finished_at=now)
-                await conn.execute(
-                    campaigns.update().where(campaigns.c.id == campaign_id).values(**values)
-                )
+                await _set_total(conn, campaign_id, result.rowcount or 0, now)
         except IntegrityError:
             if await self.get_by_key(key) is not None:
                 return None
