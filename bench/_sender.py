@@ -14,7 +14,7 @@ import time
 
 from bot.app import build_bot
 from bot.config import load_settings
-from bot.delivery import Sender
+from bot.delivery.engine import Sender
 from bot.storage.campaigns import CampaignRepository
 from bot.storage.db import create_engine
 

@@ -55,7 +55,7 @@ from bot.storage.schema import deliveries, subscribers
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # the emulator lives in tests/, beside the installed bot/
-from tests.emulator import BotAPIEmulator, Call  # noqa: E402
+from tests.support.emulator import BotAPIEmulator, Call  # noqa: E402
 
 FIRST_CHAT = 1_000_000
 EDITOR = 42

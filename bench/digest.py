@@ -39,7 +39,7 @@ from bot.content.models import (
     SubscriberStatus,
     Topic,
 )
-from bot.digests import create_digest
+from bot.services.digests import create_digest
 from bot.storage.campaigns import CampaignRepository
 from bot.storage.db import create_engine, migrate
 from bot.storage.items import ItemRepository, item_values

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from bot.content.feeds import FeedKind, FeedSettings
-from bot.feeds import FeedService, new_session
+from bot.services.feeds import FeedService, new_session
 from bot.storage.db import create_engine, migrate
 from bot.storage.feeds import FeedRepository
 from bot.storage.schema import items

@@ -74,7 +74,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.scheduler import timetable
+    from bot.services.timetable import timetable
 
     now = datetime.now(settings.tz)
     print(texts.SCHEDULE_TITLE.format(tz=settings.timezone))
@@ -135,7 +135,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.scheduler import backup_sqlite
+    from bot.storage.backup import backup_sqlite
 
     if make_url(settings.database_url).get_backend_name() != "sqlite":
         print(texts.BACKUP_NOT_SQLITE, file=sys.stderr)
@@ -155,7 +155,7 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> int:
     from bot.content.plan import PlanFormatError, parse_plan
     from bot.content.plan_docx import plan_text
-    from bot.plan_import import import_plan
+    from bot.services.plan_import import import_plan
     from bot.storage.items import ItemRepository
 
     path = Path(args.file)
@@ -190,7 +190,7 @@ def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
     """`feeds add|list|remove|check`: the same service editors will use from the bot."""
-    from bot.feeds import (
+    from bot.services.feeds import (
         FeedCommandError,
         FeedService,
         feed_added_text,
@@ -228,7 +228,7 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_digest_preview(settings: Settings, args: argparse.Namespace) -> int:
     from bot.content.models import Frequency
-    from bot.digests import preview_digest
+    from bot.services.digests import preview_digest
     from bot.storage.items import ItemRepository
 
     parts: list[str] = []
@@ -253,8 +253,8 @@ def cmd_digest_preview(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     """The bot's answer to a "what's next" question, for an operator to try phrasings."""
-    from bot.browsing import find_activities
     from bot.content.whatsnext import default_query, item_days, parse_next_query
+    from bot.services.browsing import find_activities
     from bot.storage.items import ItemRepository
 
     today = args.today or datetime.now(settings.tz).date()

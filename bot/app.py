@@ -14,19 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import texts
 from bot.config import Settings
-from bot.delivery import Sender, start_sender, stop_sender
-from bot.feeds import FeedService
-from bot.fsm import SqlStorage
+from bot.delivery.engine import Sender, start_sender, stop_sender
 from bot.handlers import build_router
-from bot.middlewares import InFlightUpdates, PollHeartbeat
-from bot.publishing import Publisher
-from bot.scheduler import Timetable
+from bot.services.feeds import FeedService
+from bot.services.publishing import Publisher
+from bot.services.timetable import Timetable
 from bot.storage.dialogs import DialogStateRepository
 from bot.storage.editors import AuditRepository, EditorRepository
 from bot.storage.feedback import FeedbackRepository
 from bot.storage.questions import QuestionRepository
 from bot.storage.reports import ReportRepository
 from bot.storage.subscribers import SubscriberRepository
+from bot.telegram.fsm import SqlStorage
+from bot.telegram.middlewares import InFlightUpdates, PollHeartbeat
 
 log = logging.getLogger(__name__)
 

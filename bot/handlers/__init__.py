@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.filters import PrivateChat
 from bot.handlers import (
     browse,
     editors,
@@ -18,6 +17,7 @@ from bot.handlers import (
     start,
     subscription,
 )
+from bot.telegram.filters import PrivateChat
 
 
 def build_router() -> Router:

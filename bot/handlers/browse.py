@@ -11,9 +11,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.formatting import Text
 from apscheduler.triggers.cron import CronTrigger
 
-from bot import keyboards as kb
 from bot import texts
-from bot.browsing import find_activities
 from bot.config import Settings
 from bot.content.calendar import can_export, event_ics, ics_filename
 from bot.content.models import Item, ItemKind, OrgKind, Role
@@ -24,11 +22,13 @@ from bot.content.whatsnext import (
     parse_next_query,
 )
 from bot.handlers.common import show
-from bot.keyboards import Shelf
+from bot.services.browsing import find_activities
 from bot.storage.feedback import FeedbackRepository
 from bot.storage.items import ItemRepository
 from bot.storage.reminders import ReminderRepository
 from bot.storage.subscribers import SubscriberRepository
+from bot.telegram import keyboards as kb
+from bot.telegram.keyboards import Shelf
 
 EVENTS_DAYS = 90
 SHELF_KINDS = {Shelf.MATERIALS: ItemKind.MATERIAL, Shelf.CASES: ItemKind.CASE}

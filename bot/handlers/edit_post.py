@@ -19,15 +19,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards as kb
 from bot import texts
 from bot.config import Settings
 from bot.content.models import CampaignStatus
-from bot.delivery import Sender
+from bot.delivery.engine import Sender
 from bot.handlers.common import show
 from bot.handlers.new_post import read_post
-from bot.publishing import Publisher, edit_part, post_keys
+from bot.services.publishing import Publisher, edit_part, post_keys
 from bot.storage.items import ItemRepository
+from bot.telegram import keyboards as kb
 
 
 class EditPost(StatesGroup):

@@ -13,7 +13,6 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot import texts
 from bot.config import Settings
-from bot.filters import EditorButton, IsEditor
 from bot.handlers import (
     edit_post,
     feeds_desk,
@@ -25,6 +24,7 @@ from bot.handlers import (
     team,
 )
 from bot.storage.editors import AuditRepository, EditorRepository
+from bot.telegram.filters import EditorButton, IsEditor
 
 log = logging.getLogger(__name__)
 

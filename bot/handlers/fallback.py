@@ -8,8 +8,8 @@ from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
-from bot.filters import PrivateChat
 from bot.storage.subscribers import SubscriberRepository
+from bot.telegram.filters import PrivateChat
 
 log = logging.getLogger(__name__)
 

@@ -10,14 +10,14 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageEntity
 from aiogram.utils.formatting import Text, as_list
 
-from bot import keyboards as kb
 from bot import texts
 from bot.config import Settings
 from bot.content.digest import BLOCK_SEPARATOR, pack_blocks
 from bot.content.feeds import Feed
 from bot.content.models import MessagePart
-from bot.feeds import FeedCommandError, FeedService, feed_added_text, feed_removed_text
 from bot.handlers.common import show
+from bot.services.feeds import FeedCommandError, FeedService, feed_added_text, feed_removed_text
+from bot.telegram import keyboards as kb
 
 # Telegram allows 100 buttons under a message; a district has far fewer feeds. Beyond this,
 # a feed is opened by its number: /feeds 7.

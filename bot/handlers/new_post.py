@@ -19,16 +19,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message, MessageEntity
 
-from bot import keyboards as kb
 from bot import texts
 from bot.config import Settings
 from bot.content.models import Item, ItemKind, ItemStatus, OrgKind, Role
 from bot.content.when import parse_when
-from bot.delivery import Sender
+from bot.delivery.engine import Sender
 from bot.handlers.common import drop_keyboard, show
-from bot.keyboards import AudienceAction, NewStep, WhenMode
-from bot.publishing import Publisher, post_parts
+from bot.services.publishing import Publisher, post_parts
 from bot.storage.items import ItemRepository
+from bot.telegram import keyboards as kb
+from bot.telegram.keyboards import AudienceAction, NewStep, WhenMode
 
 TEXT_LIMIT = 3500
 TITLE_LIMIT = 300

@@ -13,13 +13,13 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards as kb
 from bot import texts
 from bot.config import Settings
 from bot.content.plan import PlanFormatError, PlanParse, parse_plan
 from bot.content.plan_docx import plan_text
-from bot.plan_import import import_plan, stored_unresolved
+from bot.services.plan_import import import_plan, stored_unresolved
 from bot.storage.items import ItemRepository
+from bot.telegram import keyboards as kb
 
 log = logging.getLogger(__name__)
 

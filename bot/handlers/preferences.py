@@ -8,12 +8,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards as kb
 from bot import texts
 from bot.content.models import Subscriber, SubscriberStatus, normalise_org_name
 from bot.handlers.common import drop_keyboard, show
-from bot.keyboards import Flow, Section
 from bot.storage.subscribers import SubscriberRepository
+from bot.telegram import keyboards as kb
+from bot.telegram.keyboards import Flow, Section
 
 
 class Profile(StatesGroup):

@@ -13,7 +13,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards as kb
 from bot import texts
 from bot.config import Settings
 from bot.storage.editors import EditorRepository
@@ -24,6 +23,7 @@ from bot.storage.questions import (
     QuestionRepository,
 )
 from bot.storage.subscribers import SubscriberRepository
+from bot.telegram import keyboards as kb
 
 log = logging.getLogger(__name__)
 

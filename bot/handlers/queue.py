@@ -15,17 +15,17 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageE
 from aiogram.utils.formatting import Text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import keyboards as kb
 from bot import texts
 from bot.config import Settings
 from bot.content.digest import MESSAGE_LIMIT, truncate_part, utf16_len
 from bot.content.models import Item, ItemStatus
 from bot.content.when import parse_when
-from bot.delivery import Sender
+from bot.delivery.engine import Sender
 from bot.handlers.common import drop_keyboard, show
-from bot.keyboards import QueueAction
-from bot.publishing import Publisher
+from bot.services.publishing import Publisher
 from bot.storage.queue import APPROVABLE, QUEUE_STATUSES, QueueRepository
+from bot.telegram import keyboards as kb
+from bot.telegram.keyboards import QueueAction
 
 
 class QueueEdit(StatesGroup):

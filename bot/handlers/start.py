@@ -7,12 +7,12 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from bot import keyboards as kb
 from bot import texts
 from bot.config import Settings
 from bot.content.models import SubscriberStatus, parse_source
-from bot.keyboards import Flow
 from bot.storage.subscribers import SubscriberRepository
+from bot.telegram import keyboards as kb
+from bot.telegram.keyboards import Flow
 
 
 async def start(

@@ -9,13 +9,13 @@ from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter, Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
-from bot import keyboards as kb
 from bot import texts
 from bot.content.models import SubscriberStatus
 from bot.handlers.common import show
-from bot.keyboards import Action
 from bot.storage.dialogs import DialogStateRepository
 from bot.storage.subscribers import SubscriberRepository
+from bot.telegram import keyboards as kb
+from bot.telegram.keyboards import Action
 
 log = logging.getLogger(__name__)
 

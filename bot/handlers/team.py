@@ -19,9 +19,9 @@ from aiogram.types import (
 
 from bot import texts
 from bot.config import Settings
-from bot.filters import IsOwner
 from bot.storage.editors import EditorRepository
 from bot.storage.subscribers import SubscriberRepository
+from bot.telegram.filters import IsOwner
 
 
 class Team(StatesGroup):

@@ -1,0 +1,1 @@
+"""The broadcast engine: outbox work, limits, results and progress, over a Transport."""

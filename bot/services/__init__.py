@@ -1,0 +1,1 @@
+"""Use cases: what the bot does, free of any messenger."""

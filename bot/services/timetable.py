@@ -1,0 +1,276 @@
+"""The timetable: cron and interval jobs that call services.
+
+Every job is an idempotent transition keyed by its slot (`digest:weekly:2026-W48`,
+`backup:2026-11-27`): the database remembers which slots ran, so a restart, a misfire caught up
+late or a second instance never produces a second digest. The scheduler itself holds no state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.content.models import Frequency
+from bot.storage.backup import backup_sqlite
+from bot.storage.db import utcnow
+from bot.storage.timetable import RuntimeStatusRepository, TimetableRepository
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+class Waker(Protocol):
+    def wake(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: str
+    title: str  # Russian, for `python -m bot schedule`
+    trigger: Any  # an APScheduler trigger
+    grace: timedelta  # how late a run may still happen (after downtime)
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec(Entry):
+    run: Callable[[datetime], Awaitable[str]]  # takes the fire time, returns an outcome line
+
+
+def timetable(settings: Settings) -> list[Entry]:
+    """The jobs and when they run, from settings."""
+    tz = settings.tz
+
+    def cron(line: str) -> Any:
+        return CronTrigger.from_crontab(line, timezone=tz)
+
+    every_minute = IntervalTrigger(minutes=1, timezone=tz)
+    entries = [
+        Entry("digest-weekly", "Еженедельный дайджест", cron(settings.digest_weekly_cron),
+              timedelta(hours=6)),
+        Entry("digest-daily", "Ежедневный дайджест", cron(settings.digest_daily_cron),
+              timedelta(hours=3)),
+        Entry("reminders", "Напоминания о завтрашних мероприятиях",
+              cron(settings.reminders_cron), timedelta(hours=2)),
+        Entry("scheduled-posts", "Публикация запланированных постов (каждую минуту)",
+              every_minute, timedelta(minutes=5)),
+        Entry("feeds", f"Опрос лент сайтов (каждые {settings.feed_poll_minutes} мин)",
+              IntervalTrigger(minutes=settings.feed_poll_minutes, timezone=tz),
+              timedelta(minutes=settings.feed_poll_minutes)),
+        Entry("heartbeat", "Отметка «бот работает» для python -m bot status (каждую минуту)",
+              every_minute, timedelta(minutes=1)),
+    ]  # fmt: skip
+    if make_url(settings.database_url).get_backend_name() == "sqlite":
+        entries.append(
+            Entry(
+                "backup",
+                f"Резервная копия базы в {settings.backup_dir} (хранятся {settings.backup_keep})",
+                cron(settings.backup_cron),
+                timedelta(hours=6),
+            )
+        )
+    return entries
+
+
+def weekly_slot(when: datetime) -> str:
+    year, week, _ = when.isocalendar()
+    return f"digest:weekly:{year}-W{week:02d}"
+
+
+def daily_slot(when: datetime) -> str:
+    return f"digest:daily:{when:%Y-%m-%d}"
+
+
+def missed_fire(trigger: Any, now: datetime, grace: timedelta) -> datetime | None:
+    """The latest fire time of `trigger` within (now - grace, now], if any.
+
+    APScheduler keeps jobs in memory and forgets runs missed while the bot was down; at start
+    the timetable asks this to catch up on them (the slot keys stop double runs).
+    """
+    fire = trigger.get_next_fire_time(None, now - grace)
+    latest = None
+    while fire is not None and fire <= now:
+        latest = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return latest
+
+
+class Timetable:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        *,
+        work: TimetableWork,
+        feeds: FeedPoller | None = None,
+        sender: Waker | None = None,
+        last_poll: Callable[[], datetime | None] = lambda: None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._work = work
+        self._feeds = feeds
+        self._sender = sender
+        self._clock = clock or (lambda: datetime.now(settings.tz))
+        self._slots = TimetableRepository(engine)
+        self._status = RuntimeStatusRepository(engine)
+        self._scheduler: AsyncIOScheduler | None = None
+        self._catch_up: asyncio.Task[None] | None = None
+        self._last_poll = last_poll
+
+    def jobs(self) -> list[JobSpec]:
+        runs: dict[str, Callable[[datetime], Awaitable[str]]] = {
+            "digest-weekly": self.weekly_digest,
+            "digest-daily": self.daily_digest,
+            "reminders": self.reminders,
+            "scheduled-posts": self.scheduled_posts,
+            "feeds": self.poll_feeds,
+            "heartbeat": self.heartbeat,
+            "backup": self.backup,
+        }
+        return [
+            JobSpec(e.id, e.title, e.trigger, e.grace, runs[e.id])
+            for e in timetable(self._settings)
+        ]
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        scheduler = AsyncIOScheduler(timezone=self._settings.tz)
+        for spec in self.jobs():
+            scheduler.add_job(
+                self._fire,
+                spec.trigger,
+                args=[spec],
+                id=spec.id,
+                name=spec.title,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=int(spec.grace.total_seconds()),
+                replace_existing=True,
+            )
+        scheduler.start()
+        self._scheduler = scheduler
+        self._catch_up = asyncio.create_task(self.catch_up())
+
+    async def shutdown(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        if self._catch_up is not None:
+            await self._catch_up
+            self._catch_up = None
+
+    async def catch_up(self) -> None:
+        """Run what fell due while the bot was down, if still within each job's grace."""
+        now = self._clock()
+        for spec in self.jobs():
+            if isinstance(spec.trigger, IntervalTrigger):
+                continue
+            fire = missed_fire(spec.trigger, now, spec.grace)
+            if fire is not None:
+                await self._fire(spec, fire)
+
+    async def _fire(self, spec: JobSpec, fire_time: datetime | None = None) -> None:
+        when = fire_time or self._clock()
+        try:
+            outcome = await spec.run(when)
+        except Exception:
+            log.exception("timetable job failed: job=%s", spec.id)
+            return
+        if outcome:
+            log.info("timetable job done: job=%s %s", spec.id, outcome)
+
+    # --- jobs --------------------------------------------------------------------------------
+
+    async def weekly_digest(self, when: datetime) -> str:
+        return await self._digest(Frequency.WEEKLY, weekly_slot(when), when - timedelta(days=7))
+
+    async def daily_digest(self, when: datetime) -> str:
+        slot = daily_slot(when)
+        previous = await self._slots.last_started("digest:daily:")
+        since = previous if previous is not None else when - timedelta(days=1)
+        return await self._digest(Frequency.DAILY, slot, since)
+
+    async def _digest(self, frequency: Frequency, slot: str, since: datetime) -> str:
+        """The campaign key is the slot: creating it is atomic, and a taken key is a no-op."""
+        now = self._clock()
+        outcome = await self._work.digest(frequency, slot, since, now)
+        if await self._slots.claim(slot, now):
+            await self._slots.finish(slot, outcome)
+        self._wake()
+        return f"slot={slot} {outcome}"
+
+    async def reminders(self, when: datetime) -> str:
+        outcome = await self._work.reminders(when)
+        self._wake()
+        return outcome
+
+    async def scheduled_posts(self, when: datetime) -> str:
+        outcome = await self._work.due_posts(when)
+        if outcome:
+            self._wake()
+        return outcome
+
+    async def poll_feeds(self, when: datetime) -> str:
+        if self._feeds is None:
+            return ""
+        return str(await self._feeds.poll_due_feeds(when))
+
+    async def heartbeat(self, when: datetime) -> str:
+        now = utcnow()
+        await self._status.put("last_tick_at", now.isoformat(), now)
+        last_poll = self._last_poll()
+        if last_poll is not None:
+            await self._status.put("last_poll_at", last_poll.isoformat(), now)
+        return ""
+
+    async def backup(self, when: datetime) -> str:
+        slot = f"backup:{when:%Y-%m-%d}"
+        if not await self._slots.claim(slot):
+            return f"slot={slot} already taken"
+        try:
+            path = await backup_sqlite(
+                self._settings.database_url,
+                Path(self._settings.backup_dir),
+                self._settings.backup_keep,
+                when,
+            )
+        except BaseException:
+            await self._slots.release(slot)
+            raise
+        await self._slots.finish(slot, f"backup={path}")
+        return f"slot={slot} backup={path}"
+
+    def _wake(self) -> None:
+        if self._sender is not None:
+            self._sender.wake()
+
+
+class FeedPoller(Protocol):
+    async def poll_due_feeds(self, now: datetime | None = None) -> object: ...
+
+
+class TimetableWork(Protocol):
+    """What the timetable asks of the services; each returns a one-line outcome for the log."""
+
+    async def digest(
+        self, frequency: Frequency, slot: str, since: datetime, now: datetime
+    ) -> str: ...
+
+    async def reminders(self, when: datetime) -> str: ...
+
+    async def due_posts(self, when: datetime) -> str: ...

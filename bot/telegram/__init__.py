@@ -1,0 +1,1 @@
+"""The only aiogram code outside the handlers."""

@@ -1,0 +1,89 @@
+"""The bot as the operator starts it: `python -m bot run` in its own process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tests.support import REPO
+from tests.support.emulator import BotAPIEmulator
+from tests.support.harness import TOKEN
+
+ROOT = REPO
+
+
+def clean_env(tmp_path: Path, **values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _SETTINGS}
+    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/cli.db", **values)
+    return env
+
+
+_SETTINGS = {
+    "BOT_TOKEN", "ADMIN_IDS", "DATABASE_URL", "TIMEZONE", "TELEGRAM_API_BASE", "LOG_LEVEL",
+    "POLLING_TIMEOUT", "OPERATOR_NAME", "PRIVACY_CONTACT",
+}  # fmt: skip
+
+
+async def run_bot(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    # Run from an empty folder so a developer's own .env can't leak into the test.
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run",
+        cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def test_without_a_token_it_explains_in_russian_and_exits_2(tmp_path: Path) -> None:
+    process = await run_bot(tmp_path, clean_env(tmp_path))
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    text = stderr.decode()
+    assert "Не задан токен бота (BOT_TOKEN)" in text
+    assert "@BotFather" in text and ".env" in text
+    assert "Traceback" not in text
+
+
+async def test_a_bad_setting_is_one_line_naming_the_variable(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, BOT_TOKEN=TOKEN, ADMIN_IDS="12, двенадцать")
+    process = await run_bot(tmp_path, env)
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    lines = stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Ошибка в настройке ADMIN_IDS")
+
+
+async def test_starts_against_the_api_base_and_answers_start(tmp_path: Path) -> None:
+    async with BotAPIEmulator() as emu:
+        emu.user(700, first_name="Анна")
+        env = clean_env(tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=emu.base_url)
+        process = await run_bot(tmp_path, env)
+        try:
+            await emu.wait_until_polling(timeout=30)
+            emu.mark()
+            emu.send_message(700, "/start")
+            greeting = await emu.next_message(700, timeout=10)
+            assert "«Инфозона»" in greeting["text"]
+            question = await emu.next_message(700, timeout=10)
+            assert "Кто вы?" in question["text"]
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    log = stderr.decode()
+    assert process.returncode == 0, log
+    assert "bot started" in log
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log
+    assert "Traceback" not in log, log
+
+
+async def test_a_token_telegram_rejects_is_explained(tmp_path: Path) -> None:
+    async with BotAPIEmulator() as emu:
+        emu.fail_next("getMe", status=401, description="Unauthorized")
+        env = clean_env(tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=emu.base_url)
+        process = await run_bot(tmp_path, env)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert "Telegram не принял токен" in stderr.decode()
+    assert TOKEN not in stderr.decode()

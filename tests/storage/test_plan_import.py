@@ -1,0 +1,100 @@
+"""The annual plan stored as events: `python -m bot import-plan`, idempotent re-imports."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.content.models import ItemKind, OrgKind, Role
+from bot.content.plan import decode_plan, parse_plan
+from bot.services.plan_import import import_plan
+from bot.storage.db import create_engine, migrate
+from bot.storage.items import ItemRepository
+from tests.support import PLAN_2021, REPO
+
+ROOT = REPO
+PLAN = PLAN_2021
+MSK = ZoneInfo("Europe/Moscow")
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=MSK)
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/plan.db")
+    await migrate(engine)
+    yield engine
+    await engine.dispose()
+
+
+async def test_the_plan_becomes_thirteen_activities_and_reimport_changes_nothing(
+    engine: AsyncEngine,
+) -> None:
+    plan = parse_plan(decode_plan(PLAN.read_bytes()))
+    items = ItemRepository(engine)
+    first = await import_plan(plan, items, MSK, NOW)
+    assert (first.new, first.updated, first.unchanged, first.unresolved) == (13, 0, 0, ())
+    again = await import_plan(plan, items, MSK, NOW)
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 13)
+
+    infozona = await items.by_source_key("plan:2021-2022:2")
+    assert infozona is not None
+    assert infozona.kind is ItemKind.EVENT
+    assert "«Инфозона»" in infozona.title
+    assert (infozona.period_start, infozona.period_end) == (date(2021, 9, 1), date(2022, 6, 30))
+    assert infozona.audience_text == "Руководители и педагоги ОУ и ДОО"
+    assert Role.HEAD in infozona.audience_roles and Role.TEACHER in infozona.audience_roles
+    assert infozona.audience_orgs == {OrgKind.SCHOOL, OrgKind.KINDERGARTEN}
+    assert infozona.starts_at is None  # a season, not a dated event
+
+
+async def test_an_edited_plan_updates_its_rows_in_place(engine: AsyncEngine) -> None:
+    plan = parse_plan(decode_plan(PLAN.read_bytes()))
+    items = ItemRepository(engine)
+    await import_plan(plan, items, MSK, NOW)
+    edited_row = replace(plan.items[2], title="Заседания районного Экспертного совета (онлайн)")
+    edited = replace(plan, items=(*plan.items[:2], edited_row, *plan.items[3:]))
+    dry = await import_plan(edited, items, MSK, NOW, dry_run=True)
+    assert (dry.new, dry.updated, dry.unchanged) == (0, 1, 12)
+    stored = await items.by_source_key(edited_row.key)
+    assert stored is not None and stored.title.endswith("Экспертного совета")  # dry run
+    report = await import_plan(edited, items, MSK, NOW)
+    assert (report.new, report.updated, report.unchanged) == (0, 1, 12)
+    stored = await items.by_source_key(edited_row.key)
+    assert stored is not None and stored.title.endswith("(онлайн)")
+
+
+async def test_import_plan_command_reports_in_russian_and_prints_json(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "BOT_TOKEN"}}
+    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/cli.db", PYTHONPATH=str(ROOT))
+
+    async def run(*args: str) -> tuple[int, str, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "import-plan", *args, cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        return process.returncode or 0, out.decode(), err.decode()
+
+    code, out, _ = await run(str(PLAN), "--dry-run")
+    assert code == 0
+    assert "Новых: 13, обновлено: 0, без изменений: 0, не распознано: 0." in out
+    assert "ничего не изменено" in out
+    code, out, err = await run(str(PLAN), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert len(data["items"]) == 13 and data["unresolved"] == []
+    assert "Новых: 13" in err
+    code, out, _ = await run(str(PLAN))
+    assert "без изменений: 13" in out
+    code, _, err = await run(str(tmp_path / "нет-такого.txt"))
+    assert code == 1 and "Файл не найден" in err
