@@ -16,15 +16,8 @@ from bot import texts
 from bot.config import Settings
 from bot.delivery.engine import Sender, start_sender, stop_sender
 from bot.handlers import build_router
-from bot.services.feeds import FeedService
-from bot.services.publishing import Publisher
+from bot.services.container import Services, build_services
 from bot.services.timetable import Timetable
-from bot.storage.dialogs import DialogStateRepository
-from bot.storage.editors import AuditRepository, EditorRepository
-from bot.storage.feedback import FeedbackRepository
-from bot.storage.questions import QuestionRepository
-from bot.storage.reports import ReportRepository
-from bot.storage.subscribers import SubscriberRepository
 from bot.telegram.fsm import SqlStorage
 from bot.telegram.middlewares import InFlightUpdates, PollHeartbeat
 
@@ -56,36 +49,15 @@ def build_dispatcher(
     """The dispatcher production runs; end-to-end tests and benchmarks build it the same way
     (a test may pass a sender tuned for speed, or leave the timetable out so that the time of
     day the suite runs at never fires a digest into it)."""
-    dialogs = DialogStateRepository(engine)
     sender = sender or Sender(settings, engine)
-    publisher = Publisher(engine, settings.tz, channel_id=settings.channel_id)
+    services = build_services(settings, engine, wake=sender.wake)
     poll_heartbeat = PollHeartbeat()
-    feed_service = FeedService(engine, settings.feed_settings())
-    timetable = Timetable(
-        settings,
-        engine,
-        work=publisher,
-        feeds=feed_service,
-        sender=sender,
-        last_poll=lambda: poll_heartbeat.last_poll_at,
-    )
+    timetable = Timetable(settings, services, last_poll=lambda: poll_heartbeat.last_poll_at)
+    # Dispatcher data: the services, the settings, and what aiogram's own glue reads.
     dp = Dispatcher(
-        storage=SqlStorage(dialogs),
+        storage=SqlStorage(services.dialogs),
         settings=settings,
-        engine=engine,
-        subscribers=SubscriberRepository(engine),
-        dialogs=dialogs,
-        sender=sender,
-        publisher=publisher,
-        items=publisher.items,
-        reminders=publisher.reminders_repo,
-        feedback=FeedbackRepository(engine),
-        editors=EditorRepository(engine),
-        audit=AuditRepository(engine),
-        questions=QuestionRepository(engine),
-        reports=ReportRepository(engine),
-        feed_service=feed_service,
-        timetable=timetable,
+        services=services,
         poll_heartbeat=poll_heartbeat,
     )
     in_flight = InFlightUpdates()
@@ -94,27 +66,33 @@ def build_dispatcher(
     dp.include_router(build_router())
     dp.errors.register(on_error)
     dp.startup.register(set_commands)
-    dp.startup.register(start_sender)
+
+    async def start_delivery(bot: Bot) -> None:
+        await start_sender(bot, sender)
+
+    async def stop_delivery() -> None:
+        await stop_sender(sender)
+
+    dp.startup.register(start_delivery)
     if with_timetable:
+
+        async def start_timetable() -> None:
+            timetable.start()
+
+        async def stop_timetable() -> None:
+            await timetable.shutdown()
+
         dp.startup.register(start_timetable)
         dp.shutdown.register(stop_timetable)
     # After the in-flight updates drained: a handler may still wake the sender.
-    dp.shutdown.register(stop_sender)
+    dp.shutdown.register(stop_delivery)
     return dp
 
 
-async def start_timetable(timetable: Timetable) -> None:
-    timetable.start()
-
-
-async def stop_timetable(timetable: Timetable) -> None:
-    await timetable.shutdown()
-
-
-async def set_commands(bot: Bot, settings: Settings, editors: EditorRepository) -> None:
+async def set_commands(bot: Bot, settings: Settings, services: Services) -> None:
     """The command menu in Russian; owners and editors get theirs through a per-chat scope."""
     await bot.set_my_commands(list(texts.SUBSCRIBER_COMMANDS), scope=BotCommandScopeDefault())
-    team = [*settings.admin_ids, *(e.user_id for e in await editors.all())]
+    team = [*settings.admin_ids, *(e.user_id for e in await services.editors.all())]
     for admin_id in team:
         try:
             await bot.set_my_commands(

@@ -23,10 +23,7 @@ from bot.content.whatsnext import (
 )
 from bot.handlers.common import show
 from bot.services.browsing import find_activities
-from bot.storage.feedback import FeedbackRepository
-from bot.storage.items import ItemRepository
-from bot.storage.reminders import ReminderRepository
-from bot.storage.subscribers import SubscriberRepository
+from bot.services.container import Services
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import Shelf
 
@@ -57,15 +54,14 @@ async def _answer(
     page: int,
     chat_id: int,
     *,
-    items: ItemRepository,
-    subscribers: SubscriberRepository,
+    services: Services,
     settings: Settings,
 ) -> tuple[Text | str, InlineKeyboardMarkup | None]:
     tz = settings.tz
-    subscriber = await subscribers.get(chat_id)
+    subscriber = await services.subscribers.get(chat_id)
     role = subscriber.role if subscriber else None
     org = subscriber.org_kind if subscriber else None
-    dated, ongoing = await find_activities(items, query, role, org, tz)
+    dated, ongoing = await find_activities(services.items, query, role, org, tz)
     entries = [*dated, *ongoing]
     if not entries:
         return texts.NEXT_EMPTY, None
@@ -100,30 +96,27 @@ async def _reply(
     message: Message,
     query: NextQuery,
     *,
-    items: ItemRepository,
-    subscribers: SubscriberRepository,
+    services: Services,
     settings: Settings,
 ) -> None:
     content, markup = await _answer(
-        query, 0, message.chat.id, items=items, subscribers=subscribers, settings=settings
+        query, 0, message.chat.id, services=services, settings=settings
     )
     await _send_card(message, content, markup)
 
 
 async def next_command(
     message: Message,
-    items: ItemRepository,
-    subscribers: SubscriberRepository,
+    services: Services,
     settings: Settings,
 ) -> None:
     query = default_query(datetime.now(settings.tz).date())
-    await _reply(message, query, items=items, subscribers=subscribers, settings=settings)
+    await _reply(message, query, services=services, settings=settings)
 
 
 async def events_command(
     message: Message,
-    items: ItemRepository,
-    subscribers: SubscriberRepository,
+    services: Services,
     settings: Settings,
 ) -> None:
     today = datetime.now(settings.tz).date()
@@ -131,24 +124,22 @@ async def events_command(
         today, today + timedelta(days=EVENTS_DAYS - 1), frozenset(), frozenset(), False,
         texts.EVENTS_LABEL,
     )  # fmt: skip
-    await _reply(message, query, items=items, subscribers=subscribers, settings=settings)
+    await _reply(message, query, services=services, settings=settings)
 
 
 async def question(
     message: Message,
     query: NextQuery,
-    items: ItemRepository,
-    subscribers: SubscriberRepository,
+    services: Services,
     settings: Settings,
 ) -> None:
-    await _reply(message, query, items=items, subscribers=subscribers, settings=settings)
+    await _reply(message, query, services=services, settings=settings)
 
 
 async def next_page(
     callback: CallbackQuery,
     callback_data: kb.NextPage,
-    items: ItemRepository,
-    subscribers: SubscriberRepository,
+    services: Services,
     settings: Settings,
 ) -> None:
     roles = kb.unmask(callback_data.roles, Role)
@@ -161,7 +152,7 @@ async def next_page(
     query = NextQuery(start, end, roles, orgs, bool(roles or orgs), label)
     content, markup = await _answer(
         query, callback_data.page, callback.from_user.id,
-        items=items, subscribers=subscribers, settings=settings,
+        services=services, settings=settings,
     )  # fmt: skip
     await callback.answer()
     await show(callback, content, markup)
@@ -170,8 +161,8 @@ async def next_page(
 # --- remind me, add to calendar -----------------------------------------------------------------
 
 
-async def _event(callback: CallbackQuery, items: ItemRepository, item_id: int) -> Item | None:
-    item = await items.get(item_id)
+async def _event(callback: CallbackQuery, services: Services, item_id: int) -> Item | None:
+    item = await services.items.get(item_id)
     if item is None or item.kind is not ItemKind.EVENT:
         await callback.answer(texts.ITEM_GONE, show_alert=True)
         return None
@@ -181,11 +172,10 @@ async def _event(callback: CallbackQuery, items: ItemRepository, item_id: int) -
 async def remind(
     callback: CallbackQuery,
     callback_data: kb.Remind,
-    items: ItemRepository,
-    reminders: ReminderRepository,
+    services: Services,
     settings: Settings,
 ) -> None:
-    item = await _event(callback, items, callback_data.item_id)
+    item = await _event(callback, services, callback_data.item_id)
     if item is None:
         return
     tz = settings.tz
@@ -203,7 +193,7 @@ async def remind(
     if fire is None or fire.date() + timedelta(days=1) > item.starts_at.astimezone(tz).date():
         await callback.answer(texts.REMIND_TOO_LATE, show_alert=True)
         return
-    added = await reminders.add(item.id, callback.from_user.id)
+    added = await services.reminders.add(item.id, callback.from_user.id)
     day = texts.reminder_day(item, tz)
     await callback.answer(
         (texts.REMIND_DONE if added else texts.REMIND_ALREADY).format(day=day), show_alert=True
@@ -214,10 +204,10 @@ async def to_calendar(
     callback: CallbackQuery,
     callback_data: kb.Calendar,
     bot: Bot,
-    items: ItemRepository,
+    services: Services,
     settings: Settings,
 ) -> None:
-    item = await _event(callback, items, callback_data.item_id)
+    item = await _event(callback, services, callback_data.item_id)
     if item is None:
         return
     if not can_export(item):
@@ -236,16 +226,16 @@ async def to_calendar(
 
 
 async def _card(
-    shelf: Shelf, index: int, search: str | None, items: ItemRepository, settings: Settings
+    shelf: Shelf, index: int, search: str | None, services: Services, settings: Settings
 ) -> tuple[Text | str, InlineKeyboardMarkup | None]:
     if shelf is Shelf.SEARCH:
-        found, total = await items.search(search or "", limit=1, offset=index)
+        found, total = await services.items.search(search or "", limit=1, offset=index)
     elif shelf in FOUND_KINDS:
-        found, total = await items.search(
+        found, total = await services.items.search(
             search or "", limit=1, offset=index, kind=FOUND_KINDS[shelf]
         )
     else:
-        found, total = await items.latest(SHELF_KINDS[shelf], limit=1, offset=index)
+        found, total = await services.items.latest(SHELF_KINDS[shelf], limit=1, offset=index)
     if not found:
         if shelf is Shelf.SEARCH:
             return texts.SEARCH_EMPTY.format(query=search), None
@@ -270,7 +260,7 @@ async def _send_card(
 async def _shelf(
     message: Message,
     command: CommandObject,
-    items: ItemRepository,
+    services: Services,
     settings: Settings,
     state: FSMContext,
     *,
@@ -279,22 +269,22 @@ async def _shelf(
 ) -> None:
     words = " ".join((command.args or "").split())[:100]
     if not words:
-        await _send_card(message, *await _card(latest, 0, None, items, settings))
+        await _send_card(message, *await _card(latest, 0, None, services, settings))
         return
     await state.update_data(search=words)
-    await _send_card(message, *await _card(found, 0, words, items, settings))
+    await _send_card(message, *await _card(found, 0, words, services, settings))
 
 
 async def materials_command(
     message: Message,
     command: CommandObject,
-    items: ItemRepository,
+    services: Services,
     settings: Settings,
     state: FSMContext,
 ) -> None:
     """/materials: the latest first; /materials WORDS: those on a topic."""
     await _shelf(
-        message, command, items, settings, state,
+        message, command, services, settings, state,
         latest=Shelf.MATERIALS, found=Shelf.MATERIALS_FOUND,
     )  # fmt: skip
 
@@ -302,20 +292,26 @@ async def materials_command(
 async def cases_command(
     message: Message,
     command: CommandObject,
-    items: ItemRepository,
+    services: Services,
     settings: Settings,
     state: FSMContext,
 ) -> None:
     """/cases: the latest first; /cases WORDS: those of a site or on a theme."""
     await _shelf(
-        message, command, items, settings, state, latest=Shelf.CASES, found=Shelf.CASES_FOUND
+        message,
+        command,
+        services,
+        settings,
+        state,
+        latest=Shelf.CASES,
+        found=Shelf.CASES_FOUND,
     )
 
 
 async def search_command(
     message: Message,
     command: CommandObject,
-    items: ItemRepository,
+    services: Services,
     settings: Settings,
     state: FSMContext,
 ) -> None:
@@ -325,13 +321,13 @@ async def search_command(
         return
     # The words stay with the chat, so «Ещё ▸» under the results can page through them.
     await state.update_data(search=text)
-    await _send_card(message, *await _card(Shelf.SEARCH, 0, text, items, settings))
+    await _send_card(message, *await _card(Shelf.SEARCH, 0, text, services, settings))
 
 
 async def turn_card(
     callback: CallbackQuery,
     callback_data: kb.Card,
-    items: ItemRepository,
+    services: Services,
     settings: Settings,
     state: FSMContext,
 ) -> None:
@@ -342,7 +338,7 @@ async def turn_card(
             await callback.answer(texts.SEARCH_EXPIRED, show_alert=True)
             return
     content, markup = await _card(
-        callback_data.shelf, max(0, callback_data.index), search, items, settings
+        callback_data.shelf, max(0, callback_data.index), search, services, settings
     )
     await callback.answer()
     await show(callback, content, markup)
@@ -351,14 +347,13 @@ async def turn_card(
 async def vote(
     callback: CallbackQuery,
     callback_data: kb.Vote,
-    items: ItemRepository,
-    feedback: FeedbackRepository,
+    services: Services,
 ) -> None:
-    item = await items.get(callback_data.item_id)
+    item = await services.items.get(callback_data.item_id)
     if item is None or item.kind not in VOTED_KINDS:
         await callback.answer(texts.ITEM_GONE, show_alert=True)
         return
-    await feedback.record(item.id, callback.from_user.id, callback_data.useful)
+    await services.feedback.record(item.id, callback.from_user.id, callback_data.useful)
     await callback.answer(texts.VOTE_THANKS)
 
 

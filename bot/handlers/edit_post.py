@@ -22,11 +22,10 @@ from aiogram.types import CallbackQuery, Message
 from bot import texts
 from bot.config import Settings
 from bot.content.models import CampaignStatus
-from bot.delivery.engine import Sender
 from bot.handlers.common import show
 from bot.handlers.new_post import read_post
-from bot.services.publishing import Publisher, edit_part, post_keys
-from bot.storage.items import ItemRepository
+from bot.services.container import Services
+from bot.services.publishing import edit_part, post_keys
 from bot.telegram import keyboards as kb
 
 
@@ -36,13 +35,13 @@ class EditPost(StatesGroup):
 
 
 async def edit_command(
-    message: Message, command: CommandObject, state: FSMContext, items: ItemRepository
+    message: Message, command: CommandObject, state: FSMContext, services: Services
 ) -> None:
     arg = (command.args or "").strip().lstrip("№").strip()
     if not arg.isdigit():
         await message.answer(texts.EDIT_USAGE)
         return
-    item = await items.get(int(arg))
+    item = await services.items.get(int(arg))
     if item is None:
         await message.answer(texts.EDIT_NOT_FOUND.format(item_id=arg[:20]))
         return
@@ -56,8 +55,7 @@ async def edit_command(
 async def text_sent(
     message: Message,
     state: FSMContext,
-    items: ItemRepository,
-    publisher: Publisher,
+    services: Services,
     settings: Settings,
 ) -> None:
     post = read_post(message, texts.EDIT_TOO_LONG)
@@ -65,7 +63,7 @@ async def text_sent(
         await message.answer(post)
         return
     title, body, body_entities = post
-    item = await items.get(int((await state.get_data())["edit_item"]))
+    item = await services.items.get(int((await state.get_data())["edit_item"]))
     if item is None:
         await state.clear()
         await message.answer(texts.EDIT_NOT_FOUND_ANYMORE)
@@ -76,18 +74,18 @@ async def text_sent(
         body=body,
         body_entities=json.dumps(body_entities, ensure_ascii=False) if body_entities else None,
     )
-    item = await items.update(edited, datetime.now(UTC))
-    count = await publisher.campaigns.sent_messages(post_keys(item.id))
+    item = await services.items.update(edited, datetime.now(UTC))
+    count = await services.publisher.campaigns.sent_messages(post_keys(item.id))
     fields = {"item_id": item.id, "title": item.title}
     if count == 0:
         await state.clear()
         await message.answer(texts.EDIT_SAVED_NOTHING_SENT.format(**fields))
         return
-    if await _still_sending(publisher, item.id):
+    if await _still_sending(services, item.id):
         await state.clear()
         await message.answer(texts.EDIT_SAVED_STILL_SENDING.format(**fields))
         return
-    sent_parts = await publisher.campaigns.variant_count(post_keys(item.id)[0])
+    sent_parts = await services.publisher.campaigns.variant_count(post_keys(item.id)[0])
     if edit_part(item, settings.tz, sent_parts) is None:
         await state.clear()
         await message.answer(texts.EDIT_SAVED_NOT_EDITABLE.format(**fields))
@@ -101,11 +99,11 @@ async def text_sent(
     )
 
 
-async def _still_sending(publisher: Publisher, item_id: int) -> bool:
+async def _still_sending(services: Services, item_id: int) -> bool:
     """The post is still going out: its queued messages would carry the old text (the sender
     holds a campaign's parts), so the sent ones are edited only after its report."""
     for key in post_keys(item_id):
-        campaign = await publisher.campaigns.get_by_key(key)
+        campaign = await services.publisher.campaigns.get_by_key(key)
         if campaign is not None and campaign.status in (
             CampaignStatus.SENDING,
             CampaignStatus.PAUSED,
@@ -118,9 +116,7 @@ async def choice_made(
     callback: CallbackQuery,
     callback_data: kb.EditSent,
     state: FSMContext,
-    items: ItemRepository,
-    publisher: Publisher,
-    sender: Sender,
+    services: Services,
     settings: Settings,
 ) -> None:
     data = await state.get_data()
@@ -136,10 +132,10 @@ async def choice_made(
     if not callback_data.everywhere:
         await show(callback, texts.EDIT_BOT_ONLY_DONE.format(item_id=item_id))
         return
-    item = await items.get(item_id)
+    item = await services.items.get(item_id)
     keys = post_keys(item_id)
     part = (
-        edit_part(item, settings.tz, await publisher.campaigns.variant_count(keys[0]))
+        edit_part(item, settings.tz, await services.publisher.campaigns.variant_count(keys[0]))
         if item is not None
         else None
     )
@@ -147,7 +143,7 @@ async def choice_made(
         await show(callback, texts.EDIT_NOT_FOUND_ANYMORE)
         return
     editor = callback.from_user.id
-    campaign = await publisher.campaigns.create_edit(
+    campaign = await services.publisher.campaigns.create_edit(
         f"edit:{item_id}:{callback_data.version}", item.title, part, keys,
         item_id=item_id, created_by=editor, progress_chat_id=editor, now=datetime.now(UTC),
     )  # fmt: skip
@@ -155,7 +151,7 @@ async def choice_made(
         await show(callback, texts.EDIT_ALREADY_STARTED)
         return
     await show(callback, texts.EDIT_SENT_STARTED.format(count=campaign.total))
-    sender.wake()
+    services.wake()
 
 
 async def stale_button(callback: CallbackQuery) -> None:

@@ -23,7 +23,7 @@ from bot.handlers import (
     reports,
     team,
 )
-from bot.storage.editors import AuditRepository, EditorRepository
+from bot.services.container import Services
 from bot.telegram.filters import EditorButton, IsEditor
 
 log = logging.getLogger(__name__)
@@ -59,10 +59,10 @@ class AuditEditorActions(BaseMiddleware):
     ) -> Any:
         result = await handler(event, data)
         user = data.get("event_from_user")
-        audit: AuditRepository = data["audit"]
+        services: Services = data["services"]
         if user is not None:
             action, details = describe(event)
-            await audit.record(user.id, action, allowed=True, details=details)
+            await services.audit.record(user.id, action, allowed=True, details=details)
         return result
 
 
@@ -86,27 +86,26 @@ def build_router() -> Router:
     return router
 
 
-async def refuse_command(message: Message, audit: AuditRepository) -> None:
+async def refuse_command(message: Message, services: Services) -> None:
     user_id = message.from_user.id if message.from_user else 0
     action, details = describe(message)
     log.warning("editor command refused: user=%s action=%s", user_id, action)
-    await audit.record(user_id, action, allowed=False, details=details)
+    await services.audit.record(user_id, action, allowed=False, details=details)
     await message.answer(texts.EDITORS_ONLY)
 
 
 async def refuse_button(
     callback: CallbackQuery,
-    audit: AuditRepository,
+    services: Services,
     settings: Settings,
-    editors: EditorRepository,
 ) -> None:
-    if await IsEditor()(callback, settings, editors):
+    if await IsEditor()(callback, settings, services):
         # An editor's own button that no longer parses or fits (an old card): not a refusal.
         await callback.answer(texts.STALE_BUTTON, show_alert=True)
         return
     action, details = describe(callback)
     log.warning("editor button refused: user=%s action=%s", callback.from_user.id, action)
-    await audit.record(callback.from_user.id, action, allowed=False, details=details)
+    await services.audit.record(callback.from_user.id, action, allowed=False, details=details)
     await callback.answer(texts.EDITORS_ONLY, show_alert=True)
 
 

@@ -8,14 +8,14 @@ from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
-from bot.storage.subscribers import SubscriberRepository
+from bot.services.container import Services
 from bot.telegram.filters import PrivateChat
 
 log = logging.getLogger(__name__)
 
 
-async def not_understood(message: Message, subscribers: SubscriberRepository) -> None:
-    subscriber = await subscribers.get(message.chat.id)
+async def not_understood(message: Message, services: Services) -> None:
+    subscriber = await services.subscribers.get(message.chat.id)
     await message.answer(**texts.unknown_message(subscriber is not None).as_kwargs())
 
 

@@ -16,6 +16,7 @@ from bot.content.digest import BLOCK_SEPARATOR, pack_blocks
 from bot.content.feeds import Feed
 from bot.content.models import MessagePart
 from bot.handlers.common import show
+from bot.services.container import Services
 from bot.services.feeds import FeedCommandError, FeedService, feed_added_text, feed_removed_text
 from bot.telegram import keyboards as kb
 
@@ -80,27 +81,27 @@ async def feeds_command(
     command: CommandObject,
     bot: Bot,
     settings: Settings,
-    feed_service: FeedService,
+    services: Services,
 ) -> None:
     words = (command.args or "").split()
     if not words:
-        blocks, markup = await _desk(feed_service, settings)
+        blocks, markup = await _desk(services.feeds, settings)
         await _send(bot, message.chat.id, _pack(blocks), markup)
         return
     action = words[0].lower()
     if action in ("add", "добавить"):
-        await _add(message, words[1:], feed_service)
+        await _add(message, words[1:], services.feeds)
         return
     if action in ("remove", "удалить") and len(words) == 2:
-        await _ask_remove(message, words[1], feed_service)
+        await _ask_remove(message, words[1], services.feeds)
         return
     if len(words) == 1 and action.lstrip("№").isdigit():
         try:
-            feed = await feed_service.get_feed(int(action.lstrip("№")))
+            feed = await services.feeds.get_feed(int(action.lstrip("№")))
         except FeedCommandError:
             await message.answer(texts.FEED_DESK_NOT_FOUND.format(id=action.lstrip("№")))
             return
-        card = await _card(feed_service, settings, feed)
+        card = await _card(services.feeds, settings, feed)
         await message.answer(
             **card.as_kwargs(), reply_markup=kb.feed_card(feed.id, feed.enabled, feed.auto_approve)
         )
@@ -152,12 +153,12 @@ async def feed_button(
     callback_data: kb.FeedDesk,
     bot: Bot,
     settings: Settings,
-    feed_service: FeedService,
+    services: Services,
 ) -> None:
     action, feed_id = callback_data.action, callback_data.feed_id
     if action is kb.FeedAction.LIST:
         await callback.answer()
-        blocks, markup = await _desk(feed_service, settings)
+        blocks, markup = await _desk(services.feeds, settings)
         parts = _pack(blocks)
         if len(parts) == 1:
             await show(callback, as_list(*blocks, sep=BLOCK_SEPARATOR), markup)
@@ -166,7 +167,7 @@ async def feed_button(
         return
     try:
         if action is kb.FeedAction.REMOVE_YES:
-            removed = await feed_service.remove_feed(feed_id)
+            removed = await services.feeds.remove_feed(feed_id)
             await callback.answer()
             await show(
                 callback,
@@ -175,11 +176,11 @@ async def feed_button(
             )
             return
         if action in (kb.FeedAction.PAUSE, kb.FeedAction.RESUME):
-            feed = await feed_service.set_enabled(feed_id, action is kb.FeedAction.RESUME)
+            feed = await services.feeds.set_enabled(feed_id, action is kb.FeedAction.RESUME)
         elif action in (kb.FeedAction.AUTO_ON, kb.FeedAction.AUTO_OFF):
-            feed = await feed_service.set_auto_approve(feed_id, action is kb.FeedAction.AUTO_ON)
+            feed = await services.feeds.set_auto_approve(feed_id, action is kb.FeedAction.AUTO_ON)
         else:
-            feed = await feed_service.get_feed(feed_id)
+            feed = await services.feeds.get_feed(feed_id)
     except FeedCommandError:
         await callback.answer(texts.FEED_DESK_NOT_FOUND.format(id=feed_id), show_alert=True)
         return
@@ -192,7 +193,7 @@ async def feed_button(
         )
         return
     await callback.answer(DONE.get(action))
-    card = await _card(feed_service, settings, feed)
+    card = await _card(services.feeds, settings, feed)
     await show(
         callback,
         card,

@@ -23,10 +23,9 @@ from bot import texts
 from bot.config import Settings
 from bot.content.models import Item, ItemKind, ItemStatus, OrgKind, Role
 from bot.content.when import parse_when
-from bot.delivery.engine import Sender
 from bot.handlers.common import drop_keyboard, show
-from bot.services.publishing import Publisher, post_parts
-from bot.storage.items import ItemRepository
+from bot.services.container import Services
+from bot.services.publishing import post_parts
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import AudienceAction, NewStep, WhenMode
 
@@ -363,9 +362,7 @@ async def confirmed(
     callback_data: kb.NewConfirm,
     state: FSMContext,
     settings: Settings,
-    items: ItemRepository,
-    publisher: Publisher,
-    sender: Sender,
+    services: Services,
 ) -> None:
     data = await state.get_data()
     await state.clear()
@@ -385,12 +382,16 @@ async def confirmed(
         status = ItemStatus.DRAFT
         done = texts.NEW_PUBLISHED if mode == WhenMode.NOW.value else texts.NEW_DRAFTED
     approved_at = now if status is ItemStatus.APPROVED else None
-    item = await items.add(replace(draft, status=status, approved_at=approved_at), now=now)
+    item = await services.items.add(
+        replace(draft, status=status, approved_at=approved_at), now=now
+    )
     when = texts.format_date(item.publish_at.astimezone(settings.tz)) if item.publish_at else ""
     await show(callback, done.format(title=item.title, when=when))
     if mode == WhenMode.NOW.value:
-        await publisher.publish_item(item, now, created_by=editor, progress_chat_id=editor)
-        sender.wake()
+        await services.publisher.publish_item(
+            item, now, created_by=editor, progress_chat_id=editor
+        )
+        services.wake()
 
 
 async def stale_button(callback: CallbackQuery) -> None:

@@ -17,8 +17,8 @@ from bot import texts
 from bot.config import Settings
 from bot.content.plan import PlanFormatError, PlanParse, parse_plan
 from bot.content.plan_docx import plan_text
+from bot.services.container import Services
 from bot.services.plan_import import import_plan, stored_unresolved
-from bot.storage.items import ItemRepository
 from bot.telegram import keyboards as kb
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ async def _download(bot: Bot, file_id: str) -> bytes | None:
 
 
 async def plan_document(
-    message: Message, bot: Bot, settings: Settings, items: ItemRepository
+    message: Message, bot: Bot, settings: Settings, services: Services
 ) -> None:
     document = message.document
     assert document is not None
@@ -68,7 +68,7 @@ async def plan_document(
         log.info("plan upload refused: %s", exc.problem.value)
         await message.answer(texts.PLAN_PROBLEMS.get(exc.problem.value, str(exc)))
         return
-    report = await import_plan(plan, items, settings.tz, datetime.now(settings.tz))
+    report = await import_plan(plan, services.items, settings.tz, datetime.now(settings.tz))
     log.info(
         "plan uploaded: new=%s updated=%s unchanged=%s unresolved=%s",
         report.new, report.updated, report.unchanged, len(report.unresolved),
@@ -85,11 +85,11 @@ async def plan_document(
 
 
 async def show_unresolved(
-    callback: CallbackQuery, callback_data: kb.PlanUnresolved, items: ItemRepository
+    callback: CallbackQuery, callback_data: kb.PlanUnresolved, services: Services
 ) -> None:
     year = (callback_data.first_year, callback_data.first_year + 1)
     label = f"{year[0]}-{year[1]}"
-    rows = await stored_unresolved(items, year)
+    rows = await stored_unresolved(services.items, year)
     await callback.answer()
     if callback.message is None:
         return

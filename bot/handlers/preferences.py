@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import texts
 from bot.content.models import Subscriber, SubscriberStatus, normalise_org_name
 from bot.handlers.common import drop_keyboard, show
-from bot.storage.subscribers import SubscriberRepository
+from bot.services.container import Services
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import Flow, Section
 
@@ -20,10 +20,8 @@ class Profile(StatesGroup):
     org_name = State()
 
 
-async def _subscriber(
-    callback: CallbackQuery, subscribers: SubscriberRepository
-) -> Subscriber | None:
-    subscriber = await subscribers.get(callback.from_user.id)
+async def _subscriber(callback: CallbackQuery, services: Services) -> Subscriber | None:
+    subscriber = await services.subscribers.get(callback.from_user.id)
     if subscriber is None:
         await callback.answer(texts.NOT_SUBSCRIBED, show_alert=True)
     return subscriber
@@ -57,11 +55,9 @@ async def ask_org_name(callback: CallbackQuery, flow: Flow, state: FSMContext) -
     await show(callback, prompt, kb.org_name(flow))
 
 
-async def settings_command(
-    message: Message, subscribers: SubscriberRepository, state: FSMContext
-) -> None:
+async def settings_command(message: Message, services: Services, state: FSMContext) -> None:
     await state.clear()
-    subscriber = await subscribers.get(message.chat.id)
+    subscriber = await services.subscribers.get(message.chat.id)
     if subscriber is None or not subscriber.onboarded:
         await message.answer(texts.NOT_SUBSCRIBED)
         return
@@ -73,10 +69,10 @@ async def settings_command(
 async def open_section(
     callback: CallbackQuery,
     callback_data: kb.OpenSettings,
-    subscribers: SubscriberRepository,
+    services: Services,
     state: FSMContext,
 ) -> None:
-    subscriber = await _subscriber(callback, subscribers)
+    subscriber = await _subscriber(callback, services)
     if subscriber is None:
         return
     await state.clear()
@@ -97,7 +93,9 @@ async def open_section(
     elif section is Section.PAUSE:
         await show(callback, texts.STOP_CONFIRM, kb.confirm_stop())
     elif section is Section.RESUME:
-        resumed = await subscribers.set_status(subscriber.chat_id, SubscriberStatus.ACTIVE)
+        resumed = await services.subscribers.set_status(
+            subscriber.chat_id, SubscriberStatus.ACTIVE
+        )
         await callback.answer(texts.SAVED)
         if resumed:
             await show_menu(callback, resumed)
@@ -109,10 +107,8 @@ async def open_section(
     await callback.answer()
 
 
-async def set_role(
-    callback: CallbackQuery, callback_data: kb.SetRole, subscribers: SubscriberRepository
-) -> None:
-    subscriber = await subscribers.set_role(callback.from_user.id, callback_data.role)
+async def set_role(callback: CallbackQuery, callback_data: kb.SetRole, services: Services) -> None:
+    subscriber = await services.subscribers.set_role(callback.from_user.id, callback_data.role)
     if subscriber is None:
         await callback.answer(texts.NOT_SUBSCRIBED, show_alert=True)
         return
@@ -122,10 +118,12 @@ async def set_role(
 async def set_org_kind(
     callback: CallbackQuery,
     callback_data: kb.SetOrgKind,
-    subscribers: SubscriberRepository,
+    services: Services,
     state: FSMContext,
 ) -> None:
-    subscriber = await subscribers.set_org_kind(callback.from_user.id, callback_data.org_kind)
+    subscriber = await services.subscribers.set_org_kind(
+        callback.from_user.id, callback_data.org_kind
+    )
     if subscriber is None:
         await callback.answer(texts.NOT_SUBSCRIBED, show_alert=True)
         return
@@ -139,15 +137,15 @@ async def set_org_kind(
 async def skip_org_name(
     callback: CallbackQuery,
     callback_data: kb.SkipOrgName,
-    subscribers: SubscriberRepository,
+    services: Services,
     state: FSMContext,
 ) -> None:
     await state.clear()
     chat_id = callback.from_user.id
     if callback_data.flow is Flow.SETTINGS:
-        subscriber = await subscribers.set_org_name(chat_id, None)
+        subscriber = await services.subscribers.set_org_name(chat_id, None)
     else:
-        subscriber = await subscribers.get(chat_id)
+        subscriber = await services.subscribers.get(chat_id)
     if subscriber is None:
         await callback.answer(texts.NOT_SUBSCRIBED, show_alert=True)
         return
@@ -159,7 +157,7 @@ async def skip_org_name(
 
 
 async def org_name_typed(
-    message: Message, bot: Bot, subscribers: SubscriberRepository, state: FSMContext
+    message: Message, bot: Bot, services: Services, state: FSMContext
 ) -> None:
     name = normalise_org_name(message.text or "")
     if name is None:
@@ -167,7 +165,7 @@ async def org_name_typed(
         return
     data = await state.get_data()
     await state.clear()
-    subscriber = await subscribers.set_org_name(message.chat.id, name)
+    subscriber = await services.subscribers.set_org_name(message.chat.id, name)
     if subscriber is None:
         await message.answer(texts.NOT_SUBSCRIBED)
         return
@@ -188,13 +186,13 @@ async def org_name_not_text(message: Message) -> None:
 
 
 async def toggle_topic(
-    callback: CallbackQuery, callback_data: kb.ToggleTopic, subscribers: SubscriberRepository
+    callback: CallbackQuery, callback_data: kb.ToggleTopic, services: Services
 ) -> None:
-    subscriber = await _subscriber(callback, subscribers)
+    subscriber = await _subscriber(callback, services)
     if subscriber is None:
         return
     chosen = subscriber.topics ^ {callback_data.topic}
-    updated = await subscribers.set_topics(subscriber.chat_id, chosen)
+    updated = await services.subscribers.set_topics(subscriber.chat_id, chosen)
     await callback.answer()
     if updated and isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(
@@ -203,9 +201,9 @@ async def toggle_topic(
 
 
 async def topics_done(
-    callback: CallbackQuery, callback_data: kb.TopicsDone, subscribers: SubscriberRepository
+    callback: CallbackQuery, callback_data: kb.TopicsDone, services: Services
 ) -> None:
-    subscriber = await _subscriber(callback, subscribers)
+    subscriber = await _subscriber(callback, services)
     if subscriber is None:
         return
     if not subscriber.topics:
@@ -215,15 +213,15 @@ async def topics_done(
 
 
 async def set_frequency(
-    callback: CallbackQuery, callback_data: kb.SetFrequency, subscribers: SubscriberRepository
+    callback: CallbackQuery, callback_data: kb.SetFrequency, services: Services
 ) -> None:
     chat_id = callback.from_user.id
-    subscriber = await subscribers.set_frequency(chat_id, callback_data.frequency)
+    subscriber = await services.subscribers.set_frequency(chat_id, callback_data.frequency)
     if subscriber is None:
         await callback.answer(texts.NOT_SUBSCRIBED, show_alert=True)
         return
     if callback_data.flow is Flow.ONBOARDING and not subscriber.onboarded:
-        subscriber = await subscribers.mark_onboarded(chat_id) or subscriber
+        subscriber = await services.subscribers.mark_onboarded(chat_id) or subscriber
         await callback.answer()
         await show(callback, texts.onboarding_done(subscriber))
         return

@@ -15,14 +15,12 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import texts
 from bot.config import Settings
-from bot.storage.editors import EditorRepository
+from bot.services.container import Services
 from bot.storage.questions import (
     OPEN_QUESTIONS_MAX,
     QUESTION_MAX,
     Question,
-    QuestionRepository,
 )
-from bot.storage.subscribers import SubscriberRepository
 from bot.telegram import keyboards as kb
 
 log = logging.getLogger(__name__)
@@ -48,12 +46,10 @@ async def _submit(
     state: FSMContext,
     *,
     settings: Settings,
-    subscribers: SubscriberRepository,
-    editors: EditorRepository,
-    questions: QuestionRepository,
+    services: Services,
 ) -> None:
     chat_id = message.chat.id
-    subscriber = await subscribers.get(chat_id)
+    subscriber = await services.subscribers.get(chat_id)
     if subscriber is None:
         await state.set_state(None)
         await message.answer(texts.ASK_NOT_SUBSCRIBED)
@@ -63,24 +59,24 @@ async def _submit(
         await state.set_state(Ask.writing)
         await message.answer(texts.ASK_TOO_LONG.format(length=len(text), limit=QUESTION_MAX))
         return
-    open_count = await questions.open_count(chat_id)
+    open_count = await services.questions.open_count(chat_id)
     if open_count >= OPEN_QUESTIONS_MAX:
         await state.set_state(None)
         count = texts.count(open_count, "вопрос", "вопроса", "вопросов")
         await message.answer(texts.ASK_TOO_MANY.format(count=count))
         return
     await state.set_state(None)
-    question = await questions.add(
+    question = await services.questions.add(
         chat_id, text, subscriber.role, subscriber.org_kind, subscriber.org_name
     )
     log.info("question asked: id=%s", question.id)
     await message.answer(texts.ASK_SENT.format(id=question.id))
     if message.bot is not None:
-        await _notify_editors(message.bot, question, settings, editors)
+        await _notify_editors(message.bot, question, settings, services)
 
 
 async def _notify_editors(
-    bot: Bot, question: Question, settings: Settings, editors: EditorRepository
+    bot: Bot, question: Question, settings: Settings, services: Services
 ) -> None:
     """Every owner and editor gets the question with an «Ответить» button."""
     content = texts.question_for_editors(
@@ -90,7 +86,7 @@ async def _notify_editors(
         question.asker_org_name,
         question.text,
     )
-    team = dict.fromkeys([*settings.admin_ids, *(e.user_id for e in await editors.all())])
+    team = dict.fromkeys([*settings.admin_ids, *(e.user_id for e in await services.editors.all())])
     for editor_id in team:
         try:
             await bot.send_message(
@@ -106,13 +102,11 @@ async def ask_command(
     command: CommandObject,
     state: FSMContext,
     settings: Settings,
-    subscribers: SubscriberRepository,
-    editors: EditorRepository,
-    questions: QuestionRepository,
+    services: Services,
 ) -> None:
     text = (command.args or "").strip()
     if not text:
-        if await subscribers.get(message.chat.id) is None:
+        if await services.subscribers.get(message.chat.id) is None:
             await message.answer(texts.ASK_NOT_SUBSCRIBED)
             return
         await state.set_state(Ask.writing)
@@ -120,7 +114,7 @@ async def ask_command(
         return
     await _submit(
         message, text, state,
-        settings=settings, subscribers=subscribers, editors=editors, questions=questions,
+        settings=settings, services=services,
     )  # fmt: skip
 
 
@@ -128,13 +122,11 @@ async def question_written(
     message: Message,
     state: FSMContext,
     settings: Settings,
-    subscribers: SubscriberRepository,
-    editors: EditorRepository,
-    questions: QuestionRepository,
+    services: Services,
 ) -> None:
     await _submit(
         message, (message.text or "").strip(), state,
-        settings=settings, subscribers=subscribers, editors=editors, questions=questions,
+        settings=settings, services=services,
     )  # fmt: skip
 
 
@@ -155,13 +147,11 @@ def build_subscriber_router() -> Router:
 # --- the editors answer --------------------------------------------------------------------------
 
 
-async def _answerer_name(
-    user_id: int, settings: Settings, editors: EditorRepository, subscribers: SubscriberRepository
-) -> str:
-    for editor in await editors.all():
+async def _answerer_name(user_id: int, settings: Settings, services: Services) -> str:
+    for editor in await services.editors.all():
         if editor.user_id == user_id and editor.name:
             return editor.name
-    subscriber = await subscribers.get(user_id)
+    subscriber = await services.subscribers.get(user_id)
     if subscriber is not None and subscriber.name:
         return subscriber.name
     return f"редактор {user_id}"
@@ -172,16 +162,14 @@ async def answer_pressed(
     callback_data: kb.AnswerQuestion,
     state: FSMContext,
     settings: Settings,
-    editors: EditorRepository,
-    subscribers: SubscriberRepository,
-    questions: QuestionRepository,
+    services: Services,
 ) -> None:
-    question = await questions.get(callback_data.question_id)
+    question = await services.questions.get(callback_data.question_id)
     if question is None:
         await callback.answer(texts.QUESTION_NOT_FOUND, show_alert=True)
         return
     if question.answered_by is not None:
-        name = await _answerer_name(question.answered_by, settings, editors, subscribers)
+        name = await _answerer_name(question.answered_by, settings, services)
         await callback.answer(
             texts.already_answered(name, question.answered_at, settings.tz), show_alert=True
         )
@@ -202,9 +190,7 @@ async def answer_written(
     message: Message,
     state: FSMContext,
     settings: Settings,
-    editors: EditorRepository,
-    subscribers: SubscriberRepository,
-    questions: QuestionRepository,
+    services: Services,
 ) -> None:
     text = (message.text or "").strip()
     if len(text) > ANSWER_MAX:
@@ -213,15 +199,17 @@ async def answer_written(
     data = await state.get_data()
     await state.set_state(None)
     await state.update_data(question_id=None)
-    question = await questions.get(int(data.get("question_id") or 0))
+    question = await services.questions.get(int(data.get("question_id") or 0))
     if question is None:
         await message.answer(texts.QUESTION_NOT_FOUND)
         return
     editor_id = message.from_user.id if message.from_user else message.chat.id
-    if not await questions.answer(question.id, text, editor_id, datetime.now(settings.tz)):
-        fresh = await questions.get(question.id)
+    if not await services.questions.answer(
+        question.id, text, editor_id, datetime.now(settings.tz)
+    ):
+        fresh = await services.questions.get(question.id)
         by = fresh.answered_by if fresh and fresh.answered_by is not None else editor_id
-        name = await _answerer_name(by, settings, editors, subscribers)
+        name = await _answerer_name(by, settings, services)
         await message.answer(
             texts.already_answered(name, fresh.answered_at if fresh else None, settings.tz)
         )
@@ -243,8 +231,8 @@ async def answer_not_text(message: Message) -> None:
     await message.answer(texts.ANSWER_NOT_TEXT)
 
 
-async def questions_command(message: Message, questions: QuestionRepository) -> None:
-    waiting = await questions.open_questions(LIST_LIMIT)
+async def questions_command(message: Message, services: Services) -> None:
+    waiting = await services.questions.open_questions(LIST_LIMIT)
     if not waiting:
         await message.answer(texts.QUESTIONS_NONE)
         return

@@ -13,16 +13,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageEntity
 from aiogram.utils.formatting import Text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import texts
 from bot.config import Settings
 from bot.content.digest import MESSAGE_LIMIT, truncate_part, utf16_len
 from bot.content.models import Item, ItemStatus
 from bot.content.when import parse_when
-from bot.delivery.engine import Sender
 from bot.handlers.common import drop_keyboard, show
-from bot.services.publishing import Publisher
+from bot.services.container import Services
 from bot.storage.queue import APPROVABLE, QUEUE_STATUSES, QueueRepository
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import QueueAction
@@ -76,15 +74,15 @@ async def _send_card(
     await bot.send_message(chat_id, **content.as_kwargs(), reply_markup=markup)
 
 
-async def queue_command(message: Message, engine: AsyncEngine, settings: Settings) -> None:
-    content, markup = await _card(QueueRepository(engine), settings, 0)
+async def queue_command(message: Message, services: Services, settings: Settings) -> None:
+    content, markup = await _card(services.queue, settings, 0)
     await message.answer(**content.as_kwargs(), reply_markup=markup)
 
 
 async def open_card(
-    callback: CallbackQuery, callback_data: kb.QueueCard, engine: AsyncEngine, settings: Settings
+    callback: CallbackQuery, callback_data: kb.QueueCard, services: Services, settings: Settings
 ) -> None:
-    content, markup = await _card(QueueRepository(engine), settings, callback_data.index)
+    content, markup = await _card(services.queue, settings, callback_data.index)
     await callback.answer()
     await show(callback, content, markup)
 
@@ -101,8 +99,7 @@ async def _stale(callback: CallbackQuery, queue: QueueRepository, item_id: int) 
 async def _publish(
     callback: CallbackQuery,
     queue: QueueRepository,
-    publisher: Publisher,
-    sender: Sender,
+    services: Services,
     item_id: int,
     now: datetime,
 ) -> bool:
@@ -114,13 +111,13 @@ async def _publish(
     item = await queue.get(item_id)
     assert item is not None
     try:
-        campaign = await publisher.publish_item(
+        campaign = await services.publisher.publish_item(
             item, now, created_by=editor, progress_chat_id=editor
         )
     except Exception:
         await queue.release(item_id, before, now)  # back in the queue, the editor can retry
         raise
-    sender.wake()
+    services.wake()
     if campaign is None:  # the timetable posted it a moment earlier (the same `post:` key)
         status = texts.QUEUE_STATUS_DONE[ItemStatus.PUBLISHED]
         await callback.answer(texts.QUEUE_STALE.format(status=status), show_alert=True)
@@ -135,12 +132,10 @@ async def act(
     callback: CallbackQuery,
     callback_data: kb.QueueDo,
     state: FSMContext,
-    engine: AsyncEngine,
+    services: Services,
     settings: Settings,
-    publisher: Publisher,
-    sender: Sender,
 ) -> None:
-    queue = QueueRepository(engine)
+    queue = services.queue
     action, item_id, index = callback_data.action, callback_data.item_id, callback_data.index
     item = await queue.get(item_id)
     if item is None or item.status not in QUEUE_STATUSES:
@@ -156,7 +151,7 @@ async def act(
         return
     now = datetime.now(settings.tz)
     if action is QueueAction.PUBLISH:
-        if not await _publish(callback, queue, publisher, sender, item_id, now):
+        if not await _publish(callback, queue, services, item_id, now):
             return
     else:
         move = {
@@ -222,9 +217,9 @@ async def _still_queued(
 
 
 async def new_text(
-    message: Message, state: FSMContext, engine: AsyncEngine, settings: Settings
+    message: Message, state: FSMContext, services: Services, settings: Settings
 ) -> None:
-    queue = QueueRepository(engine)
+    queue = services.queue
     item = await _still_queued(message, state, queue)
     if item is None:
         return
@@ -251,9 +246,9 @@ async def new_text(
 
 
 async def new_time(
-    message: Message, state: FSMContext, engine: AsyncEngine, settings: Settings
+    message: Message, state: FSMContext, services: Services, settings: Settings
 ) -> None:
-    queue = QueueRepository(engine)
+    queue = services.queue
     item = await _still_queued(message, state, queue)
     if item is None:
         return

@@ -25,9 +25,9 @@ from bot import texts
 from bot.config import Settings
 from bot.content.digest import pack_blocks, truncate_words
 from bot.content.models import CampaignKind, Subscriber
+from bot.services.container import Services
 from bot.storage.db import utcnow
-from bot.storage.reports import ReportRepository, RsvpRow
-from bot.storage.subscribers import SubscriberRepository
+from bot.storage.reports import RsvpRow
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,7 @@ def week_counts(
 async def stats_command(
     message: Message,
     settings: Settings,
-    subscribers: SubscriberRepository,
-    reports: ReportRepository,
+    services: Services,
 ) -> None:
     tz = settings.tz
     now = utcnow()
@@ -61,15 +60,15 @@ async def stats_command(
     this_monday = today - timedelta(days=today.weekday())
     first_monday = this_monday - timedelta(weeks=texts.STATS_WEEKS - 1)
     since = datetime.combine(first_monday, time(0), tzinfo=tz)
-    moments = [m.astimezone(tz) for m in await reports.subscribed_since(since)]
-    campaigns = await reports.recent_campaigns(texts.STATS_CAMPAIGNS)
-    events = await reports.upcoming_rsvps(now, texts.STATS_EVENTS)
-    votes = await reports.top_feedback(texts.STATS_FEEDBACK)
+    moments = [m.astimezone(tz) for m in await services.reports.subscribed_since(since)]
+    campaigns = await services.reports.recent_campaigns(texts.STATS_CAMPAIGNS)
+    events = await services.reports.upcoming_rsvps(now, texts.STATS_EVENTS)
+    votes = await services.reports.top_feedback(texts.STATS_FEEDBACK)
     blocks: list[Text] = [
         texts.subscriber_stats(
-            await subscribers.count_by("status"),
-            await subscribers.count_by("role"),
-            await subscribers.count_by("org_kind"),
+            await services.subscribers.count_by("status"),
+            await services.subscribers.count_by("role"),
+            await services.subscribers.count_by("org_kind"),
         ),
         texts.stats_new_weeks(week_counts(moments, this_monday, texts.STATS_WEEKS)),
         texts.stats_campaigns(
@@ -155,11 +154,11 @@ class _CsvFile:
 
 
 async def export_subscribers(
-    message: Message, bot: Bot, settings: Settings, reports: ReportRepository
+    message: Message, bot: Bot, settings: Settings, services: Services
 ) -> None:
     file = _CsvFile()
     file.header(texts.SUBSCRIBERS_CSV_HEADER)
-    async for subscriber in reports.stream_subscribers():
+    async for subscriber in services.reports.stream_subscribers():
         file.row(_subscriber_row(subscriber, settings))
     today = utcnow().astimezone(settings.tz).date()
     user_id = message.from_user.id if message.from_user else 0
@@ -174,12 +173,12 @@ async def export_subscribers(
 
 
 async def export_rsvp(
-    message: Message, bot: Bot, settings: Settings, reports: ReportRepository, arg: str
+    message: Message, bot: Bot, settings: Settings, services: Services, arg: str
 ) -> None:
     if not arg.isdigit():
         await message.answer(texts.EXPORT_BAD_EVENT_ID)
         return
-    event = await reports.event(int(arg))
+    event = await services.reports.event(int(arg))
     if event is None:
         await message.answer(texts.EXPORT_NO_EVENT.format(id=arg))
         return
@@ -188,7 +187,7 @@ async def export_rsvp(
     file = _CsvFile()
     file.header([texts.RSVP_CSV_EVENT, _cell(event.title), _when(event.starts_at, settings)])
     file.header(texts.RSVP_CSV_HEADER)
-    async for row in reports.stream_rsvps(event.item_id):
+    async for row in services.reports.stream_rsvps(event.item_id):
         file.row(_rsvp_row(row, settings))
     user_id = message.from_user.id if message.from_user else 0
     log.info("export: user=%s what=rsvp event=%s rows=%s", user_id, event.item_id, file.rows)
@@ -209,14 +208,14 @@ async def export_command(
     command: CommandObject,
     bot: Bot,
     settings: Settings,
-    reports: ReportRepository,
+    services: Services,
 ) -> None:
     words = (command.args or "").split()
     what = words[0].lower() if words else ""
     if what in ("subscribers", "подписчики") and len(words) == 1:
-        await export_subscribers(message, bot, settings, reports)
+        await export_subscribers(message, bot, settings, services)
     elif what in ("rsvp", "напомнить") and len(words) == 2:
-        await export_rsvp(message, bot, settings, reports, words[1].lstrip("№"))
+        await export_rsvp(message, bot, settings, services, words[1].lstrip("№"))
     elif what in ("rsvp", "напомнить"):
         await message.answer(texts.EXPORT_BAD_EVENT_ID)
     else:

@@ -10,7 +10,7 @@ from aiogram.types import Message
 from bot import texts
 from bot.config import Settings
 from bot.content.models import SubscriberStatus, parse_source
-from bot.storage.subscribers import SubscriberRepository
+from bot.services.container import Services
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import Flow
 
@@ -18,14 +18,14 @@ from bot.telegram.keyboards import Flow
 async def start(
     message: Message,
     command: CommandObject,
-    subscribers: SubscriberRepository,
+    services: Services,
     state: FSMContext,
 ) -> None:
     user = message.from_user
     if user is None:
         return
     await state.clear()
-    registration = await subscribers.register(
+    registration = await services.subscribers.register(
         message.chat.id,
         name=user.full_name,
         username=user.username,
@@ -33,12 +33,13 @@ async def start(
     )
     subscriber = registration.subscriber
     if not registration.created:
-        await subscribers.touch_profile(
+        await services.subscribers.touch_profile(
             subscriber.chat_id, name=user.full_name, username=user.username
         )
     if subscriber.status is not SubscriberStatus.ACTIVE:
         subscriber = (
-            await subscribers.set_status(subscriber.chat_id, SubscriberStatus.ACTIVE) or subscriber
+            await services.subscribers.set_status(subscriber.chat_id, SubscriberStatus.ACTIVE)
+            or subscriber
         )
         if subscriber.onboarded:
             await message.answer(**texts.resumed(subscriber).as_kwargs())

@@ -12,19 +12,16 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from bot import texts
 from bot.content.models import SubscriberStatus
 from bot.handlers.common import show
-from bot.storage.dialogs import DialogStateRepository
-from bot.storage.subscribers import SubscriberRepository
+from bot.services.container import Services
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import Action
 
 log = logging.getLogger(__name__)
 
 
-async def stop_command(
-    message: Message, subscribers: SubscriberRepository, state: FSMContext
-) -> None:
+async def stop_command(message: Message, services: Services, state: FSMContext) -> None:
     await state.clear()
-    subscriber = await subscribers.get(message.chat.id)
+    subscriber = await services.subscribers.get(message.chat.id)
     if subscriber is None:
         await message.answer(texts.NOT_SUBSCRIBED)
     elif subscriber.status is SubscriberStatus.PAUSED:
@@ -33,24 +30,24 @@ async def stop_command(
         await message.answer(**texts.STOP_CONFIRM.as_kwargs(), reply_markup=kb.confirm_stop())
 
 
-async def forget_command(
-    message: Message, subscribers: SubscriberRepository, state: FSMContext
-) -> None:
+async def forget_command(message: Message, services: Services, state: FSMContext) -> None:
     await state.clear()
-    if await subscribers.get(message.chat.id) is None:
+    if await services.subscribers.get(message.chat.id) is None:
         await message.answer(texts.NOTHING_TO_FORGET)
         return
     await message.answer(**texts.FORGET_CONFIRM.as_kwargs(), reply_markup=kb.confirm_forget())
 
 
 async def confirm_stop(
-    callback: CallbackQuery, callback_data: kb.Confirm, subscribers: SubscriberRepository
+    callback: CallbackQuery, callback_data: kb.Confirm, services: Services
 ) -> None:
     if not callback_data.yes:
         await callback.answer()
         await show(callback, texts.STOP_CANCELLED)
         return
-    subscriber = await subscribers.set_status(callback.from_user.id, SubscriberStatus.PAUSED)
+    subscriber = await services.subscribers.set_status(
+        callback.from_user.id, SubscriberStatus.PAUSED
+    )
     if subscriber is None:
         await callback.answer(texts.NOT_SUBSCRIBED, show_alert=True)
         return
@@ -61,30 +58,29 @@ async def confirm_stop(
 async def confirm_forget(
     callback: CallbackQuery,
     callback_data: kb.Confirm,
-    subscribers: SubscriberRepository,
-    dialogs: DialogStateRepository,
+    services: Services,
 ) -> None:
     await callback.answer()
     if not callback_data.yes:
         await show(callback, texts.FORGET_CANCELLED)
         return
     chat_id = callback.from_user.id
-    existed = await subscribers.forget(chat_id)
-    await dialogs.forget_chat(chat_id)
+    existed = await services.subscribers.forget(chat_id)
+    await services.dialogs.forget_chat(chat_id)
     if existed:
         log.info("subscriber forgotten on request")
     await show(callback, texts.FORGOTTEN if existed else texts.NOTHING_TO_FORGET)
 
 
-async def bot_blocked(event: ChatMemberUpdated, subscribers: SubscriberRepository) -> None:
-    if await subscribers.set_status(event.chat.id, SubscriberStatus.BLOCKED):
+async def bot_blocked(event: ChatMemberUpdated, services: Services) -> None:
+    if await services.subscribers.set_status(event.chat.id, SubscriberStatus.BLOCKED):
         log.info("subscriber blocked the bot: chat=%s", event.chat.id)
 
 
-async def bot_unblocked(event: ChatMemberUpdated, subscribers: SubscriberRepository) -> None:
-    subscriber = await subscribers.get(event.chat.id)
+async def bot_unblocked(event: ChatMemberUpdated, services: Services) -> None:
+    subscriber = await services.subscribers.get(event.chat.id)
     if subscriber is not None and subscriber.status is SubscriberStatus.BLOCKED:
-        await subscribers.set_status(event.chat.id, SubscriberStatus.ACTIVE)
+        await services.subscribers.set_status(event.chat.id, SubscriberStatus.ACTIVE)
         log.info("subscriber unblocked the bot: chat=%s", event.chat.id)
 
 

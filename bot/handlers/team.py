@@ -19,8 +19,7 @@ from aiogram.types import (
 
 from bot import texts
 from bot.config import Settings
-from bot.storage.editors import EditorRepository
-from bot.storage.subscribers import SubscriberRepository
+from bot.services.container import Services
 from bot.telegram.filters import IsOwner
 
 
@@ -37,21 +36,21 @@ async def give_editor_menu(bot: Bot, user_id: int) -> None:
         )
 
 
-async def _listing(settings: Settings, editors: EditorRepository) -> str:
+async def _listing(settings: Settings, services: Services) -> str:
     return texts.editors_list(
-        settings.admin_ids, [(e.user_id, e.name) for e in await editors.all()]
+        settings.admin_ids, [(e.user_id, e.name) for e in await services.editors.all()]
     )
 
 
-async def _resolve(text: str, subscribers: SubscriberRepository) -> tuple[int, str] | str:
+async def _resolve(text: str, services: Services) -> tuple[int, str] | str:
     """(user id, name) from «123456789» or «@username»; else a Russian reason."""
     text = text.strip()
     if text.lstrip("-").isdigit():
         user_id = int(text)
-        subscriber = await subscribers.get(user_id)
+        subscriber = await services.subscribers.get(user_id)
         return user_id, subscriber.name if subscriber else ""
     if text.startswith("@") and len(text) > 1:
-        subscriber = await subscribers.by_username(text[1:])
+        subscriber = await services.subscribers.by_username(text[1:])
         if subscriber is None:
             return texts.EDITOR_UNKNOWN_USERNAME.format(username=text)
         return subscriber.chat_id, subscriber.name
@@ -59,12 +58,14 @@ async def _resolve(text: str, subscribers: SubscriberRepository) -> tuple[int, s
 
 
 async def _add(
-    message: Message, user_id: int, name: str, editors: EditorRepository, settings: Settings
+    message: Message, user_id: int, name: str, services: Services, settings: Settings
 ) -> None:
     if settings.is_admin(user_id):
         await message.answer(texts.EDITOR_IS_OWNER)
         return
-    added = await editors.add(user_id, name, message.from_user.id if message.from_user else None)
+    added = await services.editors.add(
+        user_id, name, message.from_user.id if message.from_user else None
+    )
     if added and message.bot is not None:
         await give_editor_menu(message.bot, user_id)
     await message.answer(
@@ -77,12 +78,11 @@ async def editors_command(
     command: CommandObject,
     state: FSMContext,
     settings: Settings,
-    editors: EditorRepository,
-    subscribers: SubscriberRepository,
+    services: Services,
 ) -> None:
     words = (command.args or "").split()
     if not words:
-        await message.answer(await _listing(settings, editors))
+        await message.answer(await _listing(settings, services))
         return
     action, rest = words[0].lower(), " ".join(words[1:])
     if action in ("add", "добавить"):
@@ -90,14 +90,14 @@ async def editors_command(
             await state.set_state(Team.waiting_for_editor)
             await message.answer(texts.EDITOR_SEND_FORWARD)
             return
-        found = await _resolve(rest, subscribers)
+        found = await _resolve(rest, services)
         if isinstance(found, str):
             await message.answer(found)
             return
-        await _add(message, *found, editors, settings)
+        await _add(message, *found, services, settings)
         return
     if action in ("remove", "удалить") and rest.lstrip("-").isdigit():
-        removed = await editors.remove(int(rest))
+        removed = await services.editors.remove(int(rest))
         if removed and message.bot is not None:
             with suppress(TelegramBadRequest):
                 await message.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=int(rest)))
@@ -112,23 +112,28 @@ async def editor_forwarded(
     message: Message,
     state: FSMContext,
     settings: Settings,
-    editors: EditorRepository,
-    subscribers: SubscriberRepository,
+    services: Services,
 ) -> None:
     origin = message.forward_origin
     if isinstance(origin, MessageOriginUser):
         await state.clear()
-        await _add(message, origin.sender_user.id, origin.sender_user.full_name, editors, settings)
+        await _add(
+            message,
+            origin.sender_user.id,
+            origin.sender_user.full_name,
+            services,
+            settings,
+        )
         return
     if isinstance(origin, MessageOriginHiddenUser):
         await message.answer(texts.EDITOR_HIDDEN_FORWARD)
         return
-    found = await _resolve(message.text or "", subscribers)
+    found = await _resolve(message.text or "", services)
     if isinstance(found, str):
         await message.answer(found)
         return
     await state.clear()
-    await _add(message, *found, editors, settings)
+    await _add(message, *found, services, settings)
 
 
 def build_router() -> Router:

@@ -13,13 +13,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.content.models import Frequency
@@ -27,13 +26,12 @@ from bot.storage.backup import backup_sqlite
 from bot.storage.db import utcnow
 from bot.storage.timetable import RuntimeStatusRepository, TimetableRepository
 
+if TYPE_CHECKING:
+    from bot.services.container import Services
+
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-
-
-class Waker(Protocol):
-    def wake(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,22 +106,23 @@ def missed_fire(trigger: Any, now: datetime, grace: timedelta) -> datetime | Non
 
 
 class Timetable:
+    """The jobs run on the same `Services` the handlers use: its publisher does the work, its
+    feed service polls, its `wake` tells the delivery engine."""
+
     def __init__(
         self,
         settings: Settings,
-        engine: AsyncEngine,
+        services: Services,
         *,
-        work: TimetableWork,
-        feeds: FeedPoller | None = None,
-        sender: Waker | None = None,
+        poll_feeds: bool = True,
         last_poll: Callable[[], datetime | None] = lambda: None,
         clock: Clock | None = None,
     ) -> None:
+        engine = services.engine
         self._settings = settings
-        self._engine = engine
-        self._work = work
-        self._feeds = feeds
-        self._sender = sender
+        self._work: TimetableWork = services.publisher
+        self._feeds: FeedPoller | None = services.feeds if poll_feeds else None
+        self._wake_sender = services.wake
         self._clock = clock or (lambda: datetime.now(settings.tz))
         self._slots = TimetableRepository(engine)
         self._status = RuntimeStatusRepository(engine)
@@ -256,8 +255,7 @@ class Timetable:
         return f"slot={slot} backup={path}"
 
     def _wake(self) -> None:
-        if self._sender is not None:
-            self._sender.wake()
+        self._wake_sender()
 
 
 class FeedPoller(Protocol):

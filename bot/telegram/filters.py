@@ -6,7 +6,7 @@ from aiogram.filters import BaseFilter
 from aiogram.types import CallbackQuery, Message, User
 
 from bot.config import Settings
-from bot.storage.editors import EditorRepository
+from bot.services.container import Services
 from bot.telegram.keyboards import EDITOR_PREFIXES
 
 
@@ -28,12 +28,12 @@ class IsEditor(BaseFilter):
     editor message and button, never trusted from the button itself."""
 
     async def __call__(
-        self, event: Message | CallbackQuery, settings: Settings, editors: EditorRepository
+        self, event: Message | CallbackQuery, settings: Settings, services: Services
     ) -> bool:
         user: User | None = event.from_user
         if user is None:
             return False
-        return settings.is_admin(user.id) or await editors.is_editor(user.id)
+        return settings.is_admin(user.id) or await services.editors.is_editor(user.id)
 
 
 class IsOwner(BaseFilter):

@@ -54,10 +54,10 @@ async def _published(
     )
     emu = running_bot.emu
     emu.mark()
-    await running_bot.dp["publisher"].publish_item(
+    await running_bot.services.publisher.publish_item(
         item, datetime.now(UTC), created_by=EDITOR_ID, progress_chat_id=EDITOR_ID
     )
-    running_bot.dp["sender"].wake()
+    running_bot.services.wake()
     report = await emu.wait_for(_report(emu, f"/edit {item.id}"), timeout=10)
     assert f"доставлено {len(teachers)} из {len(teachers)}" in report.params["text"]
     for chat_id in teachers:

@@ -157,7 +157,7 @@ async def test_an_event_scheduled_for_tomorrow_is_published_by_the_due_posts_job
     assert event.status is ItemStatus.SCHEDULED and event.place == "ИМЦ, ауд. 12"
     assert event.registration_url == "https://imc.example.ru/reg"
     assert event.publish_at is not None and event.publish_at > datetime.now(UTC)
-    publisher = running_bot.dp["publisher"]
+    publisher = running_bot.services.publisher
     assert await publisher.due_posts(datetime.now(UTC)) == ""  # not yet
 
     # Tomorrow at 9 has come (the outbox sends by the real clock, so the time is moved back).
@@ -169,7 +169,7 @@ async def test_an_event_scheduled_for_tomorrow_is_published_by_the_due_posts_job
         )
     emu.mark()
     assert await publisher.due_posts(datetime.now(UTC)) == "published=1"
-    running_bot.dp["sender"].wake()
+    running_bot.services.wake()
     post = await emu.next_message(teacher.id)
     assert post["text"].startswith("📅 Семинар координаторов")
     assert "ИМЦ, ауд. 12" in post["text"] and "Приходите все." in post["text"]
@@ -253,7 +253,7 @@ async def test_a_published_post_goes_to_the_channel_once(bot_with_channel: Runni
 
     # Publishing the same item again (a double tap, the timetable racing) sends nothing more.
     [item], _ = await ItemRepository(running_bot.engine).latest(ItemKind.ANNOUNCEMENT, limit=1)
-    publisher = running_bot.dp["publisher"]
+    publisher = running_bot.services.publisher
     assert await publisher.publish_item(item, datetime.now(UTC)) is None
     async with running_bot.engine.connect() as conn:
         keys = (await conn.execute(sa.text("SELECT key FROM campaigns ORDER BY key"))).all()

@@ -81,11 +81,11 @@ async def test_feed_item_approved_from_queue_reaches_the_weekly_digest(
 
     now = datetime.now(running_bot.settings.tz)
     running_bot.emu.mark()
-    outcome = await running_bot.dp["publisher"].digest(
+    outcome = await running_bot.services.publisher.digest(
         Frequency.WEEKLY, "digest:weekly:queue-test", now - timedelta(days=7), now
     )
     assert "campaign=" in outcome
-    running_bot.dp["sender"].wake()
+    running_bot.services.wake()
     digest = await running_bot.emu.next_message(1501)
     assert "Рекомендации по проектной неделе" in digest["text"]
 

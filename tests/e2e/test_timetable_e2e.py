@@ -20,11 +20,9 @@ MONDAY_0900 = datetime(2026, 11, 23, 9, 0, tzinfo=MSK)
 
 
 def timetable_at(running_bot: RunningBot, now: datetime) -> Timetable:
-    dp = running_bot.dp
     return Timetable(
-        running_bot.settings, running_bot.engine, work=dp["publisher"], sender=dp["sender"],
-        clock=lambda: now,
-    )  # fmt: skip
+        running_bot.settings, running_bot.services, poll_feeds=False, clock=lambda: now
+    )
 
 
 async def add_content(items: ItemRepository) -> None:

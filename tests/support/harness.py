@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_dispatcher, run_polling
 from bot.config import Settings, load_settings
+from bot.services.container import Services
 from bot.storage.db import create_engine, migrate
 from bot.storage.subscribers import SubscriberRepository
 from tests.support.emulator import BotAPIEmulator, Call
@@ -132,8 +133,14 @@ class RunningBot:
 
     @property
     def dp(self) -> Any:
-        """The running dispatcher: its workflow data holds the sender, publisher, timetable."""
+        """The running dispatcher."""
         return self._tasks[-1][0]
+
+    @property
+    def services(self) -> Services:
+        """The running bot's services, as its handlers get them (`wake` wakes its sender)."""
+        services: Services = self.dp["services"]
+        return services
 
     async def start(self) -> None:
         dp = build_dispatcher(self.settings, self.engine, with_timetable=False)
