@@ -17,6 +17,7 @@ from bot.config import load_settings
 from bot.delivery.engine import Sender
 from bot.storage.campaigns import CampaignRepository
 from bot.storage.db import create_engine
+from bot.telegram.transport import TelegramTransport
 
 TOKEN = "123456789:AAEhBOweik6ad9r_QXMENQjcrGbqCr4K-ac"
 
@@ -66,7 +67,7 @@ async def main(argv: list[str]) -> None:
     sender = Sender(settings, engine)
     started = time.monotonic()
     cpu0 = _cpu()
-    sender.start(bot)
+    sender.start(TelegramTransport.from_settings(bot, settings))
     try:
         while True:
             await asyncio.sleep(args.report_every)

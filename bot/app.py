@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import texts
 from bot.config import Settings
-from bot.delivery.engine import Sender, start_sender, stop_sender
+from bot.delivery.engine import Sender, stop_sender
 from bot.handlers import build_router
 from bot.services.container import Services, build_services
 from bot.services.timetable import Timetable
 from bot.telegram.fsm import SqlStorage
 from bot.telegram.middlewares import InFlightUpdates, PollHeartbeat
+from bot.telegram.transport import start_sender
 
 log = logging.getLogger(__name__)
 

@@ -223,7 +223,7 @@ class Campaign:
     item_id: int | None = None
     created_by: int | None = None
     progress_chat_id: int | None = None
-    progress_message_id: int | None = None
+    progress_message_id: str | None = None  # the transport's id, as text
     created_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None

@@ -40,7 +40,7 @@ class DueDelivery:
     # An edit campaign's delivery changes the already sent message `message_id` instead of
     # sending a new one.
     edit: bool = False
-    message_id: int | None = None
+    message_id: str | None = None  # the transport's id, as text
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ class DeliveryResult:
     status: DeliveryStatus
     attempts: int
     parts_sent: int
-    message_id: int | None = None
+    message_id: str | None = None  # the transport's id of the first message sent, as text
     error: str | None = None
     next_attempt_at: datetime | None = None
     sent_at: datetime | None = None
@@ -229,7 +229,7 @@ class OutboxRepository:
                     finished.append(campaign_id)
         return finished
 
-    async def set_progress_message(self, campaign_id: int, message_id: int) -> None:
+    async def set_progress_message(self, campaign_id: int, message_id: str) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(
                 campaigns.update()

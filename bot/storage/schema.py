@@ -161,7 +161,9 @@ campaigns = sa.Table(
     sa.Column("total", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_by", sa.BigInteger),
     sa.Column("progress_chat_id", sa.BigInteger),
-    sa.Column("progress_message_id", sa.BigInteger),
+    # The transport's id of the editor's progress message, as text (another messenger's ids are
+    # strings).
+    sa.Column("progress_message_id", sa.String(64)),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("started_at", UtcDateTime()),
     sa.Column("finished_at", UtcDateTime()),
@@ -196,7 +198,8 @@ deliveries = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("parts_sent", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
-    sa.Column("message_id", sa.BigInteger),
+    # The transport's id of the (first) message sent, as text: an edit campaign changes it.
+    sa.Column("message_id", sa.String(64)),
     sa.Column("error", sa.String(300)),
     sa.Column("sent_at", UtcDateTime()),
     sa.UniqueConstraint("campaign_id", "chat_id", name="uq_deliveries_campaign_id"),

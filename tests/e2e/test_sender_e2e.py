@@ -35,6 +35,7 @@ from bot.storage.db import create_engine, migrate
 from bot.storage.outbox import LAST_SEND_AT, OutboxRepository
 from bot.storage.schema import deliveries
 from bot.storage.subscribers import SubscriberRepository
+from bot.telegram.transport import TelegramTransport
 from tests.support.emulator import BotAPIEmulator, Call
 from tests.support.harness import EDITOR_ID, make_settings
 
@@ -227,7 +228,7 @@ async def test_a_broadcast_reaches_everyone_once_despite_blocks_floods_and_serve
     assert all(e.params["message_id"] == to_editor[0].result["message_id"] for e in edits)
     assert edits[-1] is report
     assert "доставлено 187 из 200, заблокировали 11, ошибок 2" in report.params["text"]
-    assert done.progress_message_id == to_editor[0].result["message_id"]
+    assert done.progress_message_id == str(to_editor[0].result["message_id"])
     heartbeat = await OutboxRepository(b.engine).status_value(LAST_SEND_AT)
     assert heartbeat is not None
 
@@ -335,7 +336,7 @@ async def test_quiet_hours_pause_ordinary_campaigns_until_morning_but_not_urgent
     )  # fmt: skip
     sender = fast_sender(settings, b.engine, now=now)
     bot = build_bot(settings)
-    task = asyncio.create_task(sender.run(bot))
+    task = asyncio.create_task(sender.run(TelegramTransport.from_settings(bot, settings)))
     try:
         await b.wait_done(urgent.id)
         paused = await b.campaigns.get(ordinary.id)
@@ -368,12 +369,13 @@ async def test_a_sender_stopped_right_after_start_stops_at_once(
 ) -> None:
     sender = fast_sender(broadcasting.settings, broadcasting.engine)
     bot = build_bot(broadcasting.settings)
+    transport = TelegramTransport.from_settings(bot, broadcasting.settings)
     try:
-        sender.start(bot)
+        sender.start(transport)
         async with asyncio.timeout(5):
             await sender.stop()  # before its task even ran
         assert not sender.running
-        sender.start(bot)  # and it can start again
+        sender.start(transport)  # and it can start again
         await asyncio.sleep(0)
         assert sender.running
         async with asyncio.timeout(5):

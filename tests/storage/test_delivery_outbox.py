@@ -69,7 +69,7 @@ async def test_results_are_recorded_once_and_block_the_subscriber(engine: AsyncE
 
     await outbox.record(
         [
-            result(1, DeliveryStatus.SENT, message_id=11, sent_at=T0),
+            result(1, DeliveryStatus.SENT, message_id="11", sent_at=T0),
             result(2, DeliveryStatus.BLOCKED, error="Forbidden: bot was blocked by the user"),
             result(3, DeliveryStatus.FAILED, error="Bad Request: " + "x" * 400),
             result(4, DeliveryStatus.PENDING, error="Bad Gateway", next_attempt_at=later),
@@ -122,9 +122,9 @@ async def test_progress_message_and_heartbeat(engine: AsyncEngine) -> None:
     outbox = OutboxRepository(engine)
     campaign = await campaigns.create("post:5", CampaignKind.POST, "x", POST, Audience())
     assert campaign is not None
-    await outbox.set_progress_message(campaign.id, 77)
+    await outbox.set_progress_message(campaign.id, "77")
     stored = await campaigns.get(campaign.id)
-    assert stored is not None and stored.progress_message_id == 77
+    assert stored is not None and stored.progress_message_id == "77"
     assert await outbox.status_value("last_send_at") is None
     await outbox.set_status_value("last_send_at", "a", T0)
     await outbox.set_status_value("last_send_at", "b", T0 + timedelta(seconds=1))

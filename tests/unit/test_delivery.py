@@ -21,19 +21,9 @@ from aiogram.methods import SendMessage
 
 from bot import texts
 from bot.content.models import CampaignCounts, MessagePart
-from bot.delivery.engine import (
-    BLOCKED,
-    FAILED,
-    HALT,
-    RETRY_AFTER,
-    TRANSIENT,
-    RateLimiter,
-    backoff_delay,
-    classify,
-    in_quiet_hours,
-    prepare_parts,
-    quiet_hours_end,
-)
+from bot.delivery.limits import RateLimiter, backoff_delay, in_quiet_hours, quiet_hours_end
+from bot.delivery.transport import BLOCKED, FAILED, HALT, RETRY_AFTER, TRANSIENT
+from bot.telegram.transport import classify, prepare_parts
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 NIGHT = (time(21, 0), time(8, 0))

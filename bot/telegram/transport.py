@@ -1,0 +1,191 @@
+"""Telegram as a delivery transport: the only place the broadcast's Bot API calls and the
+classification of aiogram's errors live (bot/delivery/ never imports aiogram).
+
+Message parts carry Bot API MessageEntity dicts; they become aiogram objects here, once per
+part object the engine holds (its variants are cached, so a campaign converts each part once).
+Message ids cross the seam as strings (`deliveries.message_id` is text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import Response
+from aiogram.types import LinkPreviewOptions, Message, MessageEntity
+
+from bot.config import Settings
+from bot.content.models import MessagePart
+from bot.delivery.engine import Sender
+from bot.delivery.transport import Limits, Result
+
+PER_CHAT_INTERVAL = 1.0  # Telegram: no more than one message a second to the same chat
+PAID_BROADCAST_RATE = 30.0  # above this, Telegram requires allow_paid_broadcast
+PREPARED_CACHE_SIZE = 1024
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# aiogram parses every reply as Response[<the method's return type>], a pydantic generic class
+# that pydantic caches only weakly: the garbage collector drops it and the next reply rebuilds it
+# (~10 ms of schema building, several times a second at broadcast rates). Holding the two the
+# transport uses keeps them built.
+_REPLY_MODELS = (Response[Message], Response[Message | bool])
+
+
+def classify(exc: BaseException) -> Result:
+    """A failed Bot API call as a delivery outcome."""
+    text = exc.message if isinstance(exc, TelegramAPIError) else repr(exc)
+    if isinstance(exc, TelegramRetryAfter):
+        return Result.wait(float(exc.retry_after), text)
+    if isinstance(exc, TelegramForbiddenError):
+        return Result.blocked(text)
+    if isinstance(exc, TelegramBadRequest):
+        lowered = text.lower()
+        if "chat not found" in lowered or "user not found" in lowered:
+            return Result.blocked(text)
+        return Result.permanent(text)
+    if isinstance(exc, TelegramNetworkError | TelegramServerError | TimeoutError):
+        return Result.transient(text or type(exc).__name__)
+    if isinstance(exc, TelegramUnauthorizedError):
+        return Result.halt(text)
+    return Result.permanent(text or type(exc).__name__)
+
+
+def entities(part: MessagePart) -> list[MessageEntity] | None:
+    return [MessageEntity.model_validate(e) for e in part.entities] or None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedPart:
+    """A message part ready for the wire: entities parsed into aiogram objects once."""
+
+    text: str
+    entities: list[MessageEntity] | None
+    photo: str | None = None
+    document: str | None = None
+
+
+def prepare(part: MessagePart) -> PreparedPart:
+    return PreparedPart(part.text, entities(part), part.photo, part.document)
+
+
+def prepare_parts(parts: Iterable[MessagePart]) -> tuple[PreparedPart, ...]:
+    return tuple(prepare(p) for p in parts)
+
+
+async def send_media(
+    bot: Bot, chat_id: int, part: MessagePart | PreparedPart, paid: bool | None = None
+) -> Message:
+    """A photo or document with the part's text as its caption."""
+    if isinstance(part, MessagePart):
+        part = prepare(part)
+    caption = part.text or None
+    caption_entities = part.entities if caption else None
+    if part.photo is not None:
+        return await bot.send_photo(
+            chat_id=chat_id, photo=part.photo, caption=caption, parse_mode=None,
+            caption_entities=caption_entities, allow_paid_broadcast=paid,
+        )  # fmt: skip
+    assert part.document is not None
+    return await bot.send_document(
+        chat_id=chat_id, document=part.document, caption=caption, parse_mode=None,
+        caption_entities=caption_entities, allow_paid_broadcast=paid,
+    )  # fmt: skip
+
+
+class TelegramTransport:
+    """Sends and edits message parts through a Bot; never raises for Telegram's answers."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        rate: float,
+        per_chat_interval: float = PER_CHAT_INTERVAL,
+        paid: bool | None = None,
+    ) -> None:
+        self.bot = bot
+        self._limits = Limits(rate, per_chat_interval)
+        self._paid = (True if rate > PAID_BROADCAST_RATE else None) if paid is None else paid
+        self._prepared: dict[int, tuple[MessagePart, PreparedPart]] = {}
+
+    @classmethod
+    def from_settings(cls, bot: Bot, settings: Settings) -> TelegramTransport:
+        """Telegram's limits: SEND_RATE overall (from the settings), one a second per chat."""
+        return cls(bot, rate=settings.send_rate)
+
+    @property
+    def limits(self) -> Limits:
+        return self._limits
+
+    def _prepare(self, part: MessagePart) -> PreparedPart:
+        """The part with its entities as aiogram objects, converted once per part object."""
+        cached = self._prepared.get(id(part))
+        if cached is not None and cached[0] is part:
+            return cached[1]
+        if len(self._prepared) >= PREPARED_CACHE_SIZE:
+            self._prepared.clear()
+        prepared = prepare(part)
+        self._prepared[id(part)] = (part, prepared)  # holding the part keeps its id unique
+        return prepared
+
+    async def send(self, chat_id: int, part: MessagePart) -> Result:
+        prepared = self._prepare(part)
+        try:
+            if part.photo is not None or part.document is not None:
+                message = await send_media(self.bot, chat_id, prepared, self._paid)
+            else:
+                message = await self.bot.send_message(
+                    chat_id=chat_id,
+                    text=part.text,
+                    parse_mode=None,
+                    entities=prepared.entities,
+                    link_preview_options=NO_PREVIEW,
+                    allow_paid_broadcast=self._paid,
+                )
+        except (TelegramAPIError, TimeoutError) as exc:
+            return classify(exc)
+        return Result.sent(str(message.message_id))
+
+    async def edit(self, chat_id: int, message_id: str, part: MessagePart) -> Result:
+        """Already showing it ("message is not modified") is NOT_MODIFIED; a message Telegram no
+        longer lets us edit (gone, or older than 48 hours in a private chat) is a plain
+        BadRequest: PERMANENT, no retry."""
+        try:
+            telegram_id = int(message_id)
+        except ValueError:
+            return Result.permanent(f"not a Telegram message id: {message_id!r}")
+        parsed = self._prepare(part).entities
+        try:
+            if part.photo is not None or part.document is not None:
+                caption = part.text or None
+                await self.bot.edit_message_caption(
+                    chat_id=chat_id, message_id=telegram_id, caption=caption,
+                    parse_mode=None, caption_entities=parsed if caption else None,
+                )  # fmt: skip
+            else:
+                await self.bot.edit_message_text(
+                    chat_id=chat_id, message_id=telegram_id, text=part.text,
+                    parse_mode=None, entities=parsed, link_preview_options=NO_PREVIEW,
+                )  # fmt: skip
+        except TelegramBadRequest as exc:
+            if "message is not modified" in exc.message.lower():
+                return Result.not_modified()
+            return classify(exc)
+        except (TelegramAPIError, TimeoutError) as exc:
+            return classify(exc)
+        return Result.sent(message_id)
+
+
+async def start_sender(bot: Bot, sender: Sender) -> None:
+    """Dispatcher start-up: the sender starts draining the outbox through Telegram."""
+    sender.start(TelegramTransport.from_settings(bot, sender.settings))
