@@ -156,7 +156,7 @@ async def outbox_counts(url: str, campaign_id: int) -> Counter[str]:
                 .where(deliveries.c.campaign_id == campaign_id)
                 .group_by(deliveries.c.status)
             )
-            return Counter({status: count for status, count in rows})
+            return Counter(dict(rows.all()))
     finally:
         await engine.dispose()
 

@@ -228,8 +228,9 @@ def join_blocks(blocks: Sequence[MessagePart], separator: str = BLOCK_SEPARATOR)
             texts.append(separator)
             position += utf16_len(separator)
         texts.append(block.text)
-        for entity in block.entities:
-            entities.append({**entity, "offset": _offset(entity, "offset") + position})
+        entities.extend(
+            {**entity, "offset": _offset(entity, "offset") + position} for entity in block.entities
+        )
         position += utf16_len(block.text)
     return MessagePart("".join(texts), tuple(entities))
 

@@ -358,8 +358,8 @@ def _recurring(s: str, year: _Year) -> When | None:
         if whole is not None:
             year = _Year(year.first, whole.start, whole.end)
         else:
-            named = _month_list(re.sub(r"^во? ", "", tail), year)
-            return named  # the named months, or None: an unknown tail is not ignored here
+            # The named months, or None: an unknown tail is not ignored here.
+            return _month_list(re.sub(r"^во? ", "", tail), year)
     return Recurring(every, times, year.start, year.end)
 
 

@@ -375,7 +375,7 @@ class CampaignRepository:
                 .where(deliveries.c.campaign_id == campaign_id)
                 .group_by(deliveries.c.status)
             )
-            by_status = {status: n for status, n in rows}
+            by_status: dict[str, int] = dict(rows.all())
         return CampaignCounts(
             total=sum(by_status.values()),
             sent=by_status.get(DeliveryStatus.SENT.value, 0),

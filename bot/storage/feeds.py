@@ -156,7 +156,7 @@ class FeedRepository:
             .group_by(c.feed_id)
         )
         async with self._engine.connect() as conn:
-            return {feed_id: n for feed_id, n in await conn.execute(query)}
+            return dict((await conn.execute(query)).all())
 
     async def due(self, now: datetime) -> list[Feed]:
         """Enabled feeds whose rest after errors (if any) is over, in the order they were added."""

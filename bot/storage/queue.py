@@ -50,7 +50,7 @@ class QueueRepository:
             sa.select(c.status, sa.func.count()).where(c.status.in_(_QUEUED)).group_by(c.status)
         )
         async with self._engine.connect() as conn:
-            found = {status: n for status, n in await conn.execute(query)}
+            found: dict[str, int] = dict((await conn.execute(query)).all())
         return QueueCounts(
             pending=found.get(ItemStatus.PENDING.value, 0),
             drafts=found.get(ItemStatus.DRAFT.value, 0),

@@ -27,7 +27,7 @@ async def seed(running_bot: RunningBot) -> dict[str, Item]:
     tz = running_bot.settings.tz
     soon = datetime.now(tz).replace(hour=10, minute=0, second=0, microsecond=0)
     today = soon.date()
-    made = {
+    return {
         "council": await items.add(
             Item(0, ItemKind.EVENT, "Заседание Экспертного совета", status=ItemStatus.APPROVED,
                  starts_at=soon + timedelta(days=5), place="ИМЦ, ауд. 12",
@@ -49,7 +49,6 @@ async def seed(running_bot: RunningBot) -> dict[str, Item]:
                  body="Опыт школ района.")
         ),
     }  # fmt: skip
-    return made
 
 
 async def test_a_head_asks_whats_next_sets_a_reminder_and_gets_an_ics(

@@ -153,7 +153,7 @@ async def test_an_event_scheduled_for_tomorrow_is_published_by_the_due_posts_job
     assert "будет опубликовано" in emu.message(EDITOR_ID, summary["message_id"])["text"]
 
     repo = ItemRepository(running_bot.engine)
-    [event] = [i for i in await repo.due_scheduled(datetime.now(UTC) + timedelta(days=2))]
+    [event] = await repo.due_scheduled(datetime.now(UTC) + timedelta(days=2))
     assert event.status is ItemStatus.SCHEDULED and event.place == "ИМЦ, ауд. 12"
     assert event.registration_url == "https://imc.example.ru/reg"
     assert event.publish_at is not None and event.publish_at > datetime.now(UTC)

@@ -919,9 +919,11 @@ class BotAPIEmulator:
             if not call.ok:
                 outcome += str(call.response.get("description"))
             details = [f"chat_id={call.params['chat_id']}"] if "chat_id" in call.params else []
-            for key in ("message_id", "text", "caption", "callback_query_id"):
-                if key in call.params:
-                    details.append(f"{key}={str(call.params[key])[:60]!r}")
+            details.extend(
+                f"{key}={str(call.params[key])[:60]!r}"
+                for key in ("message_id", "text", "caption", "callback_query_id")
+                if key in call.params
+            )
             lines.append(f"  #{index} {call.method} {' '.join(details)} -> {outcome}")
         return "\n".join(lines)
 

@@ -1,9 +1,12 @@
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot import texts
 from bot.content.models import Frequency, OrgKind, Role, Subscriber, SubscriberStatus, Topic
+
+MSK = ZoneInfo("Europe/Moscow")
 
 
 @pytest.mark.parametrize(
@@ -30,8 +33,8 @@ def test_count_uses_russian_plural_forms(n: int, expected: str) -> None:
 
 def test_dates_read_the_way_people_write_them() -> None:
     assert texts.format_date(date(2027, 3, 19)) == "пт, 19 марта"
-    assert texts.format_date(datetime(2027, 3, 15, 10, 0)) == "пн, 15 марта, 10:00"
-    assert texts.format_date(datetime(2027, 3, 15, 0, 0)) == "пн, 15 марта"
+    assert texts.format_date(datetime(2027, 3, 15, 10, 0, tzinfo=MSK)) == "пн, 15 марта, 10:00"
+    assert texts.format_date(datetime(2027, 3, 15, 0, 0, tzinfo=MSK)) == "пн, 15 марта"
     assert texts.format_range(date(2027, 3, 1), date(2027, 3, 15)) == "с 1 по 15 марта"
     assert texts.format_range(date(2027, 2, 28), date(2027, 3, 3)) == "с 28 февраля по 3 марта"
     assert texts.in_month(3) == "в марте"
