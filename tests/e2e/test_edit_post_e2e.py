@@ -62,7 +62,7 @@ async def _published(
     assert f"доставлено {len(teachers)} из {len(teachers)}" in report.params["text"]
     for chat_id in teachers:
         message = emu.last_message(chat_id)
-        assert TITLE in message.get("text", message.get("caption", ""))
+        assert TITLE in str(message.get("text", message.get("caption", "")))
     return item
 
 

@@ -105,11 +105,6 @@ async def _variant_id(engine: AsyncEngine, campaign_id: int) -> int:
 
     from bot.storage.schema import campaign_variants
 
+    query = sa.select(campaign_variants.c.id).where(campaign_variants.c.campaign_id == campaign_id)
     async with engine.connect() as conn:
-        return (
-            await conn.execute(
-                sa.select(campaign_variants.c.id).where(
-                    campaign_variants.c.campaign_id == campaign_id
-                )
-            )
-        ).scalar_one()
+        return int((await conn.execute(query)).scalar_one())

@@ -31,7 +31,7 @@ async def test_sqlite_runs_in_wal_with_foreign_keys(engine: AsyncEngine, tmp_pat
 
 async def test_migrations_match_the_schema_the_code_uses(engine: AsyncEngine) -> None:
     def diff(connection: sa.Connection) -> list[object]:
-        return compare_metadata(MigrationContext.configure(connection), metadata)
+        return list(compare_metadata(MigrationContext.configure(connection), metadata))
 
     async with engine.connect() as conn:
         assert await conn.run_sync(diff) == []

@@ -4,7 +4,8 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.services.timetable import backup_sqlite, daily_slot, missed_fire, timetable, weekly_slot
+from bot.services.timetable import daily_slot, missed_fire, timetable, weekly_slot
+from bot.storage.backup import backup_sqlite
 from tests.support.harness import make_settings
 
 MSK = ZoneInfo("Europe/Moscow")
