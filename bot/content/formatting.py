@@ -1,0 +1,347 @@
+"""Rich text as a tree of nodes, rendered to plain text plus Bot-API-shaped entities.
+
+A transport-neutral twin of the part of `aiogram.utils.formatting` the bot uses: the same node
+classes and call shapes (`Bold("…")`, `as_line(…, end="")`, `Text(...) + "…"`), and the same
+output — text and entities, in the same order, offsets and lengths in UTF-16 code units as
+Telegram counts them. Whatever a user typed travels as plain text and can never break the markup.
+
+Nothing here knows a messenger: `bot/telegram/render.py` turns the result into aiogram objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from bot.content.models import MessagePart
+
+# Entity fields beyond type/offset/length, in the Bot API's (and aiogram's) order.
+_FIELDS = ("url", "user", "language", "custom_emoji_id", "unix_time", "date_time_format")
+
+
+def sizeof(value: str) -> int:
+    """The length of `value` in UTF-16 code units (astral characters count two)."""
+    return len(value.encode("utf-16-le")) // 2
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """One Bot API MessageEntity: a span of the rendered text with its kind and parameters."""
+
+    type: str
+    offset: int
+    length: int
+    url: str | None = None
+    user: Mapping[str, Any] | None = None
+    language: str | None = None
+    custom_emoji_id: str | None = None
+    unix_time: int | None = None
+    date_time_format: str | None = None
+    # Fields this module does not name (kept as they came, like aiogram keeps them).
+    extra: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def build(cls, type: str, offset: int, length: int, params: Mapping[str, Any]) -> Entity:
+        named = {k: v for k, v in params.items() if k in _FIELDS}
+        extra = tuple((k, v) for k, v in params.items() if k not in _FIELDS)
+        return cls(type, offset, length, **named, extra=extra)
+
+    def params(self) -> dict[str, Any]:
+        """Everything but type, offset and length, None included."""
+        values: dict[str, Any] = {name: getattr(self, name) for name in _FIELDS}
+        values.update(self.extra)
+        return values
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entity as the Bot API sends it: unset fields left out."""
+        result: dict[str, Any] = {"type": self.type, "offset": self.offset, "length": self.length}
+        for key, value in self.params().items():
+            if value is None:
+                continue
+            if key == "user" and isinstance(value, Mapping):
+                value = {k: v for k, v in value.items() if v is not None}
+            result[key] = value
+        return result
+
+
+class Text(Iterable[Any]):
+    """A run of nodes (strings, other nodes); a subclass with a `type` is one entity."""
+
+    type: ClassVar[str | None] = None
+
+    __slots__ = ("_body", "_params")
+
+    def __init__(self, *body: Any, **params: Any) -> None:
+        self._body: tuple[Any, ...] = body
+        self._params: dict[str, Any] = params
+
+    @classmethod
+    def from_entities(cls, text: str, entities: Iterable[Mapping[str, Any] | Entity]) -> Text:
+        """The tree for a text with entities as Telegram gives them (dicts or Entity)."""
+        parsed = [_entity(e) for e in entities]
+        return cls(
+            *_unparse_entities(
+                text.encode("utf-16-le"), sorted(parsed, key=lambda item: item.offset)
+            )
+        )
+
+    def render(
+        self, *, _offset: int = 0, _sort: bool = True, _collect_entities: bool = True
+    ) -> tuple[str, list[Entity]]:
+        """The plain text and its entities, sorted by offset (stable: inner ones first)."""
+        text = ""
+        entities: list[Entity] = []
+        offset = _offset
+        for node in self._body:
+            if not isinstance(node, Text):
+                node = str(node)
+                text += node
+                offset += sizeof(node)
+            else:
+                node_text, node_entities = node.render(
+                    _offset=offset, _sort=False, _collect_entities=_collect_entities
+                )
+                text += node_text
+                offset += sizeof(node_text)
+                if _collect_entities:
+                    entities.extend(node_entities)
+        if _collect_entities and self.type:
+            entities.append(Entity.build(self.type, _offset, offset - _offset, self._params))
+        if _collect_entities and _sort:
+            entities.sort(key=lambda entity: entity.offset)
+        return text, entities
+
+    def as_part(self) -> MessagePart:
+        """Rendered for sending: the text plus Bot API entity dicts."""
+        text, entities = self.render()
+        return MessagePart(text, tuple(e.to_dict() for e in entities))
+
+    def replace(self, *body: Any, **params: Any) -> Text:
+        return type(self)(*body, **{**self._params, **params})
+
+    def __add__(self, other: Any) -> Text:
+        if isinstance(other, Text) and other.type == self.type and self._params == other._params:
+            return type(self)(*self, *other, **self._params)
+        if type(self) is Text and isinstance(other, str):
+            return type(self)(*self, other, **self._params)
+        return Text(self, other)
+
+    def __iter__(self) -> Iterator[Any]:
+        yield from self._body
+
+    def __len__(self) -> int:
+        text, _ = self.render(_collect_entities=False)
+        return sizeof(text)
+
+    def __repr__(self) -> str:
+        body = ", ".join(repr(item) for item in self._body)
+        params = ", ".join(f"{k}={v!r}" for k, v in self._params.items() if v is not None)
+        return f"{type(self).__name__}({', '.join(p for p in (body, params) if p)})"
+
+
+class HashTag(Text):
+    type = "hashtag"
+
+    def __init__(self, *body: Any, **params: Any) -> None:
+        if len(body) != 1:
+            raise ValueError("Hashtag can contain only one element")
+        if not isinstance(body[0], str):
+            raise ValueError("Hashtag can contain only string")
+        if not body[0].startswith("#"):
+            body = ("#" + body[0],)
+        super().__init__(*body, **params)
+
+
+class CashTag(Text):
+    type = "cashtag"
+
+    def __init__(self, *body: Any, **params: Any) -> None:
+        if len(body) != 1:
+            raise ValueError("Cashtag can contain only one element")
+        if not isinstance(body[0], str):
+            raise ValueError("Cashtag can contain only string")
+        if not body[0].startswith("$"):
+            body = ("$" + body[0],)
+        super().__init__(*body, **params)
+
+
+class BotCommand(Text):
+    type = "bot_command"
+
+
+class Url(Text):
+    type = "url"
+
+
+class Email(Text):
+    type = "email"
+
+
+class PhoneNumber(Text):
+    type = "phone_number"
+
+
+class Bold(Text):
+    type = "bold"
+
+
+class Italic(Text):
+    type = "italic"
+
+
+class Underline(Text):
+    type = "underline"
+
+
+class Strikethrough(Text):
+    type = "strikethrough"
+
+
+class Spoiler(Text):
+    type = "spoiler"
+
+
+class Code(Text):
+    type = "code"
+
+
+class Pre(Text):
+    type = "pre"
+
+    def __init__(self, *body: Any, language: str | None = None, **params: Any) -> None:
+        super().__init__(*body, language=language, **params)
+
+
+class TextLink(Text):
+    type = "text_link"
+
+    def __init__(self, *body: Any, url: str, **params: Any) -> None:
+        super().__init__(*body, url=url, **params)
+
+
+class TextMention(Text):
+    type = "text_mention"
+
+    def __init__(self, *body: Any, user: Mapping[str, Any], **params: Any) -> None:
+        super().__init__(*body, user=user, **params)
+
+
+class CustomEmoji(Text):
+    type = "custom_emoji"
+
+    def __init__(self, *body: Any, custom_emoji_id: str, **params: Any) -> None:
+        super().__init__(*body, custom_emoji_id=custom_emoji_id, **params)
+
+
+class BlockQuote(Text):
+    type = "blockquote"
+
+
+class ExpandableBlockQuote(Text):
+    type = "expandable_blockquote"
+
+
+class DateTime(Text):
+    type = "date_time"
+
+    def __init__(
+        self,
+        *body: Any,
+        unix_time: int | datetime,
+        date_time_format: str | None = None,
+        **params: Any,
+    ) -> None:
+        if isinstance(unix_time, datetime):
+            unix_time = int(unix_time.timestamp())
+        super().__init__(*body, unix_time=unix_time, date_time_format=date_time_format, **params)
+
+
+NODE_TYPES: Mapping[str | None, type[Text]] = {
+    node.type: node
+    for node in (
+        Text, HashTag, CashTag, BotCommand, Url, Email, PhoneNumber, Bold, Italic, Underline,
+        Strikethrough, Spoiler, Code, Pre, TextLink, TextMention, CustomEmoji, BlockQuote,
+        ExpandableBlockQuote, DateTime,
+    )
+}  # fmt: skip
+
+
+def _entity(value: Mapping[str, Any] | Entity) -> Entity:
+    if isinstance(value, Entity):
+        return value
+    params = {k: v for k, v in value.items() if k not in ("type", "offset", "length")}
+    return Entity.build(str(value["type"]), int(value["offset"]), int(value["length"]), params)
+
+
+def _apply_entity(entity: Entity, *nodes: Any) -> Any:
+    # A kind without a node (a @mention, a bank card) stays plain text, as in aiogram.
+    return NODE_TYPES.get(entity.type, Text)(*nodes, **entity.params())
+
+
+def _unparse_entities(
+    text: bytes, entities: Sequence[Entity], offset: int | None = None, length: int | None = None
+) -> Iterator[Any]:
+    # Walks UTF-16-LE bytes (two per code unit), exactly as aiogram's unparser does.
+    if offset is None:
+        offset = 0
+    length = length or len(text)
+    for index, entity in enumerate(entities):
+        if entity.offset * 2 < offset:
+            continue
+        if entity.offset * 2 > offset:
+            yield text[offset : entity.offset * 2].decode("utf-16-le")
+        start = entity.offset * 2
+        offset = entity.offset * 2 + entity.length * 2
+        end = offset
+        sub_entities = [e for e in entities[index + 1 :] if e.offset * 2 < end]
+        yield _apply_entity(entity, *_unparse_entities(text, sub_entities, start, end))
+    if offset < length:
+        yield text[offset:length].decode("utf-16-le")
+
+
+def as_line(*items: Any, end: str = "\n", sep: str = "") -> Text:
+    """The items as one line, `sep` between them and `end` after."""
+    if sep:
+        nodes: list[Any] = []
+        for item in items[:-1]:
+            nodes.extend([item, sep])
+        nodes.extend([items[-1], end])
+    else:
+        nodes = [*items, end]
+    return Text(*nodes)
+
+
+def as_list(*items: Any, sep: str = "\n") -> Text:
+    """The items on lines of their own."""
+    nodes: list[Any] = []
+    for item in items[:-1]:
+        nodes.extend([item, sep])
+    nodes.append(items[-1])
+    return Text(*nodes)
+
+
+def as_marked_list(*items: Any, marker: str = "- ") -> Text:
+    return as_list(*(Text(marker, item) for item in items))
+
+
+def as_numbered_list(*items: Any, start: int = 1, fmt: str = "{}. ") -> Text:
+    return as_list(*(Text(fmt.format(index), item) for index, item in enumerate(items, start)))
+
+
+def as_section(title: Any, *body: Any) -> Text:
+    return Text(title, "\n", *body)
+
+
+def as_marked_section(title: Any, *body: Any, marker: str = "- ") -> Text:
+    return as_section(title, as_marked_list(*body, marker=marker))
+
+
+def as_numbered_section(title: Any, *body: Any, start: int = 1, fmt: str = "{}. ") -> Text:
+    return as_section(title, as_numbered_list(*body, start=start, fmt=fmt))
+
+
+def as_key_value(key: Any, value: Any) -> Text:
+    """«**key:** value»."""
+    return Text(Bold(key, ":"), " ", value)
