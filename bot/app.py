@@ -18,6 +18,7 @@ from bot.delivery.engine import Sender, stop_sender
 from bot.handlers import build_router
 from bot.services.container import Services, build_services
 from bot.services.timetable import Timetable
+from bot.telegram.commands import bot_commands
 from bot.telegram.fsm import SqlStorage
 from bot.telegram.middlewares import InFlightUpdates, PollHeartbeat
 from bot.telegram.transport import start_sender
@@ -92,12 +93,14 @@ def build_dispatcher(
 
 async def set_commands(bot: Bot, settings: Settings, services: Services) -> None:
     """The command menu in Russian; owners and editors get theirs through a per-chat scope."""
-    await bot.set_my_commands(list(texts.SUBSCRIBER_COMMANDS), scope=BotCommandScopeDefault())
+    await bot.set_my_commands(
+        bot_commands(texts.SUBSCRIBER_COMMANDS), scope=BotCommandScopeDefault()
+    )
     team = [*settings.admin_ids, *(e.user_id for e in await services.editors.all())]
     for admin_id in team:
         try:
             await bot.set_my_commands(
-                list(texts.EDITOR_COMMANDS), scope=BotCommandScopeChat(chat_id=admin_id)
+                bot_commands(texts.EDITOR_COMMANDS), scope=BotCommandScopeChat(chat_id=admin_id)
             )
         except TelegramBadRequest as exc:
             # An editor who has never opened the bot has no chat yet; they get it next start.

@@ -1,7 +1,8 @@
 """Every Russian word the bot says, with plural and date helpers.
 
-Messages are built with `aiogram.utils.formatting`, so whatever a user typed (a name, an
-organisation) travels as plain text with entities and can never break the markup.
+Messages are built with `bot.content.formatting` (aiogram's formatting shapes, without aiogram),
+so whatever a user typed (a name, an organisation) travels as plain text with entities and can
+never break the markup. Nothing here imports aiogram: `bot/telegram/` renders for Telegram.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import NamedTuple
 
-from aiogram.types import BotCommand, MessageEntity
-from aiogram.utils.formatting import (
+from bot.content.digest import MESSAGE_LIMIT, DigestContent, Period, pack_blocks, truncate_words
+from bot.content.feeds import FeedErrorKind, FeedKind
+from bot.content.formatting import (
     Bold,
     Code,
     Italic,
@@ -21,9 +24,6 @@ from aiogram.utils.formatting import (
     as_line,
     as_list,
 )
-
-from bot.content.digest import MESSAGE_LIMIT, DigestContent, Period, pack_blocks, truncate_words
-from bot.content.feeds import FeedErrorKind, FeedKind
 from bot.content.models import (
     ORG_NAME_MAX,
     CampaignCounts,
@@ -127,35 +127,43 @@ STATUS_LABELS: Mapping[SubscriberStatus, str] = {
 
 # --- commands (one list serves the menu and /help) ---------------------------------------------
 
+
+class Command(NamedTuple):
+    """A menu entry: the command without its slash, and what it does."""
+
+    command: str
+    description: str
+
+
 SUBSCRIBER_COMMANDS = (
-    BotCommand(command="next", description="Что дальше: ближайшие мероприятия"),
-    BotCommand(command="events", description="Мероприятия на три месяца"),
-    BotCommand(command="materials", description="Новые методические материалы"),
-    BotCommand(command="cases", description="Опыт площадок"),
-    BotCommand(command="search", description="Поиск: /search слово"),
-    BotCommand(command="ask", description="Задать вопрос ИМЦ"),
-    BotCommand(command="start", description="Начать или возобновить рассылку"),
-    BotCommand(command="settings", description="Изменить настройки"),
-    BotCommand(command="stop", description="Приостановить рассылку"),
-    BotCommand(command="help", description="Что умеет бот"),
-    BotCommand(command="privacy", description="Какие данные мы храним"),
-    BotCommand(command="forget", description="Удалить мои данные"),
-    BotCommand(command="cancel", description="Отменить начатое"),
+    Command("next", description="Что дальше: ближайшие мероприятия"),
+    Command("events", description="Мероприятия на три месяца"),
+    Command("materials", description="Новые методические материалы"),
+    Command("cases", description="Опыт площадок"),
+    Command("search", description="Поиск: /search слово"),
+    Command("ask", description="Задать вопрос ИМЦ"),
+    Command("start", description="Начать или возобновить рассылку"),
+    Command("settings", description="Изменить настройки"),
+    Command("stop", description="Приостановить рассылку"),
+    Command("help", description="Что умеет бот"),
+    Command("privacy", description="Какие данные мы храним"),
+    Command("forget", description="Удалить мои данные"),
+    Command("cancel", description="Отменить начатое"),
 )
 EDITOR_COMMANDS = (
     *SUBSCRIBER_COMMANDS,
-    BotCommand(command="stats", description="Редактору: статистика"),
-    BotCommand(command="export", description="Редактору: выгрузка в CSV"),
-    BotCommand(command="feeds", description="Редактору: ленты сайтов"),
-    BotCommand(command="editors", description="Владельцу: редакторы"),
-    BotCommand(command="questions", description="Редактору: вопросы подписчиков"),
-    BotCommand(command="new", description="Редактору: новая публикация"),
-    BotCommand(command="queue", description="Редактору: очередь на проверку"),
-    BotCommand(command="edit", description="Редактору: исправить опубликованный пост"),
+    Command("stats", description="Редактору: статистика"),
+    Command("export", description="Редактору: выгрузка в CSV"),
+    Command("feeds", description="Редактору: ленты сайтов"),
+    Command("editors", description="Владельцу: редакторы"),
+    Command("questions", description="Редактору: вопросы подписчиков"),
+    Command("new", description="Редактору: новая публикация"),
+    Command("queue", description="Редактору: очередь на проверку"),
+    Command("edit", description="Редактору: исправить опубликованный пост"),
 )
 
 
-def commands_list(commands: Iterable[BotCommand]) -> Text:
+def commands_list(commands: Iterable[Command]) -> Text:
     return as_list(*(as_line(f"/{c.command}", " — ", c.description, end="") for c in commands))
 
 
@@ -737,8 +745,7 @@ def _case_block(item: Item) -> Text:
 
 def message_part(text: Text) -> MessagePart:
     """Rendered for the outbox: the text plus Bot API MessageEntity dicts."""
-    rendered, entities = text.render()
-    return MessagePart(rendered, tuple(e.model_dump(exclude_none=True) for e in entities))
+    return text.as_part()
 
 
 def digest_messages(
@@ -846,8 +853,7 @@ REMINDER_HEADING = "⏰ Напоминание: завтра"
 def _body(item: Item) -> Text | str:
     """The item's text, with the editor's own formatting when it was written in Telegram."""
     if item.body_entities:
-        entities = [MessageEntity(**e) for e in json.loads(item.body_entities)]
-        return Text.from_entities(item.body, entities)
+        return Text.from_entities(item.body, json.loads(item.body_entities))
     return item.body.strip()
 
 

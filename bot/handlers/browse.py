@@ -8,12 +8,12 @@ from aiogram import Bot, F, Router
 from aiogram.filters import BaseFilter, Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.formatting import Text
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import texts
 from bot.config import Settings
 from bot.content.calendar import can_export, event_ics, ics_filename
+from bot.content.formatting import Text
 from bot.content.models import Item, ItemKind, OrgKind, Role
 from bot.content.whatsnext import (
     NextQuery,
@@ -26,6 +26,7 @@ from bot.services.browsing import find_activities
 from bot.services.container import Services
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import Shelf
+from bot.telegram.render import as_kwargs
 
 EVENTS_DAYS = 90
 SHELF_KINDS = {Shelf.MATERIALS: ItemKind.MATERIAL, Shelf.CASES: ItemKind.CASE}
@@ -254,7 +255,7 @@ async def _send_card(
     message: Message, content: Text | str, markup: InlineKeyboardMarkup | None
 ) -> None:
     body = content if isinstance(content, Text) else Text(content)
-    await message.answer(**body.as_kwargs(), reply_markup=markup)
+    await message.answer(**as_kwargs(body), reply_markup=markup)
 
 
 async def _shelf(

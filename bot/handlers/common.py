@@ -8,7 +8,9 @@ from contextlib import suppress
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.formatting import Text
+
+from bot.content.formatting import Text
+from bot.telegram.render import as_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +23,7 @@ async def show(
     message = callback.message
     if isinstance(message, Message):
         try:
-            await message.edit_text(**body.as_kwargs(), reply_markup=markup)
+            await message.edit_text(**as_kwargs(body), reply_markup=markup)
             return
         except TelegramBadRequest as exc:
             if "message is not modified" in exc.message:
@@ -29,7 +31,7 @@ async def show(
             log.info("edit failed, sending anew: chat=%s error=%s", message.chat.id, exc.message)
     if callback.message is not None:
         await callback.bot.send_message(  # type: ignore[union-attr]
-            callback.message.chat.id, **body.as_kwargs(), reply_markup=markup
+            callback.message.chat.id, **as_kwargs(body), reply_markup=markup
         )
 
 

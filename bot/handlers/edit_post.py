@@ -27,6 +27,7 @@ from bot.handlers.new_post import read_post
 from bot.services.container import Services
 from bot.services.publishing import edit_part, post_keys
 from bot.telegram import keyboards as kb
+from bot.telegram.render import as_kwargs
 
 
 class EditPost(StatesGroup):
@@ -49,7 +50,7 @@ async def edit_command(
     await state.set_state(EditPost.text)
     await state.update_data(edit_item=item.id)
     current = texts.edit_current(item.id, item.title, texts.item_text(item))
-    await message.answer(**current.as_kwargs())
+    await message.answer(**as_kwargs(current))
 
 
 async def text_sent(

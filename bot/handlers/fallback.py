@@ -10,13 +10,14 @@ from aiogram.types import CallbackQuery, Message
 from bot import texts
 from bot.services.container import Services
 from bot.telegram.filters import PrivateChat
+from bot.telegram.render import as_kwargs
 
 log = logging.getLogger(__name__)
 
 
 async def not_understood(message: Message, services: Services) -> None:
     subscriber = await services.subscribers.get(message.chat.id)
-    await message.answer(**texts.unknown_message(subscriber is not None).as_kwargs())
+    await message.answer(**as_kwargs(texts.unknown_message(subscriber is not None)))
 
 
 async def stale_button(callback: CallbackQuery) -> None:

@@ -8,17 +8,18 @@ from urllib.parse import urlsplit
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageEntity
-from aiogram.utils.formatting import Text, as_list
 
 from bot import texts
 from bot.config import Settings
 from bot.content.digest import BLOCK_SEPARATOR, pack_blocks
 from bot.content.feeds import Feed
+from bot.content.formatting import Text, as_list
 from bot.content.models import MessagePart
 from bot.handlers.common import show
 from bot.services.container import Services
 from bot.services.feeds import FeedCommandError, FeedService, feed_added_text, feed_removed_text
 from bot.telegram import keyboards as kb
+from bot.telegram.render import as_kwargs
 
 # Telegram allows 100 buttons under a message; a district has far fewer feeds. Beyond this,
 # a feed is opened by its number: /feeds 7.
@@ -103,7 +104,7 @@ async def feeds_command(
             return
         card = await _card(services.feeds, settings, feed)
         await message.answer(
-            **card.as_kwargs(), reply_markup=kb.feed_card(feed.id, feed.enabled, feed.auto_approve)
+            **as_kwargs(card), reply_markup=kb.feed_card(feed.id, feed.enabled, feed.auto_approve)
         )
         return
     await message.answer(texts.FEEDS_DESK_USAGE)

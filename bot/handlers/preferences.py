@@ -14,6 +14,7 @@ from bot.handlers.common import drop_keyboard, show
 from bot.services.container import Services
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import Flow, Section
+from bot.telegram.render import as_kwargs
 
 
 class Profile(StatesGroup):
@@ -62,7 +63,7 @@ async def settings_command(message: Message, services: Services, state: FSMConte
         await message.answer(texts.NOT_SUBSCRIBED)
         return
     await message.answer(
-        **texts.settings_menu(subscriber).as_kwargs(), reply_markup=kb.settings_menu(subscriber)
+        **as_kwargs(texts.settings_menu(subscriber)), reply_markup=kb.settings_menu(subscriber)
     )
 
 
@@ -172,12 +173,12 @@ async def org_name_typed(
     await drop_keyboard(bot, message.chat.id, data.get("prompt_id"))
     if data.get("flow") == Flow.ONBOARDING.value and not subscriber.onboarded:
         await message.answer(
-            **texts.ASK_TOPICS.as_kwargs(),
+            **as_kwargs(texts.ASK_TOPICS),
             reply_markup=kb.topics(Flow.ONBOARDING, subscriber.topics),
         )
         return
     await message.answer(
-        **texts.settings_menu(subscriber).as_kwargs(), reply_markup=kb.settings_menu(subscriber)
+        **as_kwargs(texts.settings_menu(subscriber)), reply_markup=kb.settings_menu(subscriber)
     )
 
 

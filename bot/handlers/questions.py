@@ -22,6 +22,7 @@ from bot.storage.questions import (
     Question,
 )
 from bot.telegram import keyboards as kb
+from bot.telegram.render import as_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ async def _notify_editors(
     for editor_id in team:
         try:
             await bot.send_message(
-                editor_id, **content.as_kwargs(), reply_markup=kb.answer_question(question.id)
+                editor_id, **as_kwargs(content), reply_markup=kb.answer_question(question.id)
             )
         except TelegramAPIError as exc:
             # An editor who never opened the bot can't be written to; /questions lists it.
@@ -219,7 +220,7 @@ async def answer_written(
         return
     content = texts.answer_for_asker(question.text, text)
     try:
-        await message.bot.send_message(question.chat_id, **content.as_kwargs())
+        await message.bot.send_message(question.chat_id, **as_kwargs(content))
     except TelegramForbiddenError:
         await message.answer(texts.ANSWER_NOT_DELIVERED.format(id=question.id))
         return
@@ -241,7 +242,7 @@ async def questions_command(message: Message, services: Services) -> None:
         for q in waiting
     ]
     await message.answer(
-        **texts.questions_list(entries).as_kwargs(),
+        **as_kwargs(texts.questions_list(entries)),
         reply_markup=kb.open_questions([q.id for q in waiting]),
     )
 

@@ -12,11 +12,11 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageEntity
-from aiogram.utils.formatting import Text
 
 from bot import texts
 from bot.config import Settings
 from bot.content.digest import MESSAGE_LIMIT, truncate_part, utf16_len
+from bot.content.formatting import Text
 from bot.content.models import Item, ItemStatus
 from bot.content.when import parse_when
 from bot.handlers.common import drop_keyboard, show
@@ -24,6 +24,7 @@ from bot.services.container import Services
 from bot.storage.queue import APPROVABLE, QUEUE_STATUSES, QueueRepository
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import QueueAction
+from bot.telegram.render import as_kwargs
 
 
 class QueueEdit(StatesGroup):
@@ -58,9 +59,7 @@ async def _card(
     content = texts.queue_card(index, counts.total, line, item, settings.tz, question)
     # A long feed item can outgrow one message with the heading on top: show what fits.
     part = truncate_part(texts.message_part(content), MESSAGE_LIMIT)
-    content = Text.from_entities(
-        part.text, [MessageEntity.model_validate(e) for e in part.entities]
-    )
+    content = Text.from_entities(part.text, part.entities)
     if confirm is not None:
         return content, kb.queue_confirm(confirm, item.id, index)
     markup = kb.queue_card(item.id, index, counts.total, item.status in APPROVABLE)
@@ -71,12 +70,12 @@ async def _send_card(
     bot: Bot, chat_id: int, queue: QueueRepository, settings: Settings, index: int
 ) -> None:
     content, markup = await _card(queue, settings, index)
-    await bot.send_message(chat_id, **content.as_kwargs(), reply_markup=markup)
+    await bot.send_message(chat_id, **as_kwargs(content), reply_markup=markup)
 
 
 async def queue_command(message: Message, services: Services, settings: Settings) -> None:
     content, markup = await _card(services.queue, settings, 0)
-    await message.answer(**content.as_kwargs(), reply_markup=markup)
+    await message.answer(**as_kwargs(content), reply_markup=markup)
 
 
 async def open_card(

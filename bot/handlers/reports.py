@@ -19,11 +19,11 @@ from datetime import date, datetime, time, timedelta
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message, MessageEntity
-from aiogram.utils.formatting import Text
 
 from bot import texts
 from bot.config import Settings
 from bot.content.digest import pack_blocks, truncate_words
+from bot.content.formatting import Text
 from bot.content.models import CampaignKind, Subscriber
 from bot.services.container import Services
 from bot.storage.db import utcnow

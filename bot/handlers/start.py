@@ -13,6 +13,7 @@ from bot.content.models import SubscriberStatus, parse_source
 from bot.services.container import Services
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import Flow
+from bot.telegram.render import as_kwargs
 
 
 async def start(
@@ -42,26 +43,26 @@ async def start(
             or subscriber
         )
         if subscriber.onboarded:
-            await message.answer(**texts.resumed(subscriber).as_kwargs())
+            await message.answer(**as_kwargs(texts.resumed(subscriber)))
             return
     if subscriber.onboarded:
         await message.answer(
-            **texts.already_subscribed(subscriber).as_kwargs(),
+            **as_kwargs(texts.already_subscribed(subscriber)),
             reply_markup=kb.settings_menu(subscriber),
         )
         return
-    await message.answer(**texts.greeting(user.first_name).as_kwargs())
-    await message.answer(**texts.ASK_ROLE.as_kwargs(), reply_markup=kb.roles(Flow.ONBOARDING))
+    await message.answer(**as_kwargs(texts.greeting(user.first_name)))
+    await message.answer(**as_kwargs(texts.ASK_ROLE), reply_markup=kb.roles(Flow.ONBOARDING))
 
 
 async def help_command(message: Message, settings: Settings) -> None:
     is_editor = message.from_user is not None and settings.is_admin(message.from_user.id)
-    await message.answer(**texts.help_text(is_editor).as_kwargs())
+    await message.answer(**as_kwargs(texts.help_text(is_editor)))
 
 
 async def privacy_command(message: Message, settings: Settings) -> None:
     await message.answer(
-        **texts.privacy(settings.operator_name, settings.privacy_contact).as_kwargs()
+        **as_kwargs(texts.privacy(settings.operator_name, settings.privacy_contact))
     )
 
 

@@ -15,6 +15,7 @@ from bot.handlers.common import show
 from bot.services.container import Services
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import Action
+from bot.telegram.render import as_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ async def stop_command(message: Message, services: Services, state: FSMContext) 
     elif subscriber.status is SubscriberStatus.PAUSED:
         await message.answer(texts.ALREADY_STOPPED)
     else:
-        await message.answer(**texts.STOP_CONFIRM.as_kwargs(), reply_markup=kb.confirm_stop())
+        await message.answer(**as_kwargs(texts.STOP_CONFIRM), reply_markup=kb.confirm_stop())
 
 
 async def forget_command(message: Message, services: Services, state: FSMContext) -> None:
@@ -35,7 +36,7 @@ async def forget_command(message: Message, services: Services, state: FSMContext
     if await services.subscribers.get(message.chat.id) is None:
         await message.answer(texts.NOTHING_TO_FORGET)
         return
-    await message.answer(**texts.FORGET_CONFIRM.as_kwargs(), reply_markup=kb.confirm_forget())
+    await message.answer(**as_kwargs(texts.FORGET_CONFIRM), reply_markup=kb.confirm_forget())
 
 
 async def confirm_stop(

@@ -20,6 +20,7 @@ from aiogram.types import (
 from bot import texts
 from bot.config import Settings
 from bot.services.container import Services
+from bot.telegram.commands import bot_commands
 from bot.telegram.filters import IsOwner
 
 
@@ -32,7 +33,7 @@ async def give_editor_menu(bot: Bot, user_id: int) -> None:
     the next start (set_commands)."""
     with suppress(TelegramBadRequest):
         await bot.set_my_commands(
-            list(texts.EDITOR_COMMANDS), scope=BotCommandScopeChat(chat_id=user_id)
+            bot_commands(texts.EDITOR_COMMANDS), scope=BotCommandScopeChat(chat_id=user_id)
         )
 
 

@@ -198,17 +198,17 @@ def test_parts_are_prepared_once_with_their_entities() -> None:
 
 def test_progress_text_reads_as_the_editor_expects() -> None:
     counts = CampaignCounts(total=5000, sent=1200, failed=3, blocked=12, pending=3785)
-    text = texts.broadcast_progress("Семинар", counts).as_kwargs()["text"]
+    text = texts.broadcast_progress("Семинар", counts).render()[0]
     assert "Отправлено 1\u00a0200 из 5\u00a0000 · ошибок 3 · заблокировали 12" in text
     assert "▓▓░░░░░░░░ 24\u00a0%" in text
     assert "5\u00a0000 получателей" in text
-    paused = texts.broadcast_progress("Семинар", counts, time(8, 0)).as_kwargs()["text"]
+    paused = texts.broadcast_progress("Семинар", counts, time(8, 0)).render()[0]
     assert "продолжим в 08:00" in paused
 
 
 def test_final_report() -> None:
     counts = CampaignCounts(total=5000, sent=4985, failed=3, blocked=12, pending=0)
-    text = texts.broadcast_report("Семинар", counts, 192).as_kwargs()["text"]
+    text = texts.broadcast_report("Семинар", counts, 192).render()[0]
     assert text == (
         "✅ Рассылка «Семинар» завершена: доставлено 4\u00a0985 из 5\u00a0000, "
         "заблокировали 12, ошибок 3, за 3 мин 12 с"
