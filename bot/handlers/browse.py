@@ -8,7 +8,6 @@ from aiogram import Bot, F, Router
 from aiogram.filters import BaseFilter, Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
-from apscheduler.triggers.cron import CronTrigger
 
 from bot import texts
 from bot.config import Settings
@@ -22,13 +21,20 @@ from bot.content.whatsnext import (
     parse_next_query,
 )
 from bot.handlers.common import show
-from bot.services.browsing import find_activities
+from bot.services.browsing import Remind, find_activities, remind_me
 from bot.services.container import Services
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import Shelf
 from bot.telegram.render import as_kwargs
 
 EVENTS_DAYS = 90
+REMIND_ANSWERS = {
+    Remind.ADDED: texts.REMIND_DONE,
+    Remind.ALREADY: texts.REMIND_ALREADY,
+    Remind.NO_DATE: texts.REMIND_NO_DATE,
+    Remind.PAST: texts.REMIND_PAST,
+    Remind.TOO_LATE: texts.REMIND_TOO_LATE,
+}
 SHELF_KINDS = {Shelf.MATERIALS: ItemKind.MATERIAL, Shelf.CASES: ItemKind.CASE}
 FOUND_KINDS = {Shelf.MATERIALS_FOUND: ItemKind.MATERIAL, Shelf.CASES_FOUND: ItemKind.CASE}
 VOTED_KINDS = frozenset({ItemKind.MATERIAL, ItemKind.CASE})
@@ -179,26 +185,13 @@ async def remind(
     item = await _event(callback, services, callback_data.item_id)
     if item is None:
         return
-    tz = settings.tz
-    now = datetime.now(tz)
-    if item.starts_at is None:
-        await callback.answer(texts.REMIND_NO_DATE, show_alert=True)
-        return
-    if item.starts_at <= now:
-        await callback.answer(texts.REMIND_PAST, show_alert=True)
-        return
-    # The reminder goes with the timetable's evening run the day before: is there one left?
-    fire = CronTrigger.from_crontab(settings.reminders_cron, timezone=tz).get_next_fire_time(
-        None, now
-    )
-    if fire is None or fire.date() + timedelta(days=1) > item.starts_at.astimezone(tz).date():
-        await callback.answer(texts.REMIND_TOO_LATE, show_alert=True)
-        return
-    added = await services.reminders.add(item.id, callback.from_user.id)
-    day = texts.reminder_day(item, tz)
-    await callback.answer(
-        (texts.REMIND_DONE if added else texts.REMIND_ALREADY).format(day=day), show_alert=True
-    )
+    now = datetime.now(settings.tz)
+    done = await remind_me(services.reminders, item, callback.from_user.id, settings, now)
+    if done in (Remind.ADDED, Remind.ALREADY):
+        day = texts.reminder_day(item, settings.tz)
+        await callback.answer(REMIND_ANSWERS[done].format(day=day), show_alert=True)
+    else:
+        await callback.answer(REMIND_ANSWERS[done], show_alert=True)
 
 
 async def to_calendar(

@@ -8,9 +8,7 @@ button cannot start it twice.
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from aiogram import F, Router
@@ -20,14 +18,18 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
-from bot.config import Settings
-from bot.content.models import CampaignStatus
 from bot.handlers.common import show
 from bot.handlers.new_post import read_post
 from bot.services.container import Services
-from bot.services.publishing import edit_part, post_keys
+from bot.services.posts import EditCheck, EditStart
 from bot.telegram import keyboards as kb
 from bot.telegram.render import as_kwargs
+
+EDIT_SAVED = {
+    EditCheck.NOTHING_SENT: texts.EDIT_SAVED_NOTHING_SENT,
+    EditCheck.STILL_SENDING: texts.EDIT_SAVED_STILL_SENDING,
+    EditCheck.NOT_EDITABLE: texts.EDIT_SAVED_NOT_EDITABLE,
+}
 
 
 class EditPost(StatesGroup):
@@ -57,60 +59,30 @@ async def text_sent(
     message: Message,
     state: FSMContext,
     services: Services,
-    settings: Settings,
 ) -> None:
     post = read_post(message, texts.EDIT_TOO_LONG)
     if isinstance(post, str):
         await message.answer(post)
         return
     title, body, body_entities = post
-    item = await services.items.get(int((await state.get_data())["edit_item"]))
-    if item is None:
+    item_id = int((await state.get_data())["edit_item"])
+    edited = await services.posts.edit_text(item_id, title, body, body_entities, datetime.now(UTC))
+    if edited.item is None:
         await state.clear()
         await message.answer(texts.EDIT_NOT_FOUND_ANYMORE)
         return
-    edited = replace(
-        item,
-        title=title,
-        body=body,
-        body_entities=json.dumps(body_entities, ensure_ascii=False) if body_entities else None,
-    )
-    item = await services.items.update(edited, datetime.now(UTC))
-    count = await services.publisher.campaigns.sent_messages(post_keys(item.id))
-    fields = {"item_id": item.id, "title": item.title}
-    if count == 0:
+    fields = {"item_id": edited.item.id, "title": edited.item.title}
+    if edited.check is not EditCheck.ASK:
         await state.clear()
-        await message.answer(texts.EDIT_SAVED_NOTHING_SENT.format(**fields))
-        return
-    if await _still_sending(services, item.id):
-        await state.clear()
-        await message.answer(texts.EDIT_SAVED_STILL_SENDING.format(**fields))
-        return
-    sent_parts = await services.publisher.campaigns.variant_count(post_keys(item.id)[0])
-    if edit_part(item, settings.tz, sent_parts) is None:
-        await state.clear()
-        await message.answer(texts.EDIT_SAVED_NOT_EDITABLE.format(**fields))
+        await message.answer(EDIT_SAVED[edited.check].format(**fields))
         return
     version = time.time_ns() // 1000
     await state.set_state(EditPost.confirm)
-    await state.update_data(edit_item=item.id, edit_version=version)
+    await state.update_data(edit_item=edited.item.id, edit_version=version)
     await message.answer(
-        texts.EDIT_SAVED_ASK.format(count=count, **fields),
-        reply_markup=kb.edit_sent(item.id, version, count),
+        texts.EDIT_SAVED_ASK.format(count=edited.sent, **fields),
+        reply_markup=kb.edit_sent(edited.item.id, version, edited.sent),
     )
-
-
-async def _still_sending(services: Services, item_id: int) -> bool:
-    """The post is still going out: its queued messages would carry the old text (the sender
-    holds a campaign's parts), so the sent ones are edited only after its report."""
-    for key in post_keys(item_id):
-        campaign = await services.publisher.campaigns.get_by_key(key)
-        if campaign is not None and campaign.status in (
-            CampaignStatus.SENDING,
-            CampaignStatus.PAUSED,
-        ):
-            return True
-    return False
 
 
 async def choice_made(
@@ -118,7 +90,6 @@ async def choice_made(
     callback_data: kb.EditSent,
     state: FSMContext,
     services: Services,
-    settings: Settings,
 ) -> None:
     data = await state.get_data()
     if (data.get("edit_item"), data.get("edit_version")) != (
@@ -133,26 +104,15 @@ async def choice_made(
     if not callback_data.everywhere:
         await show(callback, texts.EDIT_BOT_ONLY_DONE.format(item_id=item_id))
         return
-    item = await services.items.get(item_id)
-    keys = post_keys(item_id)
-    part = (
-        edit_part(item, settings.tz, await services.publisher.campaigns.variant_count(keys[0]))
-        if item is not None
-        else None
+    started = await services.posts.edit_sent(
+        item_id, callback_data.version, callback.from_user.id, datetime.now(UTC)
     )
-    if item is None or part is None:
+    if started.outcome is EditStart.NOT_FOUND:
         await show(callback, texts.EDIT_NOT_FOUND_ANYMORE)
-        return
-    editor = callback.from_user.id
-    campaign = await services.publisher.campaigns.create_edit(
-        f"edit:{item_id}:{callback_data.version}", item.title, part, keys,
-        item_id=item_id, created_by=editor, progress_chat_id=editor, now=datetime.now(UTC),
-    )  # fmt: skip
-    if campaign is None:
+    elif started.outcome is EditStart.ALREADY_STARTED:
         await show(callback, texts.EDIT_ALREADY_STARTED)
-        return
-    await show(callback, texts.EDIT_SENT_STARTED.format(count=campaign.total))
-    services.wake()
+    else:
+        await show(callback, texts.EDIT_SENT_STARTED.format(count=started.total))
 
 
 async def stale_button(callback: CallbackQuery) -> None:

@@ -7,8 +7,6 @@ the item is written only when the editor confirms.
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,10 +19,11 @@ from aiogram.types import CallbackQuery, LinkPreviewOptions, Message, MessageEnt
 
 from bot import texts
 from bot.config import Settings
-from bot.content.models import Item, ItemKind, ItemStatus, OrgKind, Role
+from bot.content.models import Item, ItemKind, OrgKind, Role
 from bot.content.when import parse_when
 from bot.handlers.common import drop_keyboard, show
 from bot.services.container import Services
+from bot.services.posts import PublishMode, draft_item
 from bot.services.publishing import post_parts
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import AudienceAction, NewStep, WhenMode
@@ -35,6 +34,14 @@ FIELD_LIMIT = 300
 SITE_TYPE_LIMIT = 64
 URL_LIMIT = 1000
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+DONE = {
+    PublishMode.NOW: texts.NEW_PUBLISHED,
+    PublishMode.AT: texts.NEW_SCHEDULED,
+    PublishMode.DIGEST: texts.NEW_APPROVED,
+    PublishMode.DRAFT: texts.NEW_DRAFTED,
+}
 
 
 class NewPost(StatesGroup):
@@ -81,33 +88,6 @@ def _web_url(text: str) -> str | None:
     ):
         return url
     return None
-
-
-def _moment(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def draft_item(data: dict[str, Any], author_id: int) -> Item:
-    """The item the dialog's data describes; status and times are set on confirmation."""
-    entities = data.get("entities") or []
-    return Item(
-        id=0,
-        kind=ItemKind(data["kind"]),
-        title=data.get("title", ""),
-        body=data.get("body", ""),
-        body_entities=json.dumps(entities, ensure_ascii=False) if entities else None,
-        audience_roles=frozenset(Role(r) for r in data.get("roles", [])),
-        audience_orgs=frozenset(OrgKind(o) for o in data.get("orgs", [])),
-        author_id=author_id,
-        starts_at=_moment(data.get("starts_at")),
-        place=data.get("place"),
-        registration_url=data.get("registration_url"),
-        organisation=data.get("organisation"),
-        site_type=data.get("site_type"),
-        publish_at=_moment(data.get("publish_at")),
-        attachment_file_id=data.get("file_id"),
-        attachment_kind=data.get("file_kind"),
-    )
 
 
 async def new_command(message: Message, state: FSMContext) -> None:
@@ -319,7 +299,9 @@ async def when_typed(message: Message, state: FSMContext, settings: Settings) ->
     moment = await _future_moment(message, settings)
     if moment is None:
         return
-    await state.update_data(mode="at", publish_at=moment.astimezone(UTC).isoformat())
+    await state.update_data(
+        mode=PublishMode.AT.value, publish_at=moment.astimezone(UTC).isoformat()
+    )
     await _preview(message, state, settings, message.chat.id)
 
 
@@ -370,28 +352,16 @@ async def confirmed(
     if not callback_data.publish:
         await show(callback, texts.NEW_CANCELLED)
         return
-    now = datetime.now(UTC)
     editor = callback.from_user.id
+    mode = PublishMode(data["mode"])
+
+    async def stored(item: Item) -> None:
+        at = item.publish_at
+        when = texts.format_date(at.astimezone(settings.tz)) if at else ""
+        await show(callback, DONE[mode].format(title=item.title, when=when))
+
     draft = draft_item(data, editor)
-    mode = data["mode"]
-    if mode == "at":
-        status, done = ItemStatus.SCHEDULED, texts.NEW_SCHEDULED
-    elif mode == WhenMode.DIGEST.value:
-        status, done = ItemStatus.APPROVED, texts.NEW_APPROVED
-    else:
-        status = ItemStatus.DRAFT
-        done = texts.NEW_PUBLISHED if mode == WhenMode.NOW.value else texts.NEW_DRAFTED
-    approved_at = now if status is ItemStatus.APPROVED else None
-    item = await services.items.add(
-        replace(draft, status=status, approved_at=approved_at), now=now
-    )
-    when = texts.format_date(item.publish_at.astimezone(settings.tz)) if item.publish_at else ""
-    await show(callback, done.format(title=item.title, when=when))
-    if mode == WhenMode.NOW.value:
-        await services.publisher.publish_item(
-            item, now, created_by=editor, progress_chat_id=editor
-        )
-        services.wake()
+    await services.posts.create(draft, mode, editor, datetime.now(UTC), stored=stored)
 
 
 async def stale_button(callback: CallbackQuery) -> None:

@@ -4,8 +4,7 @@ one card at a time, each shown exactly as subscribers would get it."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -15,12 +14,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageE
 
 from bot import texts
 from bot.config import Settings
-from bot.content.digest import MESSAGE_LIMIT, truncate_part, utf16_len
+from bot.content.digest import MESSAGE_LIMIT, truncate_part
 from bot.content.formatting import Text
 from bot.content.models import Item, ItemStatus
-from bot.content.when import parse_when
 from bot.handlers.common import drop_keyboard, show
 from bot.services.container import Services
+from bot.services.moderation import Move, Reschedule, Rewrite
+from bot.services.posts import QueuePublish
 from bot.storage.queue import APPROVABLE, QUEUE_STATUSES, QueueRepository
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import QueueAction
@@ -86,44 +86,25 @@ async def open_card(
     await show(callback, content, markup)
 
 
-async def _stale(callback: CallbackQuery, queue: QueueRepository, item_id: int) -> None:
-    item = await queue.get(item_id)
-    if item is None:
+async def _stale(callback: CallbackQuery, status: ItemStatus | None) -> None:
+    """Someone else moved the item first: say where it is now."""
+    if status is None:
         await callback.answer(texts.ITEM_GONE, show_alert=True)
         return
-    status = texts.QUEUE_STATUS_DONE[item.status]
-    await callback.answer(texts.QUEUE_STALE.format(status=status), show_alert=True)
+    done = texts.QUEUE_STATUS_DONE[status]
+    await callback.answer(texts.QUEUE_STALE.format(status=done), show_alert=True)
 
 
-async def _publish(
-    callback: CallbackQuery,
-    queue: QueueRepository,
-    services: Services,
-    item_id: int,
-    now: datetime,
-) -> bool:
-    editor = callback.from_user.id
-    before = await queue.claim_for_publishing(item_id, now)
-    if before is None:
-        await _stale(callback, queue, item_id)
-        return False
-    item = await queue.get(item_id)
-    assert item is not None
-    try:
-        campaign = await services.publisher.publish_item(
-            item, now, created_by=editor, progress_chat_id=editor
-        )
-    except Exception:
-        await queue.release(item_id, before, now)  # back in the queue, the editor can retry
-        raise
-    services.wake()
-    if campaign is None:  # the timetable posted it a moment earlier (the same `post:` key)
-        status = texts.QUEUE_STATUS_DONE[ItemStatus.PUBLISHED]
-        await callback.answer(texts.QUEUE_STALE.format(status=status), show_alert=True)
-    elif campaign.total == 0:
+async def _publish(callback: CallbackQuery, services: Services, item_id: int) -> bool:
+    now = datetime.now(UTC)
+    published = await services.posts.publish_from_queue(item_id, callback.from_user.id, now)
+    if published.outcome in (QueuePublish.STALE, QueuePublish.ALREADY_PUBLISHED):
+        await _stale(callback, published.status)
+        return published.outcome is QueuePublish.ALREADY_PUBLISHED
+    if published.outcome is QueuePublish.NOBODY:
         await callback.answer(texts.QUEUE_PUBLISHED_NOBODY, show_alert=True)
     else:
-        await callback.answer(texts.QUEUE_PUBLISHING.format(total=campaign.total))
+        await callback.answer(texts.QUEUE_PUBLISHING.format(total=published.total))
     return True
 
 
@@ -138,7 +119,7 @@ async def act(
     action, item_id, index = callback_data.action, callback_data.item_id, callback_data.index
     item = await queue.get(item_id)
     if item is None or item.status not in QUEUE_STATUSES:
-        await _stale(callback, queue, item_id)
+        await _stale(callback, item.status if item else None)
         return
     if action in (QueueAction.EDIT, QueueAction.MOVE):
         await _ask(callback, state, item, index, action, settings)
@@ -148,18 +129,13 @@ async def act(
         await callback.answer()
         await show(callback, content, markup)
         return
-    now = datetime.now(settings.tz)
     if action is QueueAction.PUBLISH:
-        if not await _publish(callback, queue, services, item_id, now):
+        if not await _publish(callback, services, item_id):
             return
     else:
-        move = {
-            QueueAction.APPROVE: queue.approve,
-            QueueAction.REJECT: queue.reject,
-            QueueAction.DELETE: queue.delete,
-        }[action]
-        if not await move(item_id, now):
-            await _stale(callback, queue, item_id)
+        moved = await services.moderation.move(Move(action.value), item_id, datetime.now(UTC))
+        if not moved.done:
+            await _stale(callback, moved.status)
             return
         await callback.answer(texts.QUEUE_DONE[action.value])
     # The item left the queue: the same place now shows the next one.
@@ -226,21 +202,21 @@ async def new_text(
         await message.answer(texts.QUEUE_TEXT_NOT_TEXT)
         return
     entities = _entities_json(message.entities)
-    edited = replace(item, body=message.text, body_entities=entities)
-    length = utf16_len(texts.item_post(edited, settings.tz).render()[0])
-    if length > MESSAGE_LIMIT:
+    now = datetime.now(settings.tz)
+    rewritten = await services.moderation.rewrite(item, message.text, entities, now)
+    if rewritten.outcome is Rewrite.TOO_LONG:
+        length = rewritten.length
         await message.answer(
             texts.QUEUE_TEXT_TOO_LONG.format(
                 length=length, limit=MESSAGE_LIMIT, over=length - MESSAGE_LIMIT
             )
         )
         return
-    now = datetime.now(settings.tz)
-    if not await queue.set_text(item.id, item.title, message.text, entities, now):
+    if rewritten.outcome is Rewrite.STALE:
         await _still_queued(message, state, queue)
         return
-    pending = item.status is ItemStatus.PENDING
-    done = texts.QUEUE_TEXT_SAVED_DRAFT if pending else texts.QUEUE_TEXT_SAVED
+    saved_as_draft = rewritten.outcome is Rewrite.SAVED_AS_DRAFT
+    done = texts.QUEUE_TEXT_SAVED_DRAFT if saved_as_draft else texts.QUEUE_TEXT_SAVED
     await _after_change(message, state, queue, settings, done)
 
 
@@ -252,18 +228,17 @@ async def new_time(
     if item is None:
         return
     now = datetime.now(settings.tz)
-    moment = parse_when(message.text or "", now)
-    if moment is None:
+    moved = await services.moderation.reschedule(item.id, message.text or "", now)
+    if moved.outcome is Reschedule.NOT_A_TIME:
         await message.answer(texts.QUEUE_TIME_BAD)
-        return
-    if moment <= now:
+    elif moved.outcome is Reschedule.IN_THE_PAST:
         await message.answer(texts.QUEUE_TIME_PAST)
-        return
-    if not await queue.schedule(item.id, moment, now):
+    elif moved.outcome is Reschedule.STALE:
         await _still_queued(message, state, queue)
-        return
-    done = texts.QUEUE_MOVED.format(when=texts.format_date(moment))
-    await _after_change(message, state, queue, settings, done)
+    else:
+        assert moved.moment is not None
+        done = texts.QUEUE_MOVED.format(when=texts.format_date(moved.moment))
+        await _after_change(message, state, queue, settings, done)
 
 
 def build_router() -> Router:

@@ -3,14 +3,16 @@ get it instead of a bag of keyword arguments. Built once per dispatcher by `buil
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.services.feeds import FeedService
+from bot.services.moderation import ModerationService
+from bot.services.posts import PostService
 from bot.services.publishing import Publisher
+from bot.services.wake import Wake, no_wake
 from bot.storage.campaigns import CampaignRepository
 from bot.storage.dialogs import DialogStateRepository
 from bot.storage.editors import AuditRepository, EditorRepository
@@ -21,14 +23,6 @@ from bot.storage.queue import QueueRepository
 from bot.storage.reminders import ReminderRepository
 from bot.storage.reports import ReportRepository
 from bot.storage.subscribers import SubscriberRepository
-
-Wake = Callable[[], None]
-"""Tells the delivery engine that new work is in the outbox (it would find it on its next
-look anyway; waking only makes it start at once). Services call it; they never see the engine."""
-
-
-def _no_wake() -> None:
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +40,15 @@ class Services:
     questions: QuestionRepository
     reports: ReportRepository
     publisher: Publisher
+    posts: PostService
+    moderation: ModerationService
     feeds: FeedService
     wake: Wake
 
 
-def build_services(settings: Settings, engine: AsyncEngine, *, wake: Wake = _no_wake) -> Services:
+def build_services(settings: Settings, engine: AsyncEngine, *, wake: Wake = no_wake) -> Services:
     publisher = Publisher(engine, settings.tz, channel_id=settings.channel_id)
+    queue = QueueRepository(engine)
     return Services(
         engine=engine,
         subscribers=SubscriberRepository(engine),
@@ -59,13 +56,15 @@ def build_services(settings: Settings, engine: AsyncEngine, *, wake: Wake = _no_
         items=publisher.items,
         campaigns=publisher.campaigns,
         reminders=publisher.reminders_repo,
-        queue=QueueRepository(engine),
+        queue=queue,
         feedback=FeedbackRepository(engine),
         editors=EditorRepository(engine),
         audit=AuditRepository(engine),
         questions=QuestionRepository(engine),
         reports=ReportRepository(engine),
         publisher=publisher,
+        posts=PostService(publisher.items, queue, publisher, settings.tz, wake),
+        moderation=ModerationService(queue, settings.tz),
         feeds=FeedService(engine, settings.feed_settings()),
         wake=wake,
     )

@@ -82,6 +82,13 @@ def timetable(settings: Settings) -> list[Entry]:
     return entries
 
 
+def next_reminders_run(settings: Settings, now: datetime) -> datetime | None:
+    """When the timetable next sends tomorrow's event reminders (in the bot's time zone)."""
+    trigger = CronTrigger.from_crontab(settings.reminders_cron, timezone=settings.tz)
+    fire: datetime | None = trigger.get_next_fire_time(None, now)
+    return fire
+
+
 def weekly_slot(when: datetime) -> str:
     year, week, _ = when.isocalendar()
     return f"digest:weekly:{year}-W{week:02d}"
