@@ -15,7 +15,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, LinkPreviewOptions, Message, MessageEntity
+from aiogram.types import CallbackQuery, Message
 
 from bot import texts
 from bot.config import Settings
@@ -27,13 +27,13 @@ from bot.services.posts import PublishMode, draft_item
 from bot.services.publishing import post_parts
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import AudienceAction, NewStep, WhenMode
+from bot.telegram.transport import TelegramTransport
 
 TEXT_LIMIT = 3500
 TITLE_LIMIT = 300
 FIELD_LIMIT = 300
 SITE_TYPE_LIMIT = 64
 URL_LIMIT = 1000
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 DONE = {
@@ -305,29 +305,21 @@ async def when_typed(message: Message, state: FSMContext, settings: Settings) ->
     await _preview(message, state, settings, message.chat.id)
 
 
-async def _send_post(message: Message, item: Item, settings: Settings) -> None:
-    """The post exactly as the delivery engine will send it (publishing.post_parts)."""
-    for part in post_parts(item, settings.tz):
-        entities = [MessageEntity.model_validate(e) for e in part.entities] or None
-        caption = part.text or None
-        if part.photo is not None:
-            await message.answer_photo(
-                part.photo, caption=caption, caption_entities=entities, parse_mode=None
-            )
-        elif part.document is not None:
-            await message.answer_document(
-                part.document, caption=caption, caption_entities=entities, parse_mode=None
-            )
-        else:
-            await message.answer(
-                part.text, entities=entities, parse_mode=None, link_preview_options=NO_PREVIEW
-            )
+class PreviewError(RuntimeError):
+    """Telegram refused a part of the preview (the error handler tells the editor)."""
 
 
 async def _preview(message: Message, state: FSMContext, settings: Settings, author: int) -> None:
     data = await state.get_data()
     item = draft_item(data, author)
-    await _send_post(message, item, settings)
+    # The post exactly as the delivery engine will send it: the same message parts
+    # (publishing.post_parts) through the same transport.
+    assert message.bot is not None
+    transport = TelegramTransport(message.bot, rate=settings.send_rate)
+    for part in post_parts(item, settings.tz):
+        result = await transport.send(message.chat.id, part)
+        if not result.done:
+            raise PreviewError(result.error)
     roles, orgs = _audience(data)
     summary = texts.new_summary(
         item.kind, texts.new_audience_text(roles, orgs), data["mode"], item.publish_at, settings.tz

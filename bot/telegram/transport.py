@@ -111,17 +111,19 @@ class TelegramTransport:
         *,
         rate: float,
         per_chat_interval: float = PER_CHAT_INTERVAL,
-        paid: bool | None = None,
+        paid_broadcast: bool = False,
     ) -> None:
         self.bot = bot
         self._limits = Limits(rate, per_chat_interval)
-        self._paid = (True if rate > PAID_BROADCAST_RATE else None) if paid is None else paid
+        self._paid = True if paid_broadcast else None  # None: the parameter is left out
         self._prepared: dict[int, tuple[MessagePart, PreparedPart]] = {}
 
     @classmethod
     def from_settings(cls, bot: Bot, settings: Settings) -> TelegramTransport:
-        """Telegram's limits: SEND_RATE overall (from the settings), one a second per chat."""
-        return cls(bot, rate=settings.send_rate)
+        """The broadcast's: SEND_RATE overall (from the settings), one a second per chat, and
+        paid broadcasting above Telegram's free 30 a second."""
+        rate = settings.send_rate
+        return cls(bot, rate=rate, paid_broadcast=rate > PAID_BROADCAST_RATE)
 
     @property
     def limits(self) -> Limits:
