@@ -1,4 +1,4 @@
-"""The broadcast engine: drains the deliveries outbox under Telegram's limits.
+"""The broadcast engine: drains the deliveries outbox under its transport's limits.
 
 A campaign is fanned out into pending delivery rows when it is created
 (`CampaignRepository.create`); the `Sender` claims due rows a page at a time (work.py), sends
@@ -9,13 +9,13 @@ report are progress.py. This module is the loop tying them together; it imports 
 
 Crash safety: the outbox *is* the state; the sender keeps nothing that cannot be rebuilt from
 it. A delivery recorded as sent is never claimed again, and a multi-part message resumes from
-its recorded `parts_sent`. The one unavoidable duplicate window: a message Telegram has
+its recorded `parts_sent`. The one unavoidable duplicate window: a message the messenger has
 accepted but whose result is not committed yet — the request in flight, or the result waiting
 in the batch (results are committed at least every FLUSH_INTERVAL = 100 ms or FLUSH_SIZE = 50
 results, whichever comes first). If the process dies inside that window the row is still
 pending, so the message is sent again on restart: at-least-once, with the duplicates bounded by
 the messages in flight plus one unflushed batch (`SenderStats.window_max` measures it). The
-same holds for a network error or timeout after Telegram accepted a message: it is retried.
+same holds for a network error or timeout after the messenger accepted a message: it is retried.
 (On SQLite with synchronous=NORMAL a power cut, unlike a crash, may also lose the last commits.)
 
 Edit campaigns (kind EDIT, /edit): each delivery carries the id of a message a post campaign

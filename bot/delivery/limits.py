@@ -25,7 +25,7 @@ class RateLimiter:
     Pure and clock-free: every method takes `now` (monotonic seconds). A send is
     `wait(chat, now) == 0` → `acquire(chat, now)` → the request → `release(chat, now)` when the
     reply arrives. The per-chat interval counts from the reply, so the next message to that
-    chat reaches Telegram at least an interval after the previous one was processed there, and
+    chat reaches the messenger at least an interval after the previous one was processed there, and
     a chat with a request in flight is not ready at all.
     """
 
