@@ -16,11 +16,8 @@ from aiogram.types import CallbackQuery, Message
 from bot import texts
 from bot.config import Settings
 from bot.services.container import Services
-from bot.storage.questions import (
-    OPEN_QUESTIONS_MAX,
-    QUESTION_MAX,
-    Question,
-)
+from bot.services.questions import Ask, Replied, Reply
+from bot.storage.questions import QUESTION_MAX, Question
 from bot.telegram import keyboards as kb
 from bot.telegram.render import as_kwargs
 
@@ -30,11 +27,11 @@ ANSWER_MAX = 3500  # leaves room in one message for the heading and the quoted q
 LIST_LIMIT = 10
 
 
-class Ask(StatesGroup):
+class AskDialog(StatesGroup):
     writing = State()
 
 
-class Answer(StatesGroup):
+class AnswerDialog(StatesGroup):
     writing = State()
 
 
@@ -49,36 +46,29 @@ async def _submit(
     settings: Settings,
     services: Services,
 ) -> None:
-    chat_id = message.chat.id
-    subscriber = await services.subscribers.get(chat_id)
-    if subscriber is None:
-        await state.set_state(None)
-        await message.answer(texts.ASK_NOT_SUBSCRIBED)
-        return
-    if len(text) > QUESTION_MAX:
+    asked = await services.asking.ask(message.chat.id, text)
+    if asked.outcome is Ask.TOO_LONG:
         # The dialog stays open: a shorter version goes in as the next message.
-        await state.set_state(Ask.writing)
+        await state.set_state(AskDialog.writing)
         await message.answer(texts.ASK_TOO_LONG.format(length=len(text), limit=QUESTION_MAX))
         return
-    open_count = await services.questions.open_count(chat_id)
-    if open_count >= OPEN_QUESTIONS_MAX:
-        await state.set_state(None)
-        count = texts.count(open_count, "вопрос", "вопроса", "вопросов")
+    await state.set_state(None)
+    if asked.outcome is Ask.NOT_SUBSCRIBED:
+        await message.answer(texts.ASK_NOT_SUBSCRIBED)
+        return
+    if asked.outcome is Ask.TOO_MANY:
+        count = texts.count(asked.open_count, "вопрос", "вопроса", "вопросов")
         await message.answer(texts.ASK_TOO_MANY.format(count=count))
         return
-    await state.set_state(None)
-    question = await services.questions.add(
-        chat_id, text, subscriber.role, subscriber.org_kind, subscriber.org_name
-    )
+    question = asked.question
+    assert question is not None
     log.info("question asked: id=%s", question.id)
     await message.answer(texts.ASK_SENT.format(id=question.id))
     if message.bot is not None:
-        await _notify_editors(message.bot, question, settings, services)
+        await _notify_editors(message.bot, question, services)
 
 
-async def _notify_editors(
-    bot: Bot, question: Question, settings: Settings, services: Services
-) -> None:
+async def _notify_editors(bot: Bot, question: Question, services: Services) -> None:
     """Every owner and editor gets the question with an «Ответить» button."""
     content = texts.question_for_editors(
         question.id,
@@ -87,8 +77,7 @@ async def _notify_editors(
         question.asker_org_name,
         question.text,
     )
-    team = dict.fromkeys([*settings.admin_ids, *(e.user_id for e in await services.editors.all())])
-    for editor_id in team:
+    for editor_id in await services.asking.team():
         try:
             await bot.send_message(
                 editor_id, **as_kwargs(content), reply_markup=kb.answer_question(question.id)
@@ -110,7 +99,7 @@ async def ask_command(
         if await services.subscribers.get(message.chat.id) is None:
             await message.answer(texts.ASK_NOT_SUBSCRIBED)
             return
-        await state.set_state(Ask.writing)
+        await state.set_state(AskDialog.writing)
         await message.answer(texts.ASK_PROMPT)
         return
     await _submit(
@@ -139,23 +128,13 @@ def build_subscriber_router() -> Router:
     router = Router(name="questions")
     router.message.register(ask_command, Command("ask"))
     router.message.register(
-        question_written, StateFilter(Ask.writing), F.text, ~F.text.startswith("/")
+        question_written, StateFilter(AskDialog.writing), F.text, ~F.text.startswith("/")
     )
-    router.message.register(question_not_text, StateFilter(Ask.writing), ~F.text)
+    router.message.register(question_not_text, StateFilter(AskDialog.writing), ~F.text)
     return router
 
 
 # --- the editors answer --------------------------------------------------------------------------
-
-
-async def _answerer_name(user_id: int, settings: Settings, services: Services) -> str:
-    for editor in await services.editors.all():
-        if editor.user_id == user_id and editor.name:
-            return editor.name
-    subscriber = await services.subscribers.get(user_id)
-    if subscriber is not None and subscriber.name:
-        return subscriber.name
-    return f"редактор {user_id}"
 
 
 async def answer_pressed(
@@ -165,26 +144,26 @@ async def answer_pressed(
     settings: Settings,
     services: Services,
 ) -> None:
-    question = await services.questions.get(callback_data.question_id)
-    if question is None:
-        await callback.answer(texts.QUESTION_NOT_FOUND, show_alert=True)
+    can = await services.asking.can_answer(callback_data.question_id)
+    if can.outcome is not Reply.RECORDED:
+        await callback.answer(_refusal(can, settings), show_alert=True)
         return
-    if question.answered_by is not None:
-        name = await _answerer_name(question.answered_by, settings, services)
-        await callback.answer(
-            texts.already_answered(name, question.answered_at, settings.tz), show_alert=True
-        )
-        return
-    if question.chat_id is None:
-        await callback.answer(texts.QUESTION_ASKER_GONE, show_alert=True)
-        return
-    await state.set_state(Answer.writing)
-    await state.update_data(question_id=question.id)
+    assert can.question is not None
+    await state.set_state(AnswerDialog.writing)
+    await state.update_data(question_id=can.question.id)
     await callback.answer()
     if callback.message is not None:
         await callback.bot.send_message(  # type: ignore[union-attr]
-            callback.message.chat.id, texts.ANSWER_PROMPT.format(id=question.id)
+            callback.message.chat.id, texts.ANSWER_PROMPT.format(id=can.question.id)
         )
+
+
+def _refusal(replied: Replied, settings: Settings) -> str:
+    if replied.outcome is Reply.NOT_FOUND:
+        return texts.QUESTION_NOT_FOUND
+    if replied.outcome is Reply.ASKER_GONE:
+        return texts.QUESTION_ASKER_GONE
+    return texts.already_answered(replied.answerer, replied.answered_at, settings.tz)
 
 
 async def answer_written(
@@ -200,24 +179,15 @@ async def answer_written(
     data = await state.get_data()
     await state.set_state(None)
     await state.update_data(question_id=None)
-    question = await services.questions.get(int(data.get("question_id") or 0))
-    if question is None:
-        await message.answer(texts.QUESTION_NOT_FOUND)
-        return
     editor_id = message.from_user.id if message.from_user else message.chat.id
-    if not await services.questions.answer(
-        question.id, text, editor_id, datetime.now(settings.tz)
-    ):
-        fresh = await services.questions.get(question.id)
-        by = fresh.answered_by if fresh and fresh.answered_by is not None else editor_id
-        name = await _answerer_name(by, settings, services)
-        await message.answer(
-            texts.already_answered(name, fresh.answered_at if fresh else None, settings.tz)
-        )
+    replied = await services.asking.answer(
+        int(data.get("question_id") or 0), text, editor_id, datetime.now(settings.tz)
+    )
+    question = replied.question
+    if replied.outcome is not Reply.RECORDED or question is None or message.bot is None:
+        await message.answer(_refusal(replied, settings))
         return
-    if question.chat_id is None or message.bot is None:
-        await message.answer(texts.QUESTION_ASKER_GONE)
-        return
+    assert question.chat_id is not None
     content = texts.answer_for_asker(question.text, text)
     try:
         await message.bot.send_message(question.chat_id, **as_kwargs(content))
@@ -252,7 +222,7 @@ def build_editor_router() -> Router:
     router.message.register(questions_command, Command("questions"))
     router.callback_query.register(answer_pressed, kb.AnswerQuestion.filter())
     router.message.register(
-        answer_written, StateFilter(Answer.writing), F.text, ~F.text.startswith("/")
+        answer_written, StateFilter(AnswerDialog.writing), F.text, ~F.text.startswith("/")
     )
-    router.message.register(answer_not_text, StateFilter(Answer.writing), ~F.text)
+    router.message.register(answer_not_text, StateFilter(AnswerDialog.writing), ~F.text)
     return router

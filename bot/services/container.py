@@ -12,6 +12,7 @@ from bot.services.feeds import FeedService
 from bot.services.moderation import ModerationService
 from bot.services.posts import PostService
 from bot.services.publishing import Publisher
+from bot.services.questions import QuestionService
 from bot.services.wake import Wake, no_wake
 from bot.storage.campaigns import CampaignRepository
 from bot.storage.dialogs import DialogStateRepository
@@ -42,6 +43,7 @@ class Services:
     publisher: Publisher
     posts: PostService
     moderation: ModerationService
+    asking: QuestionService
     feeds: FeedService
     wake: Wake
 
@@ -49,22 +51,26 @@ class Services:
 def build_services(settings: Settings, engine: AsyncEngine, *, wake: Wake = no_wake) -> Services:
     publisher = Publisher(engine, settings.tz, channel_id=settings.channel_id)
     queue = QueueRepository(engine)
+    subscribers = SubscriberRepository(engine)
+    questions = QuestionRepository(engine)
+    editors = EditorRepository(engine)
     return Services(
         engine=engine,
-        subscribers=SubscriberRepository(engine),
+        subscribers=subscribers,
         dialogs=DialogStateRepository(engine),
         items=publisher.items,
         campaigns=publisher.campaigns,
         reminders=publisher.reminders_repo,
         queue=queue,
         feedback=FeedbackRepository(engine),
-        editors=EditorRepository(engine),
+        editors=editors,
         audit=AuditRepository(engine),
-        questions=QuestionRepository(engine),
+        questions=questions,
         reports=ReportRepository(engine),
         publisher=publisher,
         posts=PostService(publisher.items, queue, publisher, settings.tz, wake),
         moderation=ModerationService(queue, settings.tz),
+        asking=QuestionService(questions, subscribers, editors, settings),
         feeds=FeedService(engine, settings.feed_settings()),
         wake=wake,
     )

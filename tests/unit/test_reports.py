@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.handlers.reports import _cell, week_counts
+from bot.services.reports import _cell, week_counts
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
