@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,7 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(upgrade)
+    await _run_migrations(engine, upgrade)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
@@ -61,8 +61,31 @@ async def downgrade(engine: AsyncEngine, revision: str) -> None:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
+    await _run_migrations(engine, run)
+
+
+async def _run_migrations(engine: AsyncEngine, migrations: Callable[[Connection], None]) -> None:
+    """Run `migrations` in one transaction. On SQLite with foreign keys off meanwhile: a batch
+    migration recreates a table (copy, drop, rename), and dropping the old table with foreign
+    keys on would cascade into the tables that reference it (deliveries of campaigns, say). The
+    pragma is a no-op inside a transaction, so it goes first; the keys are checked at the end."""
+    sqlite = engine.dialect.name == "sqlite"
+    async with engine.connect() as connection:
+        if sqlite:
+            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await connection.commit()
+        try:
+            async with connection.begin():
+                await connection.run_sync(migrations)
+            if sqlite:
+                broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                await connection.commit()
+                if broken:
+                    raise RuntimeError(f"migrations broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await connection.commit()
 
 
 def utcnow() -> datetime:
