@@ -3,7 +3,6 @@ and reported on; re-sending the same plan changes nothing."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from datetime import datetime
@@ -15,20 +14,15 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import texts
 from bot.config import Settings
-from bot.content.plan import PlanFormatError, PlanParse, parse_plan
-from bot.content.plan_docx import plan_text
+from bot.content.plan import PlanFormatError
 from bot.services.container import Services
-from bot.services.plan_import import import_plan, stored_unresolved
+from bot.services.plan_import import stored_unresolved
+from bot.services.plan_upload import PLAN_FILE_MAX, PlanTooBigError, import_plan_file
 from bot.telegram import keyboards as kb
 
 log = logging.getLogger(__name__)
 
-PLAN_FILE_MAX = 2 * 1024 * 1024
 MESSAGE_MAX = 4000
-
-
-def read_plan(data: bytes) -> PlanParse:
-    return parse_plan(plan_text(data))
 
 
 async def _download(bot: Bot, file_id: str) -> bytes | None:
@@ -56,19 +50,19 @@ async def plan_document(
     if data is None:
         await message.answer(texts.PLAN_UPLOAD_DOWNLOAD_FAILED)
         return
-    if len(data) > PLAN_FILE_MAX:  # file_size is optional in the Bot API
+    try:
+        plan, report = await import_plan_file(
+            data, services.items, settings.tz, datetime.now(settings.tz)
+        )
+    except PlanTooBigError as exc:  # file_size is optional in the Bot API
         await message.answer(
-            texts.PLAN_UPLOAD_TOO_BIG.format(size=len(data) // 1024, limit=PLAN_FILE_MAX // 1024)
+            texts.PLAN_UPLOAD_TOO_BIG.format(size=exc.size // 1024, limit=PLAN_FILE_MAX // 1024)
         )
         return
-    try:
-        # Parsing a long plan is CPU work: off the event loop.
-        plan = await asyncio.to_thread(read_plan, data)
     except PlanFormatError as exc:
         log.info("plan upload refused: %s", exc.problem.value)
         await message.answer(texts.PLAN_PROBLEMS.get(exc.problem.value, str(exc)))
         return
-    report = await import_plan(plan, services.items, settings.tz, datetime.now(settings.tz))
     log.info(
         "plan uploaded: new=%s updated=%s unchanged=%s unresolved=%s",
         report.new, report.updated, report.unchanged, len(report.unresolved),
