@@ -43,7 +43,6 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
@@ -202,14 +201,7 @@ class Sender:
                 await flusher
             with contextlib.suppress(asyncio.CancelledError):
                 await progress
-            try:
-                await self._results.flush(final=True)
-            except SQLAlchemyError:
-                log.exception(
-                    "sender: %s results not recorded; those messages go out again next time",
-                    len(self._results),
-                )
-            self._results.clear()
+            await self._results.flush_final()
             self._forget_memory()
             self._running = False
             self._stopping = False
@@ -368,12 +360,11 @@ class Sender:
 
     async def _send_control(self, transport: Transport, control: Control) -> None:
         try:
-            await self._progress.send(transport, control, self._pause)
+            await self._progress.send(
+                transport, control, lambda seconds: self.limiter.pause(seconds, self._clock())
+            )
         finally:
             self._finished_request(control.chat_id)
-
-    def _pause(self, seconds: float) -> None:
-        self.limiter.pause(seconds, self._clock())
 
     # ------------------------------------------------------------------ results
 

@@ -158,6 +158,17 @@ class Results:
                 if not final:
                     break  # what came in meanwhile waits for its own batch to fill up
 
+    async def flush_final(self) -> None:
+        """At shutdown: commit everything; what cannot be committed is sent again next time."""
+        try:
+            await self.flush(final=True)
+        except SQLAlchemyError:
+            log.exception(
+                "sender: %s results not recorded; those messages go out again next time",
+                len(self._results),
+            )
+        self._results.clear()
+
     async def _recorded(self, batch: list[DeliveryResult], now: datetime) -> None:
         touched: set[int] = set()
         any_sent = False
