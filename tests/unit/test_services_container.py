@@ -1,0 +1,25 @@
+"""Handlers and jobs get one typed Services object; the dispatcher carries nothing else of ours."""
+
+from pathlib import Path
+
+from bot.app import build_dispatcher
+from bot.config import load_settings
+from bot.services.container import Services
+from bot.storage.db import create_engine
+
+
+async def test_dispatcher_data_is_the_services_and_the_settings(tmp_path: Path) -> None:
+    settings = load_settings(
+        bot_token="123456:" + "A" * 35,
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/c.db",
+        _env_file=None,
+    )
+    engine = create_engine(settings.database_url)
+    try:
+        dp = build_dispatcher(settings, engine, with_timetable=False)
+        # poll_heartbeat is aiogram's session middleware, read by run_polling.
+        assert set(dp.workflow_data) == {"settings", "services", "poll_heartbeat"}
+        services = dp["services"]
+        assert isinstance(services, Services)
+    finally:
+        await engine.dispose()
