@@ -1,9 +1,10 @@
-# Infozona bot. `make run` starts the bot, `make test` runs the whole test suite.
+# Infozona bot. `make run` starts the bot, `make test` runs the whole test suite, `make test-fast`
+# its unit and storage part.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run migrate test lint format check clean
+.PHONY: run migrate test test-fast lint format check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,10 @@ migrate: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
+
+# Unit and storage tests only (no emulator, no bot process): the quick loop while editing.
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest tests/unit tests/storage
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

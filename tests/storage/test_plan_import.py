@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date, datetime
@@ -20,9 +16,8 @@ from bot.content.plan import decode_plan, parse_plan
 from bot.services.plan_import import import_plan
 from bot.storage.db import create_engine, migrate
 from bot.storage.items import ItemRepository
-from tests.support import PLAN_2021, REPO
+from tests.support import PLAN_2021
 
-ROOT = REPO
 PLAN = PLAN_2021
 MSK = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=MSK)
@@ -71,30 +66,3 @@ async def test_an_edited_plan_updates_its_rows_in_place(engine: AsyncEngine) -> 
     assert (report.new, report.updated, report.unchanged) == (0, 1, 12)
     stored = await items.by_source_key(edited_row.key)
     assert stored is not None and stored.title.endswith("(онлайн)")
-
-
-async def test_import_plan_command_reports_in_russian_and_prints_json(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "BOT_TOKEN"}}
-    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/cli.db", PYTHONPATH=str(ROOT))
-
-    async def run(*args: str) -> tuple[int, str, str]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "import-plan", *args, cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        out, err = await asyncio.wait_for(process.communicate(), 60)
-        return process.returncode or 0, out.decode(), err.decode()
-
-    code, out, _ = await run(str(PLAN), "--dry-run")
-    assert code == 0
-    assert "Новых: 13, обновлено: 0, без изменений: 0, не распознано: 0." in out
-    assert "ничего не изменено" in out
-    code, out, err = await run(str(PLAN), "--json")
-    assert code == 0
-    data = json.loads(out)
-    assert len(data["items"]) == 13 and data["unresolved"] == []
-    assert "Новых: 13" in err
-    code, out, _ = await run(str(PLAN))
-    assert "без изменений: 13" in out
-    code, _, err = await run(str(tmp_path / "нет-такого.txt"))
-    assert code == 1 and "Файл не найден" in err

@@ -1,0 +1,41 @@
+"""`python -m bot import-plan` in its own process: the report in Russian, --dry-run, --json."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from tests.support import PLAN_2021, REPO
+
+ROOT = REPO
+PLAN = PLAN_2021
+
+
+async def test_import_plan_command_reports_in_russian_and_prints_json(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "BOT_TOKEN"}}
+    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/cli.db", PYTHONPATH=str(ROOT))
+
+    async def run(*args: str) -> tuple[int, str, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "import-plan", *args, cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        return process.returncode or 0, out.decode(), err.decode()
+
+    code, out, _ = await run(str(PLAN), "--dry-run")
+    assert code == 0
+    assert "Новых: 13, обновлено: 0, без изменений: 0, не распознано: 0." in out
+    assert "ничего не изменено" in out
+    code, out, err = await run(str(PLAN), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert len(data["items"]) == 13 and data["unresolved"] == []
+    assert "Новых: 13" in err
+    code, out, _ = await run(str(PLAN))
+    assert "без изменений: 13" in out
+    code, _, err = await run(str(tmp_path / "нет-такого.txt"))
+    assert code == 1 and "Файл не найден" in err
