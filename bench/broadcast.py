@@ -1,8 +1,8 @@
 """One broadcast through the real sender against an emulator that enforces Telegram's limits.
 
-    python bench/broadcast.py --subscribers 10000 --limit 25
-    python bench/broadcast.py --subscribers 1000 --limit 25 --kill-at 0.5
-    python bench/broadcast.py --subscribers 20000 --limit 1000 --no-flood
+    python -m bench.broadcast --subscribers 10000 --limit 25
+    python -m bench.broadcast --subscribers 1000 --limit 25 --kill-at 0.5
+    python -m bench.broadcast --subscribers 20000 --limit 1000 --no-flood
 
 This process runs the Bot API emulator on 127.0.0.1 (flood control: 30 messages a second
 overall, one a second per chat, unless --no-flood), fills a temporary SQLite database with N
@@ -51,17 +51,15 @@ from bot.content.models import Audience, CampaignKind, DeliveryStatus, MessagePa
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
 from bot.storage.db import create_engine, migrate
 from bot.storage.schema import deliveries, subscribers
-
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # the emulator lives in tests/, beside the installed bot/
-from tests.support.emulator import BotAPIEmulator, Call  # noqa: E402
+from tests.support.emulator import BotAPIEmulator, Call
 
 FIRST_CHAT = 1_000_000
 EDITOR = 42
 FLOOR_CHAT = 5_000_000
-SENDER = Path(__file__).with_name("_sender.py")
-FLOOR = Path(__file__).with_name("_floor.py")
+# The helper processes run as modules from the repository root, like this one.
+REPO = Path(__file__).resolve().parents[1]
+SENDER = "bench._sender"
+FLOOR = "bench._floor"
 TEXT = (
     "Инфозона: семинар для координаторов экспериментальных площадок — 15 марта, 10:00, "
     "ИМЦ, ауд. 12. Программа и регистрация — по ссылке."
@@ -165,7 +163,8 @@ async def run_sender(args: argparse.Namespace, api: str, url: str, watch: Watch)
     """One sender process until it exits (or is killed); its last figures."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(SENDER),
+        "-m",
+        SENDER,
         "--database-url",
         url,
         "--api",
@@ -173,6 +172,7 @@ async def run_sender(args: argparse.Namespace, api: str, url: str, watch: Watch)
         "--rate",
         str(args.limit),
         stdout=asyncio.subprocess.PIPE,
+        cwd=REPO,
     )
     watch.pid = process.pid
     last: dict[str, Any] = {}
@@ -202,10 +202,11 @@ async def run_floor(args: argparse.Namespace, api: str) -> dict[str, float] | No
     message = json.dumps({"text": TEXT, "entities": list(ENTITIES)}, ensure_ascii=False)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(FLOOR),
+        *("-m", FLOOR),
         *("--api", api, "--rate", str(args.limit), "--count", str(count)),
         *("--first-chat", str(FLOOR_CHAT), "--message", message),
         stdout=asyncio.subprocess.PIPE,
+        cwd=REPO,
     )
     out, _ = await process.communicate()
     figures: dict[str, float] = json.loads(out)

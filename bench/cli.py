@@ -1,4 +1,4 @@
-"""CLI start-up benchmark: `python bench/cli.py --runs 5 --before <commit>`.
+"""CLI start-up benchmark: `python -m bench.cli --runs 5 --before <commit>`.
 
 Runs `python -m bot status` (the operator's "is the bot alive?" check) several times against a
 temporary migrated SQLite database and measures each child process: CPU time (user + sys, from

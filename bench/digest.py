@@ -1,6 +1,6 @@
 """Composing the weekly digest for many subscribers: CPU seconds and peak memory.
 
-    python bench/digest.py --subscribers 100000
+    python -m bench.digest --subscribers 100000
 
 A temporary SQLite database gets that many subscribers (a realistic spread of roles,
 organisation kinds, topics, frequencies and statuses) and a few dozen items, built in a child
@@ -44,6 +44,7 @@ from bot.storage.campaigns import CampaignRepository
 from bot.storage.db import create_engine, migrate
 from bot.storage.items import ItemRepository, item_values
 
+REPO = Path(__file__).resolve().parents[1]  # the child process runs from here, as `-m`
 TZ = ZoneInfo("Europe/Moscow")
 RUN = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)  # a Monday: the weekly digest's slot
 SLOT = "digest:weekly:2026-W49"
@@ -220,9 +221,9 @@ def main() -> None:
         path = Path(folder) / "bench.db"
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, __file__, "--prepare", str(path),
+            [sys.executable, "-m", "bench.digest", "--prepare", str(path),
              "--subscribers", str(args.subscribers), "--seed", str(args.seed)],
-            check=True,
+            check=True, cwd=REPO,
         )  # fmt: skip
         print(f"prepared {args.subscribers} subscribers in {time.perf_counter() - started:.1f} s")
         asyncio.run(measure(path, args.subscribers))

@@ -1,4 +1,4 @@
-"""Feed polling benchmark: `python bench/feeds.py --feeds 200`.
+"""Feed polling benchmark: `python -m bench.feeds --feeds 200`.
 
 A local web server serves N school-site feeds (~20 items each, a quarter of them in
 windows-1251, like many Russian school sites) with ETags. The real FeedService polls them all
