@@ -60,3 +60,14 @@ def test_storage_importing_a_service_breaks_the_layers(copy: Path) -> None:
     assert result.returncode != 0
     assert "bot.storage.upward -> bot.services.browsing" in result.stdout
     assert f"{contract_name('layers')} BROKEN" in result.stdout
+
+
+def test_a_handler_reaching_into_storage_breaks_thin_handlers(copy: Path) -> None:
+    (copy / "bot" / "handlers" / "shortcut.py").write_text(
+        "from bot.storage.items import ItemRepository\n\n__all__ = ['ItemRepository']\n",
+        encoding="utf-8",
+    )
+    result = lint_imports(copy)
+    assert result.returncode != 0
+    assert f"{contract_name('thin-handlers')} BROKEN" in result.stdout
+    assert "bot.handlers.shortcut -> bot.storage.items" in result.stdout
