@@ -16,8 +16,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import texts
 from bot.config import Settings
 from bot.services.container import Services
-from bot.services.questions import Ask, Replied, Reply
-from bot.storage.questions import QUESTION_MAX, Question
+from bot.services.questions import QUESTION_MAX, Ask, Question, Replied, Reply
 from bot.telegram import keyboards as kb
 from bot.telegram.render import as_kwargs
 

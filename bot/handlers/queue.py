@@ -19,9 +19,8 @@ from bot.content.formatting import Text
 from bot.content.models import Item, ItemStatus
 from bot.handlers.common import drop_keyboard, show
 from bot.services.container import Services
-from bot.services.moderation import Move, Reschedule, Rewrite
+from bot.services.moderation import Move, Reschedule, Rewrite, approvable, in_queue
 from bot.services.posts import QueuePublish
-from bot.storage.queue import APPROVABLE, QUEUE_STATUSES, QueueRepository
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import QueueAction
 from bot.telegram.render import as_kwargs
@@ -39,19 +38,19 @@ def _entities_json(entities: list[MessageEntity] | None) -> str | None:
 
 
 async def _card(
-    queue: QueueRepository,
+    services: Services,
     settings: Settings,
     index: int,
     *,
     confirm: QueueAction | None = None,
 ) -> tuple[Text, InlineKeyboardMarkup | None]:
-    counts = await queue.counts()
+    counts = await services.queue.counts()
     if counts.total == 0:
         return Text(texts.QUEUE_EMPTY), None
     index = max(0, min(index, counts.total - 1))
-    item = await queue.at(index)
+    item = await services.queue.at(index)
     if item is None:  # the queue shrank between the two queries
-        index, item = 0, await queue.at(0)
+        index, item = 0, await services.queue.at(0)
         if item is None:
             return Text(texts.QUEUE_EMPTY), None
     question = texts.QUEUE_CONFIRM[confirm.value][0] if confirm else None
@@ -62,26 +61,26 @@ async def _card(
     content = Text.from_entities(part.text, part.entities)
     if confirm is not None:
         return content, kb.queue_confirm(confirm, item.id, index)
-    markup = kb.queue_card(item.id, index, counts.total, item.status in APPROVABLE)
+    markup = kb.queue_card(item.id, index, counts.total, approvable(item))
     return content, markup
 
 
 async def _send_card(
-    bot: Bot, chat_id: int, queue: QueueRepository, settings: Settings, index: int
+    bot: Bot, chat_id: int, services: Services, settings: Settings, index: int
 ) -> None:
-    content, markup = await _card(queue, settings, index)
+    content, markup = await _card(services, settings, index)
     await bot.send_message(chat_id, **as_kwargs(content), reply_markup=markup)
 
 
 async def queue_command(message: Message, services: Services, settings: Settings) -> None:
-    content, markup = await _card(services.queue, settings, 0)
+    content, markup = await _card(services, settings, 0)
     await message.answer(**as_kwargs(content), reply_markup=markup)
 
 
 async def open_card(
     callback: CallbackQuery, callback_data: kb.QueueCard, services: Services, settings: Settings
 ) -> None:
-    content, markup = await _card(services.queue, settings, callback_data.index)
+    content, markup = await _card(services, settings, callback_data.index)
     await callback.answer()
     await show(callback, content, markup)
 
@@ -118,14 +117,14 @@ async def act(
     queue = services.queue
     action, item_id, index = callback_data.action, callback_data.item_id, callback_data.index
     item = await queue.get(item_id)
-    if item is None or item.status not in QUEUE_STATUSES:
+    if item is None or not in_queue(item):
         await _stale(callback, item.status if item else None)
         return
     if action in (QueueAction.EDIT, QueueAction.MOVE):
         await _ask(callback, state, item, index, action, settings)
         return
     if action in kb.QUEUE_CONFIRMED and not callback_data.sure:
-        content, markup = await _card(queue, settings, index, confirm=action)
+        content, markup = await _card(services, settings, index, confirm=action)
         await callback.answer()
         await show(callback, content, markup)
         return
@@ -139,7 +138,7 @@ async def act(
             return
         await callback.answer(texts.QUEUE_DONE[action.value])
     # The item left the queue: the same place now shows the next one.
-    content, markup = await _card(queue, settings, index)
+    content, markup = await _card(services, settings, index)
     await show(callback, content, markup)
 
 
@@ -163,7 +162,7 @@ async def _ask(
 
 
 async def _after_change(
-    message: Message, state: FSMContext, queue: QueueRepository, settings: Settings, done: str
+    message: Message, state: FSMContext, services: Services, settings: Settings, done: str
 ) -> None:
     """The answer, then the item's card afresh; the old card loses its buttons."""
     data = await state.get_data()
@@ -172,16 +171,14 @@ async def _after_change(
     assert bot is not None
     await message.answer(done)
     await drop_keyboard(bot, message.chat.id, data.get("card_id"))
-    index = await queue.index_of(int(data["item_id"]))
-    await _send_card(bot, message.chat.id, queue, settings, index or 0)
+    index = await services.queue.index_of(int(data["item_id"]))
+    await _send_card(bot, message.chat.id, services, settings, index or 0)
 
 
-async def _still_queued(
-    message: Message, state: FSMContext, queue: QueueRepository
-) -> Item | None:
+async def _still_queued(message: Message, state: FSMContext, services: Services) -> Item | None:
     data = await state.get_data()
-    item = await queue.get(int(data.get("item_id", 0)))
-    if item is None or item.status not in QUEUE_STATUSES:
+    item = await services.queue.get(int(data.get("item_id", 0)))
+    if item is None or not in_queue(item):
         await state.clear()
         status = texts.QUEUE_STATUS_DONE[item.status] if item else None
         await message.answer(
@@ -194,8 +191,7 @@ async def _still_queued(
 async def new_text(
     message: Message, state: FSMContext, services: Services, settings: Settings
 ) -> None:
-    queue = services.queue
-    item = await _still_queued(message, state, queue)
+    item = await _still_queued(message, state, services)
     if item is None:
         return
     if not message.text:
@@ -213,18 +209,17 @@ async def new_text(
         )
         return
     if rewritten.outcome is Rewrite.STALE:
-        await _still_queued(message, state, queue)
+        await _still_queued(message, state, services)
         return
     saved_as_draft = rewritten.outcome is Rewrite.SAVED_AS_DRAFT
     done = texts.QUEUE_TEXT_SAVED_DRAFT if saved_as_draft else texts.QUEUE_TEXT_SAVED
-    await _after_change(message, state, queue, settings, done)
+    await _after_change(message, state, services, settings, done)
 
 
 async def new_time(
     message: Message, state: FSMContext, services: Services, settings: Settings
 ) -> None:
-    queue = services.queue
-    item = await _still_queued(message, state, queue)
+    item = await _still_queued(message, state, services)
     if item is None:
         return
     now = datetime.now(settings.tz)
@@ -234,11 +229,11 @@ async def new_time(
     elif moved.outcome is Reschedule.IN_THE_PAST:
         await message.answer(texts.QUEUE_TIME_PAST)
     elif moved.outcome is Reschedule.STALE:
-        await _still_queued(message, state, queue)
+        await _still_queued(message, state, services)
     else:
         assert moved.moment is not None
         done = texts.QUEUE_MOVED.format(when=texts.format_date(moved.moment))
-        await _after_change(message, state, queue, settings, done)
+        await _after_change(message, state, services, settings, done)
 
 
 def build_router() -> Router:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
@@ -12,13 +13,14 @@ from bot import texts
 from bot.config import Settings
 from bot.services import reports
 from bot.services.container import Services
-from bot.storage.db import utcnow
 
 log = logging.getLogger(__name__)
 
 
 async def stats_command(message: Message, settings: Settings, services: Services) -> None:
-    parts = await reports.stats(services.reports, services.subscribers, settings.tz, utcnow())
+    parts = await reports.stats(
+        services.reports, services.subscribers, settings.tz, datetime.now(UTC)
+    )
     for part in parts:
         await message.answer(
             text=part.text,
@@ -37,7 +39,7 @@ async def _send(message: Message, bot: Bot, export: reports.Export) -> None:
 async def export_subscribers(
     message: Message, bot: Bot, settings: Settings, services: Services
 ) -> None:
-    export = await reports.subscribers_csv(services.reports, settings.tz, utcnow())
+    export = await reports.subscribers_csv(services.reports, settings.tz, datetime.now(UTC))
     user_id = message.from_user.id if message.from_user else 0
     log.info("export: user=%s what=subscribers rows=%s", user_id, export.rows)
     await _send(message, bot, export)

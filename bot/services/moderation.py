@@ -15,7 +15,17 @@ from bot import texts
 from bot.content.digest import MESSAGE_LIMIT, utf16_len
 from bot.content.models import Item, ItemStatus
 from bot.content.when import parse_when
-from bot.storage.queue import QueueRepository
+from bot.storage.queue import APPROVABLE, QUEUE_STATUSES, QueueRepository
+
+
+def in_queue(item: Item) -> bool:
+    """Still waiting for an editor (not approved, rejected, published or deleted since)."""
+    return item.status in QUEUE_STATUSES
+
+
+def approvable(item: Item) -> bool:
+    """A feed's item or a draft: it can go into the next digest."""
+    return item.status in APPROVABLE
 
 
 class Move(StrEnum):

@@ -11,6 +11,8 @@ from bot.storage.editors import EditorRepository
 from bot.storage.questions import OPEN_QUESTIONS_MAX, QUESTION_MAX, Question, QuestionRepository
 from bot.storage.subscribers import SubscriberRepository
 
+__all__ = ["QUESTION_MAX", "Ask", "Asked", "Question", "QuestionService", "Replied", "Reply"]
+
 
 class Ask(StrEnum):
     SENT = "sent"
