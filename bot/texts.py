@@ -33,6 +33,7 @@ from bot.content.models import (
     ItemStatus,
     MessagePart,
     OrgKind,
+    PublishMode,
     Role,
     Subscriber,
     SubscriberStatus,
@@ -1156,13 +1157,21 @@ def new_audience_text(roles: Iterable[Role], orgs: Iterable[OrgKind]) -> str:
     return " · ".join(parts)
 
 
+PUBLISH_MODE_LABELS: Mapping[PublishMode, str] = {
+    PublishMode.NOW: "сейчас",
+    PublishMode.AT: "по расписанию",
+    PublishMode.DIGEST: "с ближайшим дайджестом",
+    PublishMode.DRAFT: "черновик",
+}
+
+
 def new_summary(
-    kind: ItemKind, audience: str, mode: str, publish_at: datetime | None, tz: tzinfo
+    kind: ItemKind, audience: str, mode: PublishMode, publish_at: datetime | None, tz: tzinfo
 ) -> str:
-    if mode == "at" and publish_at is not None:
+    if mode is PublishMode.AT and publish_at is not None:
         when = f"по расписанию: {format_date(publish_at.astimezone(tz))}"
     else:
-        when = {"now": "сейчас", "digest": "с ближайшим дайджестом", "draft": "черновик"}[mode]
+        when = PUBLISH_MODE_LABELS[mode]
     return (
         f"{NEW_KIND_LABELS[kind]}\nКому: {audience}\nКогда: {when}\n\n"
         "Всё верно? (/cancel — отменить)"

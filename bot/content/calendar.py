@@ -26,7 +26,7 @@ PRODID = "-//IMC//Infozona bot//RU"
 DEFAULT_DURATION = timedelta(hours=1)
 REMIND_BEFORE = timedelta(days=1)
 DESCRIPTION_EXCERPT = 600  # characters of the body; the rest is one tap away at the URL
-# Russian words in the file (texts.py cannot be imported here: it pulls in aiogram).
+# Russian words in the file: content/ sits below texts.py in the layers and cannot import it.
 DESCRIPTION_REGISTRATION = "Регистрация: {url}"
 DESCRIPTION_MORE = "Подробнее: {url}"
 ALARM_TEXT = "Завтра: {title}"

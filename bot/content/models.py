@@ -102,6 +102,15 @@ class ItemStatus(StrEnum):
     ARCHIVED = "archived"
 
 
+class PublishMode(StrEnum):
+    """When a new post reaches subscribers (the value is what the dialog stores)."""
+
+    NOW = "now"
+    AT = "at"
+    DIGEST = "digest"
+    DRAFT = "draft"
+
+
 # Items subscribers may see: in digests, in "what's next", in browsing.
 VISIBLE_STATUSES: frozenset[ItemStatus] = frozenset({ItemStatus.APPROVED, ItemStatus.PUBLISHED})
 

@@ -19,11 +19,11 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import texts
 from bot.config import Settings
-from bot.content.models import Item, ItemKind, OrgKind, Role
+from bot.content.models import Item, ItemKind, OrgKind, PublishMode, Role
 from bot.content.when import parse_when
 from bot.handlers.common import drop_keyboard, show
 from bot.services.container import Services
-from bot.services.posts import PublishMode, draft_item
+from bot.services.posts import draft_item
 from bot.services.publishing import post_parts
 from bot.telegram import keyboards as kb
 from bot.telegram.keyboards import AudienceAction, NewStep, WhenMode
@@ -322,7 +322,11 @@ async def _preview(message: Message, state: FSMContext, settings: Settings, auth
             raise PreviewError(result.error)
     roles, orgs = _audience(data)
     summary = texts.new_summary(
-        item.kind, texts.new_audience_text(roles, orgs), data["mode"], item.publish_at, settings.tz
+        item.kind,
+        texts.new_audience_text(roles, orgs),
+        PublishMode(data["mode"]),
+        item.publish_at,
+        settings.tz,
     )
     await state.set_state(NewPost.confirm)
     await message.answer(

@@ -22,21 +22,13 @@ from bot.content.models import (
     ItemStatus,
     MessagePart,
     OrgKind,
+    PublishMode,
     Role,
 )
 from bot.services.publishing import Publisher, edit_part, post_keys
 from bot.services.wake import Wake
 from bot.storage.items import ItemRepository
 from bot.storage.queue import QueueRepository
-
-
-class PublishMode(StrEnum):
-    """When a new post reaches subscribers (the value is what the dialog stores)."""
-
-    NOW = "now"
-    AT = "at"
-    DIGEST = "digest"
-    DRAFT = "draft"
 
 
 def _moment(value: str | None) -> datetime | None:

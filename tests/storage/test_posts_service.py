@@ -11,11 +11,18 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings, load_settings
-from bot.content.models import CampaignStatus, DeliveryStatus, Item, ItemKind, ItemStatus
+from bot.content.models import (
+    CampaignStatus,
+    DeliveryStatus,
+    Item,
+    ItemKind,
+    ItemStatus,
+    PublishMode,
+)
 from bot.services.browsing import Remind, can_remind, remind_me
 from bot.services.container import Services, build_services
 from bot.services.moderation import Move, Reschedule, Rewrite
-from bot.services.posts import EditCheck, EditStart, PublishMode, QueuePublish, placed
+from bot.services.posts import EditCheck, EditStart, QueuePublish, placed
 from bot.storage.db import create_engine, migrate
 from bot.storage.schema import campaigns, deliveries
 from tests.support.subscribers import subscriber
