@@ -14,13 +14,17 @@ import sqlalchemy as sa
 
 from bot.content.models import Item, ItemKind, ItemStatus
 from bot.services.publishing import post_parts
-from bot.storage.db import create_engine, migrate
 from bot.storage.editors import AuditRepository
 from bot.storage.items import ItemRepository
 from bot.storage.schema import items
-from bot.storage.subscribers import SubscriberRepository
 from tests.support.emulator import BotAPIEmulator
-from tests.support.harness import EDITOR_ID, Person, RunningBot, make_settings, subscribe
+from tests.support.harness import (
+    EDITOR_ID,
+    Person,
+    RunningBot,
+    bot_running,
+    subscribe,
+)
 
 CHANNEL_ID = -1001234567890
 TITLE = "Семинар переносится"
@@ -30,16 +34,8 @@ BODY = "Важно: семинар для координаторов пройд�
 @pytest.fixture
 async def bot_with_channel(emu: BotAPIEmulator, tmp_path: Path) -> AsyncIterator[RunningBot]:
     emu.chat(CHANNEL_ID, type="channel", title="Инфозона")
-    settings = make_settings(tmp_path, telegram_api_base=emu.base_url, channel_id=CHANNEL_ID)
-    engine = create_engine(settings.database_url)
-    await migrate(engine)
-    running = RunningBot(emu, engine, settings, SubscriberRepository(engine))
-    await running.start()
-    try:
+    async with bot_running(emu, tmp_path, channel_id=CHANNEL_ID) as running:
         yield running
-    finally:
-        await running.stop()
-        await engine.dispose()
 
 
 def _utf16(text: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,9 +182,12 @@ async def emu() -> AsyncIterator[BotAPIEmulator]:
         yield emulator
 
 
-@pytest.fixture
-async def running_bot(emu: BotAPIEmulator, tmp_path: Path) -> AsyncIterator[RunningBot]:
-    settings = make_settings(tmp_path, telegram_api_base=emu.base_url)
+@asynccontextmanager
+async def bot_running(
+    emu: BotAPIEmulator, tmp_path: Path, **overrides: Any
+) -> AsyncIterator[RunningBot]:
+    """The real bot on a fresh migrated database, polling the emulator, stopped on exit."""
+    settings = make_settings(tmp_path, telegram_api_base=emu.base_url, **overrides)
     engine = create_engine(settings.database_url)
     await migrate(engine)
     running = RunningBot(emu, engine, settings, SubscriberRepository(engine))
@@ -193,3 +197,9 @@ async def running_bot(emu: BotAPIEmulator, tmp_path: Path) -> AsyncIterator[Runn
     finally:
         await running.stop()
         await engine.dispose()
+
+
+@pytest.fixture
+async def running_bot(emu: BotAPIEmulator, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    async with bot_running(emu, tmp_path) as running:
+        yield running
