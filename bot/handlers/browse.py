@@ -23,8 +23,9 @@ from bot.content.whatsnext import (
 from bot.handlers.common import show
 from bot.services.browsing import Remind, find_activities, remind_me
 from bot.services.container import Services
+from bot.telegram import callbacks as cb
 from bot.telegram import keyboards as kb
-from bot.telegram.keyboards import Shelf
+from bot.telegram.callbacks import Shelf
 from bot.telegram.render import as_kwargs
 
 EVENTS_DAYS = 90
@@ -89,11 +90,11 @@ async def _answer(
     ]
     more = None
     if (page + 1) * size < len(entries):
-        more = kb.NextPage(
+        more = cb.NextPage(
             start=query.start.toordinal(),
             end=query.end.toordinal(),
-            roles=kb.mask(query.roles, Role),
-            orgs=kb.mask(query.org_kinds, OrgKind),
+            roles=cb.mask(query.roles, Role),
+            orgs=cb.mask(query.org_kinds, OrgKind),
             page=page + 1,
         )
     return content, kb.next_answer(actions, more)
@@ -145,12 +146,12 @@ async def question(
 
 async def next_page(
     callback: CallbackQuery,
-    callback_data: kb.NextPage,
+    callback_data: cb.NextPage,
     services: Services,
     settings: Settings,
 ) -> None:
-    roles = kb.unmask(callback_data.roles, Role)
-    orgs = kb.unmask(callback_data.orgs, OrgKind)
+    roles = cb.unmask(callback_data.roles, Role)
+    orgs = cb.unmask(callback_data.orgs, OrgKind)
     start = date.fromordinal(callback_data.start)
     end = date.fromordinal(callback_data.end)
     label = texts.LABEL_WINDOW.format(span=texts.format_range(start, end))
@@ -178,7 +179,7 @@ async def _event(callback: CallbackQuery, services: Services, item_id: int) -> I
 
 async def remind(
     callback: CallbackQuery,
-    callback_data: kb.Remind,
+    callback_data: cb.Remind,
     services: Services,
     settings: Settings,
 ) -> None:
@@ -196,7 +197,7 @@ async def remind(
 
 async def to_calendar(
     callback: CallbackQuery,
-    callback_data: kb.Calendar,
+    callback_data: cb.Calendar,
     bot: Bot,
     services: Services,
     settings: Settings,
@@ -320,7 +321,7 @@ async def search_command(
 
 async def turn_card(
     callback: CallbackQuery,
-    callback_data: kb.Card,
+    callback_data: cb.Card,
     services: Services,
     settings: Settings,
     state: FSMContext,
@@ -340,7 +341,7 @@ async def turn_card(
 
 async def vote(
     callback: CallbackQuery,
-    callback_data: kb.Vote,
+    callback_data: cb.Vote,
     services: Services,
 ) -> None:
     item = await services.items.get(callback_data.item_id)
@@ -359,9 +360,9 @@ def build_router() -> Router:
     router.message.register(cases_command, Command("cases"))
     router.message.register(search_command, Command("search"))
     router.message.register(question, F.text, WhatsNextQuestion())
-    router.callback_query.register(next_page, kb.NextPage.filter())
-    router.callback_query.register(remind, kb.Remind.filter())
-    router.callback_query.register(to_calendar, kb.Calendar.filter())
-    router.callback_query.register(turn_card, kb.Card.filter())
-    router.callback_query.register(vote, kb.Vote.filter())
+    router.callback_query.register(next_page, cb.NextPage.filter())
+    router.callback_query.register(remind, cb.Remind.filter())
+    router.callback_query.register(to_calendar, cb.Calendar.filter())
+    router.callback_query.register(turn_card, cb.Card.filter())
+    router.callback_query.register(vote, cb.Vote.filter())
     return router

@@ -22,6 +22,7 @@ from bot.handlers.common import show
 from bot.handlers.new_post import read_post
 from bot.services.container import Services
 from bot.services.posts import EditCheck, EditStart
+from bot.telegram import callbacks as cb
 from bot.telegram import keyboards as kb
 from bot.telegram.render import as_kwargs
 
@@ -87,7 +88,7 @@ async def text_sent(
 
 async def choice_made(
     callback: CallbackQuery,
-    callback_data: kb.EditSent,
+    callback_data: cb.EditSent,
     state: FSMContext,
     services: Services,
 ) -> None:
@@ -124,7 +125,7 @@ def build_router() -> Router:
     router.message.register(edit_command, Command("edit"))
     router.message.register(text_sent, StateFilter(EditPost.text), ~(F.text.startswith("/")))
     router.callback_query.register(
-        choice_made, StateFilter(EditPost.confirm), kb.EditSent.filter()
+        choice_made, StateFilter(EditPost.confirm), cb.EditSent.filter()
     )
-    router.callback_query.register(stale_button, kb.EditSent.filter())
+    router.callback_query.register(stale_button, cb.EditSent.filter())
     return router

@@ -18,6 +18,7 @@ from bot.content.models import MessagePart
 from bot.handlers.common import show
 from bot.services.container import Services
 from bot.services.feeds import FeedCommandError, FeedService, feed_added_text, feed_removed_text
+from bot.telegram import callbacks as cb
 from bot.telegram import keyboards as kb
 from bot.telegram.render import as_kwargs
 
@@ -142,22 +143,22 @@ async def _ask_remove(message: Message, arg: str, service: FeedService) -> None:
 
 
 DONE = {
-    kb.FeedAction.PAUSE: texts.FEED_DESK_PAUSED_DONE,
-    kb.FeedAction.RESUME: texts.FEED_DESK_RESUMED_DONE,
-    kb.FeedAction.AUTO_ON: texts.FEED_DESK_AUTO_ON_DONE,
-    kb.FeedAction.AUTO_OFF: texts.FEED_DESK_AUTO_OFF_DONE,
+    cb.FeedAction.PAUSE: texts.FEED_DESK_PAUSED_DONE,
+    cb.FeedAction.RESUME: texts.FEED_DESK_RESUMED_DONE,
+    cb.FeedAction.AUTO_ON: texts.FEED_DESK_AUTO_ON_DONE,
+    cb.FeedAction.AUTO_OFF: texts.FEED_DESK_AUTO_OFF_DONE,
 }
 
 
 async def feed_button(
     callback: CallbackQuery,
-    callback_data: kb.FeedDesk,
+    callback_data: cb.FeedDesk,
     bot: Bot,
     settings: Settings,
     services: Services,
 ) -> None:
     action, feed_id = callback_data.action, callback_data.feed_id
-    if action is kb.FeedAction.LIST:
+    if action is cb.FeedAction.LIST:
         await callback.answer()
         blocks, markup = await _desk(services.feeds, settings)
         parts = _pack(blocks)
@@ -167,7 +168,7 @@ async def feed_button(
             await _send(bot, callback.from_user.id, parts, markup)
         return
     try:
-        if action is kb.FeedAction.REMOVE_YES:
+        if action is cb.FeedAction.REMOVE_YES:
             removed = await services.feeds.remove_feed(feed_id)
             await callback.answer()
             await show(
@@ -176,16 +177,16 @@ async def feed_button(
                 kb.feed_back(),
             )
             return
-        if action in (kb.FeedAction.PAUSE, kb.FeedAction.RESUME):
-            feed = await services.feeds.set_enabled(feed_id, action is kb.FeedAction.RESUME)
-        elif action in (kb.FeedAction.AUTO_ON, kb.FeedAction.AUTO_OFF):
-            feed = await services.feeds.set_auto_approve(feed_id, action is kb.FeedAction.AUTO_ON)
+        if action in (cb.FeedAction.PAUSE, cb.FeedAction.RESUME):
+            feed = await services.feeds.set_enabled(feed_id, action is cb.FeedAction.RESUME)
+        elif action in (cb.FeedAction.AUTO_ON, cb.FeedAction.AUTO_OFF):
+            feed = await services.feeds.set_auto_approve(feed_id, action is cb.FeedAction.AUTO_ON)
         else:
             feed = await services.feeds.get_feed(feed_id)
     except FeedCommandError:
         await callback.answer(texts.FEED_DESK_NOT_FOUND.format(id=feed_id), show_alert=True)
         return
-    if action is kb.FeedAction.REMOVE:
+    if action is cb.FeedAction.REMOVE:
         await callback.answer()
         await show(
             callback,
@@ -205,5 +206,5 @@ async def feed_button(
 def build_router() -> Router:
     router = Router(name="feeds-desk")
     router.message.register(feeds_command, Command("feeds"))
-    router.callback_query.register(feed_button, kb.FeedDesk.filter())
+    router.callback_query.register(feed_button, cb.FeedDesk.filter())
     return router

@@ -25,8 +25,9 @@ from bot.handlers.common import drop_keyboard, show
 from bot.services.container import Services
 from bot.services.posts import draft_item
 from bot.services.publishing import post_parts
+from bot.telegram import callbacks as cb
 from bot.telegram import keyboards as kb
-from bot.telegram.keyboards import AudienceAction, NewStep, WhenMode
+from bot.telegram.callbacks import AudienceAction, NewStep, WhenMode
 from bot.telegram.transport import TelegramTransport
 
 TEXT_LIMIT = 3500
@@ -97,7 +98,7 @@ async def new_command(message: Message, state: FSMContext) -> None:
 
 
 async def kind_chosen(
-    callback: CallbackQuery, callback_data: kb.NewKind, state: FSMContext
+    callback: CallbackQuery, callback_data: cb.NewKind, state: FSMContext
 ) -> None:
     await state.update_data(kind=callback_data.kind.value)
     await state.set_state(NewPost.text)
@@ -227,7 +228,7 @@ SKIPPABLE = {
 
 
 async def step_skipped(
-    callback: CallbackQuery, callback_data: kb.NewSkip, state: FSMContext, bot: Bot
+    callback: CallbackQuery, callback_data: cb.NewSkip, state: FSMContext, bot: Bot
 ) -> None:
     if await state.get_state() != SKIPPABLE[callback_data.step].state:
         await callback.answer(texts.STALE_BUTTON, show_alert=True)
@@ -257,7 +258,7 @@ async def _ask_audience(message: Message, state: FSMContext) -> None:
 
 
 async def audience_toggled(
-    callback: CallbackQuery, callback_data: kb.NewAudience, state: FSMContext
+    callback: CallbackQuery, callback_data: cb.NewAudience, state: FSMContext
 ) -> None:
     roles, orgs = _audience(await state.get_data())
     action, code = callback_data.action, callback_data.code
@@ -283,7 +284,7 @@ async def audience_toggled(
 
 
 async def when_chosen(
-    callback: CallbackQuery, callback_data: kb.NewWhen, state: FSMContext, settings: Settings
+    callback: CallbackQuery, callback_data: cb.NewWhen, state: FSMContext, settings: Settings
 ) -> None:
     await state.update_data(mode=callback_data.mode.value, publish_at=None)
     await callback.answer()
@@ -337,7 +338,7 @@ async def _preview(message: Message, state: FSMContext, settings: Settings, auth
 
 async def confirmed(
     callback: CallbackQuery,
-    callback_data: kb.NewConfirm,
+    callback_data: cb.NewConfirm,
     state: FSMContext,
     settings: Settings,
     services: Services,
@@ -368,21 +369,21 @@ def build_router() -> Router:
     router = Router(name="new-post")
     typed = (F.text, ~F.text.startswith("/"))
     router.message.register(new_command, Command("new"))
-    router.callback_query.register(kind_chosen, StateFilter(NewPost.kind), kb.NewKind.filter())
+    router.callback_query.register(kind_chosen, StateFilter(NewPost.kind), cb.NewKind.filter())
     router.message.register(text_sent, StateFilter(NewPost.text), ~(F.text.startswith("/")))
     router.message.register(starts_at_sent, StateFilter(NewPost.starts_at), *typed)
     router.message.register(place_sent, StateFilter(NewPost.place), *typed)
     router.message.register(registration_sent, StateFilter(NewPost.registration), *typed)
     router.message.register(organisation_sent, StateFilter(NewPost.organisation), *typed)
     router.message.register(site_type_sent, StateFilter(NewPost.site_type), *typed)
-    router.callback_query.register(step_skipped, kb.NewSkip.filter())
+    router.callback_query.register(step_skipped, cb.NewSkip.filter())
     router.callback_query.register(
-        audience_toggled, StateFilter(NewPost.audience), kb.NewAudience.filter()
+        audience_toggled, StateFilter(NewPost.audience), cb.NewAudience.filter()
     )
-    router.callback_query.register(when_chosen, StateFilter(NewPost.when), kb.NewWhen.filter())
+    router.callback_query.register(when_chosen, StateFilter(NewPost.when), cb.NewWhen.filter())
     router.message.register(when_typed, StateFilter(NewPost.when), *typed)
-    router.callback_query.register(confirmed, StateFilter(NewPost.confirm), kb.NewConfirm.filter())
+    router.callback_query.register(confirmed, StateFilter(NewPost.confirm), cb.NewConfirm.filter())
     # A button of a dialog that has moved on (or was cancelled) is out of date, not forbidden.
-    for stale in (kb.NewKind, kb.NewAudience, kb.NewWhen, kb.NewConfirm):
+    for stale in (cb.NewKind, cb.NewAudience, cb.NewWhen, cb.NewConfirm):
         router.callback_query.register(stale_button, stale.filter())
     return router

@@ -18,6 +18,7 @@ from bot.content.plan import PlanFormatError
 from bot.services.container import Services
 from bot.services.plan_import import stored_unresolved
 from bot.services.plan_upload import PLAN_FILE_MAX, PlanTooBigError, import_plan_file
+from bot.telegram import callbacks as cb
 from bot.telegram import keyboards as kb
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ async def plan_document(
 
 
 async def show_unresolved(
-    callback: CallbackQuery, callback_data: kb.PlanUnresolved, services: Services
+    callback: CallbackQuery, callback_data: cb.PlanUnresolved, services: Services
 ) -> None:
     year = (callback_data.first_year, callback_data.first_year + 1)
     label = f"{year[0]}-{year[1]}"
@@ -119,5 +120,5 @@ def build_router() -> Router:
     # Only with no dialog open: a file sent inside a dialog (an attachment to a post) is the
     # dialog's.
     router.message.register(plan_document, F.document, StateFilter(None))
-    router.callback_query.register(show_unresolved, kb.PlanUnresolved.filter())
+    router.callback_query.register(show_unresolved, cb.PlanUnresolved.filter())
     return router

@@ -12,8 +12,9 @@ from bot import texts
 from bot.content.models import Subscriber, SubscriberStatus, normalise_org_name
 from bot.handlers.common import drop_keyboard, show
 from bot.services.container import Services
+from bot.telegram import callbacks as cb
 from bot.telegram import keyboards as kb
-from bot.telegram.keyboards import Flow, Section
+from bot.telegram.callbacks import Flow, Section
 from bot.telegram.render import as_kwargs
 
 
@@ -69,7 +70,7 @@ async def settings_command(message: Message, services: Services, state: FSMConte
 
 async def open_section(
     callback: CallbackQuery,
-    callback_data: kb.OpenSettings,
+    callback_data: cb.OpenSettings,
     services: Services,
     state: FSMContext,
 ) -> None:
@@ -108,7 +109,7 @@ async def open_section(
     await callback.answer()
 
 
-async def set_role(callback: CallbackQuery, callback_data: kb.SetRole, services: Services) -> None:
+async def set_role(callback: CallbackQuery, callback_data: cb.SetRole, services: Services) -> None:
     subscriber = await services.subscribers.set_role(callback.from_user.id, callback_data.role)
     if subscriber is None:
         await callback.answer(texts.NOT_SUBSCRIBED, show_alert=True)
@@ -118,7 +119,7 @@ async def set_role(callback: CallbackQuery, callback_data: kb.SetRole, services:
 
 async def set_org_kind(
     callback: CallbackQuery,
-    callback_data: kb.SetOrgKind,
+    callback_data: cb.SetOrgKind,
     services: Services,
     state: FSMContext,
 ) -> None:
@@ -137,7 +138,7 @@ async def set_org_kind(
 
 async def skip_org_name(
     callback: CallbackQuery,
-    callback_data: kb.SkipOrgName,
+    callback_data: cb.SkipOrgName,
     services: Services,
     state: FSMContext,
 ) -> None:
@@ -187,7 +188,7 @@ async def org_name_not_text(message: Message) -> None:
 
 
 async def toggle_topic(
-    callback: CallbackQuery, callback_data: kb.ToggleTopic, services: Services
+    callback: CallbackQuery, callback_data: cb.ToggleTopic, services: Services
 ) -> None:
     subscriber = await _subscriber(callback, services)
     if subscriber is None:
@@ -202,7 +203,7 @@ async def toggle_topic(
 
 
 async def topics_done(
-    callback: CallbackQuery, callback_data: kb.TopicsDone, services: Services
+    callback: CallbackQuery, callback_data: cb.TopicsDone, services: Services
 ) -> None:
     subscriber = await _subscriber(callback, services)
     if subscriber is None:
@@ -214,7 +215,7 @@ async def topics_done(
 
 
 async def set_frequency(
-    callback: CallbackQuery, callback_data: kb.SetFrequency, services: Services
+    callback: CallbackQuery, callback_data: cb.SetFrequency, services: Services
 ) -> None:
     chat_id = callback.from_user.id
     subscriber = await services.subscribers.set_frequency(chat_id, callback_data.frequency)
@@ -232,15 +233,15 @@ async def set_frequency(
 def build_router() -> Router:
     router = Router(name="preferences")
     router.message.register(settings_command, Command("settings"))
-    router.callback_query.register(open_section, kb.OpenSettings.filter())
-    router.callback_query.register(set_role, kb.SetRole.filter())
-    router.callback_query.register(set_org_kind, kb.SetOrgKind.filter())
-    router.callback_query.register(skip_org_name, kb.SkipOrgName.filter())
+    router.callback_query.register(open_section, cb.OpenSettings.filter())
+    router.callback_query.register(set_role, cb.SetRole.filter())
+    router.callback_query.register(set_org_kind, cb.SetOrgKind.filter())
+    router.callback_query.register(skip_org_name, cb.SkipOrgName.filter())
     router.message.register(
         org_name_typed, StateFilter(Profile.org_name), F.text, ~F.text.startswith("/")
     )
     router.message.register(org_name_not_text, StateFilter(Profile.org_name), ~F.text)
-    router.callback_query.register(toggle_topic, kb.ToggleTopic.filter())
-    router.callback_query.register(topics_done, kb.TopicsDone.filter())
-    router.callback_query.register(set_frequency, kb.SetFrequency.filter())
+    router.callback_query.register(toggle_topic, cb.ToggleTopic.filter())
+    router.callback_query.register(topics_done, cb.TopicsDone.filter())
+    router.callback_query.register(set_frequency, cb.SetFrequency.filter())
     return router

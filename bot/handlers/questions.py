@@ -17,6 +17,7 @@ from bot import texts
 from bot.config import Settings
 from bot.services.container import Services
 from bot.services.questions import QUESTION_MAX, Ask, Question, Replied, Reply
+from bot.telegram import callbacks as cb
 from bot.telegram import keyboards as kb
 from bot.telegram.render import as_kwargs
 
@@ -138,7 +139,7 @@ def build_subscriber_router() -> Router:
 
 async def answer_pressed(
     callback: CallbackQuery,
-    callback_data: kb.AnswerQuestion,
+    callback_data: cb.AnswerQuestion,
     state: FSMContext,
     settings: Settings,
     services: Services,
@@ -219,7 +220,7 @@ async def questions_command(message: Message, services: Services) -> None:
 def build_editor_router() -> Router:
     router = Router(name="questions-editors")
     router.message.register(questions_command, Command("questions"))
-    router.callback_query.register(answer_pressed, kb.AnswerQuestion.filter())
+    router.callback_query.register(answer_pressed, cb.AnswerQuestion.filter())
     router.message.register(
         answer_written, StateFilter(AnswerDialog.writing), F.text, ~F.text.startswith("/")
     )

@@ -21,8 +21,9 @@ from bot.handlers.common import drop_keyboard, show
 from bot.services.container import Services
 from bot.services.moderation import Move, Reschedule, Rewrite, approvable, in_queue
 from bot.services.posts import QueuePublish
+from bot.telegram import callbacks as cb
 from bot.telegram import keyboards as kb
-from bot.telegram.keyboards import QueueAction
+from bot.telegram.callbacks import QueueAction
 from bot.telegram.render import as_kwargs
 
 
@@ -78,7 +79,7 @@ async def queue_command(message: Message, services: Services, settings: Settings
 
 
 async def open_card(
-    callback: CallbackQuery, callback_data: kb.QueueCard, services: Services, settings: Settings
+    callback: CallbackQuery, callback_data: cb.QueueCard, services: Services, settings: Settings
 ) -> None:
     content, markup = await _card(services, settings, callback_data.index)
     await callback.answer()
@@ -109,7 +110,7 @@ async def _publish(callback: CallbackQuery, services: Services, item_id: int) ->
 
 async def act(
     callback: CallbackQuery,
-    callback_data: kb.QueueDo,
+    callback_data: cb.QueueDo,
     state: FSMContext,
     services: Services,
     settings: Settings,
@@ -123,7 +124,7 @@ async def act(
     if action in (QueueAction.EDIT, QueueAction.MOVE):
         await _ask(callback, state, item, index, action, settings)
         return
-    if action in kb.QUEUE_CONFIRMED and not callback_data.sure:
+    if action in cb.QUEUE_CONFIRMED and not callback_data.sure:
         content, markup = await _card(services, settings, index, confirm=action)
         await callback.answer()
         await show(callback, content, markup)
@@ -242,6 +243,6 @@ def build_router() -> Router:
     not_command = ~F.text.startswith("/")
     router.message.register(new_text, StateFilter(QueueEdit.text), not_command)
     router.message.register(new_time, StateFilter(QueueEdit.time), not_command)
-    router.callback_query.register(open_card, kb.QueueCard.filter())
-    router.callback_query.register(act, kb.QueueDo.filter())
+    router.callback_query.register(open_card, cb.QueueCard.filter())
+    router.callback_query.register(act, cb.QueueDo.filter())
     return router

@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.content.models import SubscriberStatus, parse_source
 from bot.services.container import Services
 from bot.telegram import keyboards as kb
-from bot.telegram.keyboards import Flow
+from bot.telegram.callbacks import Flow
 from bot.telegram.render import as_kwargs
 
 

@@ -13,8 +13,9 @@ from bot import texts
 from bot.content.models import SubscriberStatus
 from bot.handlers.common import show
 from bot.services.container import Services
+from bot.telegram import callbacks as cb
 from bot.telegram import keyboards as kb
-from bot.telegram.keyboards import Action
+from bot.telegram.callbacks import Action
 from bot.telegram.render import as_kwargs
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ async def forget_command(message: Message, services: Services, state: FSMContext
 
 
 async def confirm_stop(
-    callback: CallbackQuery, callback_data: kb.Confirm, services: Services
+    callback: CallbackQuery, callback_data: cb.Confirm, services: Services
 ) -> None:
     if not callback_data.yes:
         await callback.answer()
@@ -58,7 +59,7 @@ async def confirm_stop(
 
 async def confirm_forget(
     callback: CallbackQuery,
-    callback_data: kb.Confirm,
+    callback_data: cb.Confirm,
     services: Services,
 ) -> None:
     await callback.answer()
@@ -89,8 +90,8 @@ def build_router() -> Router:
     router = Router(name="subscription")
     router.message.register(stop_command, Command("stop"))
     router.message.register(forget_command, Command("forget"))
-    router.callback_query.register(confirm_stop, kb.Confirm.filter(F.action == Action.STOP))
-    router.callback_query.register(confirm_forget, kb.Confirm.filter(F.action == Action.FORGET))
+    router.callback_query.register(confirm_stop, cb.Confirm.filter(F.action == Action.STOP))
+    router.callback_query.register(confirm_forget, cb.Confirm.filter(F.action == Action.FORGET))
     router.my_chat_member.register(
         bot_blocked, F.chat.type == "private", ChatMemberUpdatedFilter(KICKED)
     )

@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, Message, User
 
 from bot.config import Settings
 from bot.services.container import Services
-from bot.telegram.keyboards import EDITOR_PREFIXES
+from bot.telegram.callbacks import EDITOR_PREFIXES
 
 
 class PrivateChat(BaseFilter):

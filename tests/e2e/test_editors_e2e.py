@@ -94,7 +94,7 @@ async def test_every_editor_command_and_button_is_refused_to_a_stranger(
 ) -> None:
     """The whole editors' menu and every editor button prefix, tried by someone who isn't one."""
     from bot.handlers.editors import editor_command_names
-    from bot.telegram.keyboards import EDITOR_PREFIXES
+    from bot.telegram.callbacks import EDITOR_PREFIXES
 
     stranger = running_bot.person(1401, "Гость")
     await onboard(stranger)

@@ -12,7 +12,7 @@ from bot.content.models import Frequency, Item, ItemKind, ItemStatus
 from bot.storage.editors import AuditRepository, EditorRepository
 from bot.storage.feeds import FeedRepository
 from bot.storage.items import ItemRepository
-from bot.telegram import keyboards as kb
+from bot.telegram import callbacks as cb
 from tests.support.harness import EDITOR_ID, Person, RunningBot, onboard
 
 
@@ -207,7 +207,7 @@ async def test_non_editors_queue_and_forged_buttons_are_refused(running_bot: Run
     stranger = running_bot.person(1701, "Гость")
     [refusal] = await stranger.say("/queue")
     assert "для редакторов" in refusal["text"]
-    forged = kb.QueueDo(action=kb.QueueAction.APPROVE, item_id=item.id, index=0, sure=True)
+    forged = cb.QueueDo(action=cb.QueueAction.APPROVE, item_id=item.id, index=0, sure=True)
     answer, _ = await stranger.tap_data(refusal, forged.pack(), expect="answer")
     assert "для редакторов" in answer.params["text"]
     await running_bot.handled(lambda u: u.callback_query is not None)

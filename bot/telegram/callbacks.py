@@ -1,0 +1,246 @@
+"""Callback data of every button: what a press carries back to the bot.
+
+Prefixes carry a version digit: when a button's meaning changes, the prefix changes too, and old
+buttons in people's chats fall through to the "this button is out of date" answer.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from aiogram.filters.callback_data import CallbackData
+
+from bot.content.models import (
+    Frequency,
+    ItemKind,
+    OrgKind,
+    Role,
+    Topic,
+)
+
+# Prefixes of the editors' buttons: pressed by anyone else, they are refused and audited.
+EDITOR_PREFIXES: list[str] = []
+
+
+def editor_button(cls: type[CallbackData]) -> type[CallbackData]:
+    """Mark a CallbackData class as an editor's button (see EDITOR_PREFIXES)."""
+    EDITOR_PREFIXES.append(cls.__prefix__)
+    return cls
+
+
+class Flow(StrEnum):
+    """Whether a preference button belongs to onboarding or to /settings."""
+
+    ONBOARDING = "o"
+    SETTINGS = "s"
+
+
+class SetRole(CallbackData, prefix="r1"):
+    flow: Flow
+    role: Role
+
+
+class SetOrgKind(CallbackData, prefix="k1"):
+    flow: Flow
+    org_kind: OrgKind
+
+
+class SkipOrgName(CallbackData, prefix="n1"):
+    flow: Flow
+
+
+class ToggleTopic(CallbackData, prefix="t1"):
+    flow: Flow
+    topic: Topic
+
+
+class TopicsDone(CallbackData, prefix="d1"):
+    flow: Flow
+
+
+class SetFrequency(CallbackData, prefix="f1"):
+    flow: Flow
+    frequency: Frequency
+
+
+class Section(StrEnum):
+    MENU = "menu"
+    ROLE = "role"
+    ORG_KIND = "org"
+    ORG_NAME = "name"
+    TOPICS = "topics"
+    FREQUENCY = "freq"
+    PAUSE = "pause"
+    RESUME = "resume"
+    CLOSE = "close"
+
+
+class OpenSettings(CallbackData, prefix="s1"):
+    section: Section
+
+
+class Action(StrEnum):
+    STOP = "stop"
+    FORGET = "forget"
+
+
+class Confirm(CallbackData, prefix="c1"):
+    action: Action
+    yes: bool
+
+
+class NextPage(CallbackData, prefix="q1"):
+    """A page of a what's-next answer; the window and audience travel in the button."""
+
+    start: int  # date.toordinal()
+    end: int
+    roles: int  # bit mask over Role, in declaration order
+    orgs: int  # bit mask over OrgKind
+    page: int
+
+
+class Remind(CallbackData, prefix="m1"):
+    item_id: int
+
+
+class Calendar(CallbackData, prefix="i1"):
+    item_id: int
+
+
+class Shelf(StrEnum):
+    MATERIALS = "materials"
+    CASES = "cases"
+    SEARCH = "search"
+    CASES_FOUND = "found"  # /cases with words: cases of a site or on a theme
+    MATERIALS_FOUND = "mfound"  # /materials with words: materials on a topic
+
+
+class Card(CallbackData, prefix="b1"):
+    shelf: Shelf
+    index: int
+
+
+class Vote(CallbackData, prefix="v1"):
+    item_id: int
+    useful: bool
+
+
+def mask(values: frozenset[Role] | frozenset[OrgKind], enum: type[Role] | type[OrgKind]) -> int:
+    return sum(1 << n for n, member in enumerate(enum) if member in values)
+
+
+def unmask(bits: int, enum: type[Role] | type[OrgKind]) -> frozenset[Any]:
+    return frozenset(member for n, member in enumerate(enum) if bits & (1 << n))
+
+
+class QueueAction(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    EDIT = "edit"
+    MOVE = "move"
+    PUBLISH = "publish"
+    DELETE = "delete"
+
+
+# Destructive actions ask first; the same button with sure=True carries them out.
+QUEUE_CONFIRMED = frozenset({QueueAction.REJECT, QueueAction.DELETE, QueueAction.PUBLISH})
+
+
+@editor_button
+class QueueCard(CallbackData, prefix="qc1"):
+    """The queue's card at `index` (0-based)."""
+
+    index: int
+
+
+@editor_button
+class QueueDo(CallbackData, prefix="qd1"):
+    action: QueueAction
+    item_id: int
+    index: int
+    sure: bool = False
+
+
+@editor_button
+class NewKind(CallbackData, prefix="nk1"):
+    kind: ItemKind
+
+
+class NewStep(StrEnum):
+    PLACE = "place"
+    REGISTRATION = "reg"
+    SITE_TYPE = "site"
+
+
+@editor_button
+class NewSkip(CallbackData, prefix="ns1"):
+    step: NewStep
+
+
+class AudienceAction(StrEnum):
+    ROLE = "r"
+    ORG = "o"
+    ALL = "all"
+    DONE = "done"
+
+
+@editor_button
+class NewAudience(CallbackData, prefix="na1"):
+    action: AudienceAction
+    code: str = ""
+
+
+class WhenMode(StrEnum):
+    NOW = "now"
+    DIGEST = "digest"
+    DRAFT = "draft"
+
+
+@editor_button
+class NewWhen(CallbackData, prefix="nw1"):
+    mode: WhenMode
+
+
+@editor_button
+class NewConfirm(CallbackData, prefix="np1"):
+    publish: bool
+
+
+class FeedAction(StrEnum):
+    LIST = "list"
+    OPEN = "open"
+    PAUSE = "pause"
+    RESUME = "resume"
+    AUTO_ON = "aon"
+    AUTO_OFF = "aoff"
+    REMOVE = "rm"
+    REMOVE_YES = "rmy"
+
+
+@editor_button
+class FeedDesk(CallbackData, prefix="fd1"):
+    """Explicit actions (pause, resume), never toggles: a double tap can't undo itself."""
+
+    action: FeedAction
+    feed_id: int = 0
+
+
+@editor_button
+class AnswerQuestion(CallbackData, prefix="qa1"):
+    question_id: int
+
+
+@editor_button
+class PlanUnresolved(CallbackData, prefix="pu1"):
+    first_year: int  # the plan's school year, «2021» for 2021-2022
+
+
+@editor_button
+class EditSent(CallbackData, prefix="ed1"):
+    """After /edit: also change the sent messages (`everywhere`) or only the bot's copy.
+    `version` names this edit: a double tap or an old button cannot start it twice."""
+
+    item_id: int
+    version: int
+    everywhere: bool
