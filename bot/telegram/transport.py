@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -53,6 +54,10 @@ def classify(exc: BaseException) -> Result:
         if "chat not found" in lowered or "user not found" in lowered:
             return Result.blocked(text)
         return Result.permanent(text)
+    # A body that is not Bot API JSON (a proxy's HTML 502 page during an incident) says nothing
+    # about the message: an outage like any 5xx.
+    if isinstance(exc, ClientDecodeError):
+        return Result.transient("not a Bot API answer (an HTML error page?)")
     if isinstance(exc, TelegramNetworkError | TelegramServerError | TimeoutError):
         return Result.transient(text or type(exc).__name__)
     if isinstance(exc, TelegramUnauthorizedError):
@@ -154,7 +159,7 @@ class TelegramTransport:
                     link_preview_options=NO_PREVIEW,
                     allow_paid_broadcast=self._paid,
                 )
-        except (TelegramAPIError, TimeoutError) as exc:
+        except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:
             return classify(exc)
         return Result.sent(str(message.message_id))
 
@@ -183,7 +188,7 @@ class TelegramTransport:
             if "message is not modified" in exc.message.lower():
                 return Result.not_modified()
             return classify(exc)
-        except (TelegramAPIError, TimeoutError) as exc:
+        except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:
             return classify(exc)
         return Result.sent(message_id)
 

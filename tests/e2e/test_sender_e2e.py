@@ -30,6 +30,7 @@ from bot.content.models import (
     SubscriberStatus,
 )
 from bot.delivery.engine import Sender
+from bot.delivery.transport import Outcome
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
 from bot.storage.db import create_engine, migrate
 from bot.storage.outbox import LAST_SEND_AT, OutboxRepository
@@ -231,6 +232,28 @@ async def test_a_broadcast_reaches_everyone_once_despite_blocks_floods_and_serve
     assert done.progress_message_id == str(to_editor[0].result["message_id"])
     heartbeat = await OutboxRepository(b.engine).status_value(LAST_SEND_AT)
     assert heartbeat is not None
+
+
+async def test_an_html_error_page_from_a_proxy_is_a_transient_outage(
+    emu: BotAPIEmulator, tmp_path: Path
+) -> None:
+    """Telegram's front answers with nginx's HTML 502 page during incidents: the transport
+    reports an outage to retry, never a permanent failure, for sends and for edits."""
+    emu.user(4242)
+    settings = make_settings(tmp_path, telegram_api_base=emu.base_url)
+    bot = build_bot(settings)
+    transport = TelegramTransport.from_settings(bot, settings)
+    try:
+        emu.fail_next("sendMessage", status=502, description="Bad Gateway", html_page=True)
+        emu.fail_next("editMessageText", status=502, description="Bad Gateway", html_page=True)
+        part = MessagePart("Семинар для координаторов")
+        assert (await transport.send(4242, part)).outcome is Outcome.TRANSIENT
+        sent = await transport.send(4242, part)
+        assert sent.outcome is Outcome.SENT and sent.message_id is not None
+        edited = await transport.edit(4242, sent.message_id, MessagePart("Семинар перенесён"))
+        assert edited.outcome is Outcome.TRANSIENT
+    finally:
+        await bot.session.close()
 
 
 async def test_a_sender_stopped_mid_campaign_hands_over_without_duplicates_or_gaps(

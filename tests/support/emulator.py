@@ -180,11 +180,21 @@ class UploadedFile:
 class APIError(Exception):
     """An error reply; raised inside method handlers and turned into a response."""
 
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        *,
+        html_page: bool = False,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        # Answer with a proxy's HTML error page instead of Bot API JSON (nginx in front of
+        # Telegram does this during incidents).
+        self.html_page = html_page
 
     def payload(self) -> JSONDict:
         data: JSONDict = {"ok": False, "error_code": self.status, "description": self.description}
@@ -201,6 +211,7 @@ class _Injection:
     retry_after: int | None
     chat_id: int | None
     remaining: int
+    html_page: bool = False
 
 
 @dataclass
@@ -314,6 +325,13 @@ def _visible_text(text: str, parse_mode: Any) -> str:
     if isinstance(parse_mode, str) and parse_mode.lower() == "html":
         return _html_visible_text(text)
     return text
+
+
+_HTML_ERROR_PAGE = (
+    "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
 
 
 def _error(status: int, description: str, retry_after: int | None = None) -> APIError:
@@ -753,10 +771,12 @@ class BotAPIEmulator:
         description: str | None = None,
         chat_id: int | None = None,
         times: int = 1,
+        html_page: bool = False,
     ) -> None:
         """The next ``times`` requests of ``method`` ("*" = any) get this error.
 
-        With status 429 the reply always carries parameters.retry_after (default 1).
+        With status 429 the reply always carries parameters.retry_after (default 1). With
+        ``html_page`` the body is an nginx-style HTML error page, not JSON.
         """
         if status == 429 and retry_after is None:
             retry_after = 1
@@ -766,7 +786,9 @@ class BotAPIEmulator:
             else:
                 description = _DEFAULT_DESCRIPTIONS.get(status, f"Error {status}")
         name = "*" if method == "*" else method.lower()
-        self._injections.append(_Injection(name, status, description, retry_after, chat_id, times))
+        self._injections.append(
+            _Injection(name, status, description, retry_after, chat_id, times, html_page)
+        )
 
     def forbid(self, chat_id: int, description: str = BLOCKED_DESCRIPTION) -> None:
         """Sends to the chat answer 403 with ``description`` until ``allow``."""
@@ -813,6 +835,13 @@ class BotAPIEmulator:
             response: JSONDict = {"ok": True, "result": result}
             status = 200
         except APIError as error:
+            if error.html_page:
+                self._record(Call(method, params, token, error.payload(), self._clock()))
+                return web.Response(
+                    text=_HTML_ERROR_PAGE.format(status=error.status, reason=error.description),
+                    status=error.status,
+                    content_type="text/html",
+                )
             response = error.payload()
             status = error.status
         except Exception as error:  # an emulator bug: answer like a Telegram server error
@@ -944,7 +973,12 @@ class BotAPIEmulator:
             injection.remaining -= 1
             if injection.remaining <= 0:
                 self._injections.remove(injection)
-            raise _error(injection.status, injection.description, injection.retry_after)
+            raise APIError(
+                injection.status,
+                injection.description,
+                injection.retry_after,
+                html_page=injection.html_page,
+            )
 
     def _gate(self, method: str, params: JSONDict) -> None:
         """Checks every send goes through: chat exists, bot not blocked, flood limits."""

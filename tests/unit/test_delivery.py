@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -165,6 +166,11 @@ METHOD = SendMessage(chat_id=1, text="x")
         (TelegramNetworkError(METHOD, "Request timeout error"), TRANSIENT),
         (TelegramServerError(METHOD, "Bad Gateway"), TRANSIENT),
         (TimeoutError(), TRANSIENT),
+        # A proxy's HTML 502 page instead of Bot API JSON: an outage, not a refusal.
+        (
+            ClientDecodeError("Failed to decode object", ValueError(), "<html>502</html>"),
+            TRANSIENT,
+        ),
         (TelegramUnauthorizedError(METHOD, "Unauthorized"), HALT),
         (ValueError("a bug"), FAILED),
     ],
