@@ -33,13 +33,3 @@ def as_kwargs(content: Content) -> dict[str, Any]:
     """`text`, `entities`, `parse_mode` for send_message / edit_message_text / answer."""
     rendered = part(content)
     return {"text": rendered.text, "entities": entities(rendered.entities), "parse_mode": None}
-
-
-def as_caption_kwargs(content: Content) -> dict[str, Any]:
-    """`caption`, `caption_entities`, `parse_mode` for a photo or a document."""
-    rendered = part(content)
-    return {
-        "caption": rendered.text,
-        "caption_entities": entities(rendered.entities),
-        "parse_mode": None,
-    }

@@ -29,6 +29,7 @@ from bot.config import Settings
 from bot.content.models import MessagePart
 from bot.delivery.engine import Sender
 from bot.delivery.transport import Limits, Result
+from bot.telegram import render
 
 PER_CHAT_INTERVAL = 1.0  # Telegram: no more than one message a second to the same chat
 PAID_BROADCAST_RATE = 30.0  # above this, Telegram requires allow_paid_broadcast
@@ -66,7 +67,7 @@ def classify(exc: BaseException) -> Result:
 
 
 def entities(part: MessagePart) -> list[MessageEntity] | None:
-    return [MessageEntity.model_validate(e) for e in part.entities] or None
+    return render.entities(part.entities) or None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,6 @@ from tests.support import REPO
 from tests.support.emulator import BotAPIEmulator
 from tests.support.harness import TOKEN
 
-ROOT = REPO
-
 
 def clean_env(tmp_path: Path, **values: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _SETTINGS}
@@ -31,7 +29,7 @@ async def run_bot(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Pro
     # Run from an empty folder so a developer's own .env can't leak into the test.
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run",
-        cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path, env={**env, "PYTHONPATH": str(REPO)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
 

@@ -10,13 +10,12 @@ from pathlib import Path
 
 from tests.support import PLAN_2021, REPO
 
-ROOT = REPO
 PLAN = PLAN_2021
 
 
 async def test_import_plan_command_reports_in_russian_and_prints_json(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "BOT_TOKEN"}}
-    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/cli.db", PYTHONPATH=str(ROOT))
+    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/cli.db", PYTHONPATH=str(REPO))
 
     async def run(*args: str) -> tuple[int, str, str]:
         process = await asyncio.create_subprocess_exec(
