@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import math
 import random
@@ -114,6 +115,9 @@ class Sender:
         self._at_capacity = False  # the loop waits for a request to finish or results to land
         self._reload = True
         self._next_poll = -math.inf
+        # Moments a look at the outbox was asked for (a retry falls due then), earliest first:
+        # a poll serves those due by then and the next poll comes by the earliest one left.
+        self._polls_wanted: list[float] = []
         self._quiet: bool | None = None
         self._next_quiet_check = -math.inf
 
@@ -123,8 +127,8 @@ class Sender:
         )  # fmt: skip
         self._results = Results(
             outbox, work, self.stats, now=now, clock=clock, in_flight=lambda: self._in_flight,
-            committed=self._committed, finish=self._finish, flush_interval=flush_interval,
-            flush_size=flush_size,
+            committed=self._committed, finish=self._finish, retry_due=self._retry_due,
+            flush_interval=flush_interval, flush_size=flush_size,
         )  # fmt: skip
         self._answers = Answers(
             self._results, work, self.stats, limiter=lambda: self.limiter, clock=clock, now=now,
@@ -224,6 +228,7 @@ class Sender:
         self._reload = True
         self._quiet = None
         self._next_poll = -math.inf
+        self._polls_wanted.clear()
         self._next_quiet_check = -math.inf
 
     # ------------------------------------------------------------------ the dispatch loop
@@ -307,7 +312,7 @@ class Sender:
             due = await self._work.refill(quiet=bool(self._quiet))
             if due is not None:
                 seconds = max(0.0, (due - self._now()).total_seconds())
-                self._next_poll = min(self._next_poll, self._clock() + seconds)
+                self._poll_by(self._clock() + seconds)
 
     async def _check_quiet_hours(self) -> None:
         end = quiet_hours_end(self._now(), self._quiet_window, self._tz)
@@ -326,7 +331,13 @@ class Sender:
 
     async def _reload_campaigns(self) -> None:
         self._reload = False
-        self._next_poll = self._clock() + self._idle_poll
+        clock = self._clock()
+        wanted = self._polls_wanted
+        while wanted and wanted[0] <= clock:  # this poll finds what fell due by now
+            heapq.heappop(wanted)
+        # Retries falling due later keep their moment: a poll for one of them must not push
+        # the next one back to the idle poll.
+        self._next_poll = min(clock + self._idle_poll, wanted[0] if wanted else math.inf)
         in_progress = await self._work.reload(quiet=bool(self._quiet))
         paused_until = self._quiet_window[1] if self._quiet_window is not None else None
         await self._progress.track_new(in_progress, paused_until)
@@ -373,7 +384,16 @@ class Sender:
             self._kick.set()
 
     def _poll_by(self, moment: float) -> None:
+        """Look at the outbox again by `moment` (a retry falls due then)."""
+        heapq.heappush(self._polls_wanted, moment)
         self._next_poll = min(self._next_poll, moment)
+
+    def _retry_due(self, due: datetime) -> None:
+        """A retry was recorded, due at `due`: poll by then (at once if that has passed)."""
+        seconds = max(0.0, (due - self._now()).total_seconds())
+        self._poll_by(self._clock() + seconds)
+        if seconds == 0.0:
+            self._kick.set()
 
     async def _finish(self, campaign_ids: list[int], now: datetime | None = None) -> None:
         for campaign_id in await self._outbox.finish_done(campaign_ids, now or self._now()):

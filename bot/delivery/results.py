@@ -83,6 +83,7 @@ class Results:
         in_flight: Callable[[], int],
         committed: Callable[[], None],
         finish: Callable[[list[int], datetime], Awaitable[None]],
+        retry_due: Callable[[datetime], None] = lambda _: None,
         flush_interval: float = FLUSH_INTERVAL,
         flush_size: int = FLUSH_SIZE,
     ) -> None:
@@ -94,6 +95,7 @@ class Results:
         self._in_flight = in_flight
         self._committed = committed
         self._finish = finish
+        self._retry_due = retry_due
         self._last_heartbeat = -math.inf
         self._flush_interval = flush_interval
         self._flush_size = flush_size
@@ -172,13 +174,21 @@ class Results:
     async def _recorded(self, batch: list[DeliveryResult], now: datetime) -> None:
         touched: set[int] = set()
         any_sent = False
+        first_retry: datetime | None = None
         for result in batch:
             if result.status is DeliveryStatus.PENDING and result.next_attempt_at is None:
                 any_sent = True  # a part of a longer message went out; the job is still held
                 continue
+            if result.next_attempt_at is not None and (
+                first_retry is None or result.next_attempt_at < first_retry
+            ):
+                first_retry = result.next_attempt_at
             any_sent = any_sent or result.status is DeliveryStatus.SENT
             self._work.unhold(result.delivery_id, result.campaign_id)
             touched.add(result.campaign_id)
+        if first_retry is not None:
+            # Claimable from now on: a retry due before its commit is looked for at once.
+            self._retry_due(first_retry)
         done = [c for c in touched if not self._work.holds(c)]
         if done:
             await self._finish(done, now)

@@ -256,6 +256,53 @@ async def test_an_html_error_page_from_a_proxy_is_a_transient_outage(
         await bot.session.close()
 
 
+async def test_html_error_pages_mid_broadcast_delay_deliveries_but_lose_none(
+    broadcasting: Broadcasting,
+) -> None:
+    """A proxy in front of Telegram answers nginx's HTML 502 page: to a few chats once or twice,
+    then to everyone for a moment mid-broadcast. Every retry falls due at its own moment and
+    is sent then (not at the next idle poll, a minute away here): each recipient gets the post
+    once, none is lost, and the editor's report adds up."""
+    b = broadcasting
+    emu = b.emu
+    emu.set_flood_control(global_per_sec=300, per_chat_per_sec=1)
+    chats = await b.add_subscribers(40)
+    once = [chats[3], chats[12], chats[25]]  # apart, so their retries fall due apart
+    twice = chats[31]
+    for chat_id in once:
+        emu.fail_next("sendMessage", status=502, html_page=True, chat_id=chat_id)
+    emu.fail_next("sendMessage", status=502, html_page=True, chat_id=twice, times=2)
+    settings = b.settings.model_copy(update={"send_max_attempts": 6})
+    # Fixed jitter: the retries come back in the order they failed, each at its own moment.
+    sender = await b.start(fast_sender(settings, b.engine, backoff_base=0.2, rand=lambda: 0.5))
+    campaign = await b.post("post:proxy", progress_chat_id=EDITOR_ID)
+    sender.wake()
+
+    wanted = set(chats)
+    seen: set[int] = set()
+
+    def ten_received(call: Call) -> bool:
+        if call.method == "sendMessage" and call.ok and call.chat_id in wanted:
+            seen.add(call.chat_id)
+        return len(seen) >= 10
+
+    await emu.wait_for(ten_received, timeout=10, after=0)
+    emu.fail_next("sendMessage", status=502, html_page=True, times=4)  # the outage: anyone
+    report = await emu.wait_for(final_report, timeout=20, after=0)
+    await b.wait_done(campaign.id)
+
+    html_answers = [c for c in emu.calls_of("sendMessage") if not c.ok and c.chat_id in wanted]
+    assert len(html_answers) == 3 + 2 + 4
+    assert Counter(b.received(chats).values()) == {1: 40}  # everyone once, no one lost
+    counts = await b.campaigns.counts(campaign.id)
+    assert (counts.total, counts.sent, counts.blocked, counts.failed, counts.pending) == (
+        40, 40, 0, 0, 0,
+    )  # fmt: skip
+    assert sender.stats.retries == 9
+    assert "доставлено 40 из 40, заблокировали 0, ошибок 0" in report.params["text"]
+    assert emu.flood_rejections == 0
+
+
 async def test_a_sender_stopped_mid_campaign_hands_over_without_duplicates_or_gaps(
     broadcasting: Broadcasting,
 ) -> None:
