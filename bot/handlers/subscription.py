@@ -67,8 +67,7 @@ async def confirm_forget(
         await show(callback, texts.FORGET_CANCELLED)
         return
     chat_id = callback.from_user.id
-    existed = await services.subscribers.forget(chat_id)
-    await services.dialogs.forget_chat(chat_id)
+    existed = await services.privacy.forget(chat_id)
     if existed:
         log.info("subscriber forgotten on request")
     await show(callback, texts.FORGOTTEN if existed else texts.NOTHING_TO_FORGET)

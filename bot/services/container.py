@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.services.feeds import FeedService
 from bot.services.moderation import ModerationService
 from bot.services.posts import PostService
+from bot.services.privacy import PrivacyService
 from bot.services.publishing import Publisher
 from bot.services.questions import QuestionService
 from bot.services.wake import Wake, no_wake
@@ -45,6 +46,7 @@ class Services:
     moderation: ModerationService
     asking: QuestionService
     feeds: FeedService
+    privacy: PrivacyService
     wake: Wake
 
 
@@ -54,10 +56,11 @@ def build_services(settings: Settings, engine: AsyncEngine, *, wake: Wake = no_w
     subscribers = SubscriberRepository(engine)
     questions = QuestionRepository(engine)
     editors = EditorRepository(engine)
+    dialogs = DialogStateRepository(engine)
     return Services(
         engine=engine,
         subscribers=subscribers,
-        dialogs=DialogStateRepository(engine),
+        dialogs=dialogs,
         items=publisher.items,
         campaigns=publisher.campaigns,
         reminders=publisher.reminders_repo,
@@ -72,5 +75,6 @@ def build_services(settings: Settings, engine: AsyncEngine, *, wake: Wake = no_w
         moderation=ModerationService(queue, settings.tz),
         asking=QuestionService(questions, subscribers, editors, settings),
         feeds=FeedService(engine, settings.feed_settings()),
+        privacy=PrivacyService(engine, subscribers, dialogs),
         wake=wake,
     )

@@ -72,6 +72,10 @@ def timetable(settings: Settings) -> list[Entry]:
     ]  # fmt: skip
     if make_url(settings.database_url).get_backend_name() == "sqlite":
         entries.append(
+            Entry("purge", "Затирание удалённого по /forget в журнале базы (каждую минуту, "
+                  "пока его читают)", every_minute, timedelta(minutes=1))
+        )  # fmt: skip
+        entries.append(
             Entry(
                 "backup",
                 f"Резервная копия базы в {settings.backup_dir} (хранятся {settings.backup_keep})",
@@ -130,6 +134,7 @@ class Timetable:
         self._work: TimetableWork = services.publisher
         self._feeds: FeedPoller | None = services.feeds if poll_feeds else None
         self._wake_sender = services.wake
+        self._privacy = services.privacy
         self._clock = clock or (lambda: datetime.now(settings.tz))
         self._slots = TimetableRepository(engine)
         self._status = RuntimeStatusRepository(engine)
@@ -146,6 +151,7 @@ class Timetable:
             "feeds": self.poll_feeds,
             "heartbeat": self.heartbeat,
             "backup": self.backup,
+            "purge": self.purge,
         }
         return [
             JobSpec(e.id, e.title, e.trigger, e.grace, runs[e.id])
@@ -243,6 +249,10 @@ class Timetable:
         if last_poll is not None:
             await self._status.put("last_poll_at", last_poll.isoformat(), now)
         return ""
+
+    async def purge(self, when: datetime) -> str:
+        """Retry what /forget could not finish on disk while someone was reading."""
+        return await self._privacy.purge()
 
     async def backup(self, when: datetime) -> str:
         slot = f"backup:{when:%Y-%m-%d}"

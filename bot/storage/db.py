@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -99,12 +102,34 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-async def purge_deleted(engine: AsyncEngine) -> None:
+# How long a checkpoint may wait for readers and writers: while it waits it holds writers off,
+# so it must be a moment, never the connections' 30-second busy timeout.
+CHECKPOINT_WAIT_S = 0.2
+
+
+async def purge_deleted(engine: AsyncEngine) -> bool:
     """Make deletions final on disk: SQLite's write-ahead log still holds old page images.
 
-    Best effort: a checkpoint can't finish while another connection reads; the next one will.
+    One bounded attempt on a connection of its own: `wal_checkpoint(TRUNCATE)` copies the log
+    into the database file (where `secure_delete` has zeroed the deleted rows) and empties the
+    log. While another connection reads an older snapshot the log can't be emptied; then this
+    gives up after CHECKPOINT_WAIT_S and returns False, and the caller tries again later. True
+    once nothing deleted is left in the log (or there is no log: not SQLite, in memory).
     """
     if engine.dialect.name != "sqlite":
-        return
-    async with engine.connect() as conn:
-        await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return True
+    path = engine.url.database
+    if not path or path == ":memory:":
+        return True
+
+    def attempt() -> bool:
+        if not Path(path).exists():
+            return True
+        try:
+            with closing(sqlite3.connect(path, timeout=CHECKPOINT_WAIT_S)) as conn:
+                busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.OperationalError:  # locked past the wait: someone else is checkpointing
+            return False
+        return not busy
+
+    return await asyncio.to_thread(attempt)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.db import purge_deleted, utcnow
+from bot.storage.db import utcnow
 from bot.storage.schema import fsm_states
 
 _UNSET: Any = object()
@@ -53,4 +53,3 @@ class DialogStateRepository:
     async def forget_chat(self, chat_id: int) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(fsm_states.delete().where(fsm_states.c.chat_id == chat_id))
-        await purge_deleted(self._engine)

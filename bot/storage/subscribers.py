@@ -20,7 +20,7 @@ from bot.content.models import (
     SubscriberStatus,
     Topic,
 )
-from bot.storage.db import as_utc, purge_deleted, utcnow
+from bot.storage.db import as_utc, utcnow
 from bot.storage.schema import deliveries, item_feedback, questions, reminders, subscribers
 
 
@@ -174,7 +174,6 @@ class SubscriberRepository:
             await conn.execute(
                 questions.update().where(questions.c.chat_id == chat_id).values(chat_id=None)
             )
-        await purge_deleted(self._engine)
         return bool(result.rowcount)
 
     async def count_by(self, column: str) -> dict[str, int]:

@@ -37,14 +37,14 @@ def test_timetable_follows_settings(tmp_path: Path) -> None:
     entries = {entry.id: entry for entry in timetable(settings)}
     assert set(entries) == {
         "digest-weekly", "digest-daily", "reminders", "scheduled-posts", "feeds", "heartbeat",
-        "backup",
+        "backup", "purge",
     }  # fmt: skip
     fire = entries["digest-weekly"].trigger.get_next_fire_time(
         None, datetime(2026, 11, 23, 0, 0, tzinfo=MSK)
     )
     assert fire == datetime(2026, 11, 27, 10, 15, tzinfo=MSK)
     on_postgres = make_settings(tmp_path, database_url="postgresql+asyncpg://localhost/infozona")
-    assert "backup" not in {entry.id for entry in timetable(on_postgres)}
+    assert not {"backup", "purge"} & {entry.id for entry in timetable(on_postgres)}
 
 
 async def test_backup_copies_the_database_and_keeps_the_last_ones(tmp_path: Path) -> None:
