@@ -447,6 +447,7 @@ EDITOR_ALREADY = "{name} уже редактор."
 EDITOR_IS_OWNER = "Это владелец из ADMIN_IDS — у него и так все права."
 EDITOR_REMOVED = "Редактор {user_id} удалён."
 EDITOR_NOT_FOUND = "Редактора с ID {user_id} нет в списке."
+EDITOR_BAD_ID = "Telegram ID — положительное число, например: /editors add 123456789."
 EDITOR_UNKNOWN_USERNAME = (
     "Подписчика {username} не нашлось. Пусть он откроет бота и нажмёт /start, или перешлите его "
     "сообщение, или пришлите числовой ID."

@@ -38,7 +38,7 @@ _WEEKDAY = re.compile(
     + r")\s*,?\s+"
     + _TIME
 )
-_IN = re.compile(r"через\s+(?P<count>\d+\s+)?(?P<unit>минут\w*|час\w*|дн\w*|день)")
+_IN = re.compile(r"через\s+(?P<count>\d{1,9}\s+)?(?P<unit>минут\w*|час\w*|дн\w*|день)")
 
 
 def _time(match: re.Match[str]) -> time | None:
@@ -110,5 +110,8 @@ def parse_when(text: str, now: datetime) -> datetime | None:
             delta = timedelta(hours=count)
         else:
             delta = timedelta(days=count)
-        return (local + delta).replace(second=0, microsecond=0)
+        try:
+            return (local + delta).replace(second=0, microsecond=0)
+        except OverflowError:  # «через 999999999 дней»: past the last date there is
+            return None
     return None

@@ -18,6 +18,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
+from bot.content.ids import is_number, parse_id
 from bot.handlers.common import show
 from bot.handlers.new_post import read_post
 from bot.services.container import Services
@@ -42,10 +43,11 @@ async def edit_command(
     message: Message, command: CommandObject, state: FSMContext, services: Services
 ) -> None:
     arg = (command.args or "").strip().lstrip("№").strip()
-    if not arg.isdigit():
+    if not is_number(arg):
         await message.answer(texts.EDIT_USAGE)
         return
-    item = await services.items.get(int(arg))
+    item_id = parse_id(arg)
+    item = await services.items.get(item_id) if item_id is not None else None
     if item is None:
         await message.answer(texts.EDIT_NOT_FOUND.format(item_id=arg[:20]))
         return

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.content.digest import BLOCK_SEPARATOR, pack_blocks
 from bot.content.feeds import Feed
 from bot.content.formatting import Text, as_list
+from bot.content.ids import is_number, parse_id
 from bot.content.models import MessagePart
 from bot.handlers.common import show
 from bot.services.container import Services
@@ -97,11 +98,9 @@ async def feeds_command(
     if action in ("remove", "удалить") and len(words) == 2:
         await _ask_remove(message, words[1], services.feeds)
         return
-    if len(words) == 1 and action.lstrip("№").isdigit():
-        try:
-            feed = await services.feeds.get_feed(int(action.lstrip("№")))
-        except FeedCommandError:
-            await message.answer(texts.FEED_DESK_NOT_FOUND.format(id=action.lstrip("№")))
+    if len(words) == 1 and is_number(action.lstrip("№")):
+        feed = await _find(message, action.lstrip("№"), services.feeds)
+        if feed is None:
             return
         card = await _card(services.feeds, settings, feed)
         await message.answer(
@@ -109,6 +108,18 @@ async def feeds_command(
         )
         return
     await message.answer(texts.FEEDS_DESK_USAGE)
+
+
+async def _find(message: Message, number: str, service: FeedService) -> Feed | None:
+    """The feed of a typed number, or None after saying there is none."""
+    feed_id = parse_id(number)
+    try:
+        if feed_id is not None:
+            return await service.get_feed(feed_id)
+    except FeedCommandError:
+        pass
+    await message.answer(texts.FEED_DESK_NOT_FOUND.format(id=number[:20]))
+    return None
 
 
 async def _add(message: Message, args: list[str], service: FeedService) -> None:
@@ -128,13 +139,11 @@ async def _add(message: Message, args: list[str], service: FeedService) -> None:
 
 async def _ask_remove(message: Message, arg: str, service: FeedService) -> None:
     arg = arg.lstrip("№")
-    if not arg.isdigit():
+    if not is_number(arg):
         await message.answer(texts.FEED_DESK_BAD_ID)
         return
-    try:
-        feed = await service.get_feed(int(arg))
-    except FeedCommandError:
-        await message.answer(texts.FEED_DESK_NOT_FOUND.format(id=arg))
+    feed = await _find(message, arg, service)
+    if feed is None:
         return
     await message.answer(
         texts.FEED_DESK_REMOVE_CONFIRM.format(id=feed.id, url=feed.url),

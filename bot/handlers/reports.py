@@ -11,6 +11,7 @@ from aiogram.types import BufferedInputFile, Message, MessageEntity
 
 from bot import texts
 from bot.config import Settings
+from bot.content.ids import is_number, parse_id
 from bot.services import reports
 from bot.services.container import Services
 
@@ -48,13 +49,17 @@ async def export_subscribers(
 async def export_rsvp(
     message: Message, bot: Bot, settings: Settings, services: Services, arg: str
 ) -> None:
-    if not arg.isdigit():
+    if not is_number(arg):
         await message.answer(texts.EXPORT_BAD_EVENT_ID)
         return
-    item_id = int(arg)
-    export = await reports.rsvp_csv(services.reports, item_id, settings.tz)
+    item_id = parse_id(arg)
+    export = (
+        await reports.rsvp_csv(services.reports, item_id, settings.tz)
+        if item_id is not None
+        else None
+    )
     if export is None:
-        await message.answer(texts.EXPORT_NO_EVENT.format(id=arg))
+        await message.answer(texts.EXPORT_NO_EVENT.format(id=arg[:20]))
         return
     user_id = message.from_user.id if message.from_user else 0
     log.info("export: user=%s what=rsvp event=%s rows=%s", user_id, item_id, export.rows)

@@ -19,6 +19,7 @@ from aiogram.types import (
 
 from bot import texts
 from bot.config import Settings
+from bot.content.ids import is_number, parse_id
 from bot.services.container import Services
 from bot.telegram.commands import bot_commands
 from bot.telegram.filters import IsOwner
@@ -46,8 +47,10 @@ async def _listing(settings: Settings, services: Services) -> str:
 async def _resolve(text: str, services: Services) -> tuple[int, str] | str:
     """(user id, name) from «123456789» or «@username»; else a Russian reason."""
     text = text.strip()
-    if text.lstrip("-").isdigit():
-        user_id = int(text)
+    if is_number(text.lstrip("-")):
+        user_id = parse_id(text)
+        if user_id is None:  # «-5», «0», or past any Telegram ID
+            return texts.EDITOR_BAD_ID
         subscriber = await services.subscribers.get(user_id)
         return user_id, subscriber.name if subscriber else ""
     if text.startswith("@") and len(text) > 1:
@@ -97,13 +100,14 @@ async def editors_command(
             return
         await _add(message, *found, services, settings)
         return
-    if action in ("remove", "удалить") and rest.lstrip("-").isdigit():
-        removed = await services.editors.remove(int(rest))
-        if removed and message.bot is not None:
+    if action in ("remove", "удалить") and is_number(rest.lstrip("-")):
+        user_id = parse_id(rest)
+        removed = user_id is not None and await services.editors.remove(user_id)
+        if removed and user_id is not None and message.bot is not None:
             with suppress(TelegramBadRequest):
-                await message.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=int(rest)))
+                await message.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=user_id))
         await message.answer(
-            (texts.EDITOR_REMOVED if removed else texts.EDITOR_NOT_FOUND).format(user_id=rest)
+            (texts.EDITOR_REMOVED if removed else texts.EDITOR_NOT_FOUND).format(user_id=rest[:20])
         )
         return
     await message.answer(texts.EDITOR_HOW_TO_ADD)

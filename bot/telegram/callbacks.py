@@ -2,15 +2,22 @@
 
 Prefixes carry a version digit: when a button's meaning changes, the prefix changes too, and old
 buttons in people's chats fall through to the "this button is out of date" answer.
+
+Every number a button carries is bounded: anyone can send any callback data, and a value that
+fails its bounds (negative, past the database's integers, not a number) doesn't unpack, so the
+press falls through to that same answer instead of reaching a handler and the database.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
+from bot.content.ids import DB_INT_MAX
 from bot.content.models import (
     Frequency,
     ItemKind,
@@ -18,6 +25,11 @@ from bot.content.models import (
     Role,
     Topic,
 )
+
+# A record's id (ids start at 1); a 0-based position in a list; a day as date.toordinal().
+RecordId = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
+Position = Annotated[int, Field(ge=0, le=DB_INT_MAX)]
+Day = Annotated[int, Field(ge=1, le=date.max.toordinal())]
 
 # Prefixes of the editors' buttons: pressed by anyone else, they are refused and audited.
 EDITOR_PREFIXES: list[str] = []
@@ -93,19 +105,19 @@ class Confirm(CallbackData, prefix="c1"):
 class NextPage(CallbackData, prefix="q1"):
     """A page of a what's-next answer; the window and audience travel in the button."""
 
-    start: int  # date.toordinal()
-    end: int
-    roles: int  # bit mask over Role, in declaration order
-    orgs: int  # bit mask over OrgKind
-    page: int
+    start: Day
+    end: Day
+    roles: Annotated[int, Field(ge=0, lt=1 << len(Role))]  # bit mask over Role, in order
+    orgs: Annotated[int, Field(ge=0, lt=1 << len(OrgKind))]  # bit mask over OrgKind
+    page: Position
 
 
 class Remind(CallbackData, prefix="m1"):
-    item_id: int
+    item_id: RecordId
 
 
 class Calendar(CallbackData, prefix="i1"):
-    item_id: int
+    item_id: RecordId
 
 
 class Shelf(StrEnum):
@@ -118,11 +130,11 @@ class Shelf(StrEnum):
 
 class Card(CallbackData, prefix="b1"):
     shelf: Shelf
-    index: int
+    index: Position
 
 
 class Vote(CallbackData, prefix="v1"):
-    item_id: int
+    item_id: RecordId
     useful: bool
 
 
@@ -151,14 +163,14 @@ QUEUE_CONFIRMED = frozenset({QueueAction.REJECT, QueueAction.DELETE, QueueAction
 class QueueCard(CallbackData, prefix="qc1"):
     """The queue's card at `index` (0-based)."""
 
-    index: int
+    index: Position
 
 
 @editor_button
 class QueueDo(CallbackData, prefix="qd1"):
     action: QueueAction
-    item_id: int
-    index: int
+    item_id: RecordId
+    index: Position
     sure: bool = False
 
 
@@ -223,17 +235,18 @@ class FeedDesk(CallbackData, prefix="fd1"):
     """Explicit actions (pause, resume), never toggles: a double tap can't undo itself."""
 
     action: FeedAction
-    feed_id: int = 0
+    feed_id: Annotated[int, Field(ge=0, le=DB_INT_MAX)] = 0  # 0: no feed (the list)
 
 
 @editor_button
 class AnswerQuestion(CallbackData, prefix="qa1"):
-    question_id: int
+    question_id: RecordId
 
 
 @editor_button
 class PlanUnresolved(CallbackData, prefix="pu1"):
-    first_year: int  # the plan's school year, «2021» for 2021-2022
+    # The plan's school year, «2021» for 2021-2022.
+    first_year: Annotated[int, Field(ge=date.min.year, lt=date.max.year)]
 
 
 @editor_button
@@ -241,6 +254,6 @@ class EditSent(CallbackData, prefix="ed1"):
     """After /edit: also change the sent messages (`everywhere`) or only the bot's copy.
     `version` names this edit: a double tap or an old button cannot start it twice."""
 
-    item_id: int
-    version: int
+    item_id: RecordId
+    version: Annotated[int, Field(ge=0, le=DB_INT_MAX)]
     everywhere: bool

@@ -52,3 +52,10 @@ def test_past_moments_are_returned_for_the_caller_to_refuse() -> None:
     assert parse_when("01.01.2026 10:00", NOW) == datetime(2026, 1, 1, 10, 0, tzinfo=MSK)
     result = parse_when("завтра в 9", NOW)
     assert result is not None and result.tzinfo is MSK
+
+
+@pytest.mark.parametrize(
+    "text", ["через 9999999 дней", "через 999999999 часов", "через " + "9" * 5000 + " минут"]
+)
+def test_a_moment_past_the_last_date_is_no_moment(text: str) -> None:
+    assert parse_when(text, NOW) is None
