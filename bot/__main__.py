@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import texts
 from bot.config import Settings, SettingsError, load_settings
 from bot.content.models import Item, OrgKind, Role, Topic
-from bot.logs import setup_logging
+from bot.logs import redact, setup_logging
 from bot.storage.db import create_engine, migrate
 
 log = logging.getLogger("bot")
@@ -25,6 +25,16 @@ log = logging.getLogger("bot")
 EXIT_CONFIG = 2
 # A heartbeat older than this means the bot (or its sender) has stopped.
 STALE_MINUTES = 5
+
+
+def _secrets(settings: Settings) -> tuple[str, ...]:
+    return (settings.bot_token.get_secret_value(),) if settings.bot_token else ()
+
+
+def _print_error(settings: Settings, text: str) -> None:
+    """An error for the operator's terminal, through the same redactor as the log: the
+    messages of network errors carry the request URL, and with it `/bot<token>/`."""
+    print(redact(text, _secrets(settings)), file=sys.stderr)
 
 
 def _settings() -> Settings:
@@ -64,11 +74,11 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         asyncio.run(_with_engine(settings, run_polling))
     except TelegramUnauthorizedError:
-        print(texts.TOKEN_REJECTED, file=sys.stderr)
+        _print_error(settings, texts.TOKEN_REJECTED)
         return EXIT_CONFIG
     except TelegramNetworkError as exc:
         base = settings.telegram_api_base or "api.telegram.org"
-        print(texts.API_UNREACHABLE.format(base=base, error=exc.message), file=sys.stderr)
+        _print_error(settings, texts.API_UNREACHABLE.format(base=base, error=exc.message))
         return 1
     except KeyboardInterrupt:
         pass
@@ -392,9 +402,15 @@ def main(argv: list[str] | None = None) -> int:
     parser, handlers = build_parser()
     args = parser.parse_args(argv)
     settings = _settings()
-    secrets = (settings.bot_token.get_secret_value(),) if settings.bot_token else ()
-    setup_logging(settings.log_level, secrets)
-    return handlers[args.command or "run"](settings, args)
+    setup_logging(settings.log_level, _secrets(settings))
+    try:
+        return handlers[args.command or "run"](settings, args)
+    except Exception as exc:
+        # Not Python's own traceback on stderr (it would print the token inside a URL): the
+        # traceback goes to the log through the redactor, the operator gets one Russian line.
+        log.critical("command failed: command=%s", args.command or "run", exc_info=True)
+        _print_error(settings, texts.COMMAND_FAILED.format(error=f"{type(exc).__name__}: {exc}"))
+        return 1
 
 
 if __name__ == "__main__":

@@ -6,9 +6,21 @@ import logging
 import re
 import sys
 from datetime import UTC, datetime
+from urllib.parse import quote
 
-# Anything that looks like a Bot API token, even one we were not told about.
-_TOKEN_LIKE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b")
+# Anything that looks like a Bot API token, even one we were not told about: on its own, inside
+# a request URL (`/bot123456:AAE…/getMe`, where no word boundary precedes the digits) and with
+# the colon url-encoded once or twice (`123456%3AAAE…`, `123456%253AAAE…`).
+_TOKEN_LIKE = re.compile(r"(?<!\d)\d{5,}(?::|%3A|%253A)[A-Za-z0-9_-]{30,}", re.IGNORECASE)
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """`text` with the given secrets (also url-encoded) and anything token-like masked."""
+    for secret in secrets:
+        if secret:
+            for form in {secret, quote(secret, safe=""), quote(quote(secret, safe=""), safe="")}:
+                text = text.replace(form, "***")
+    return _TOKEN_LIKE.sub("***", text)
 
 
 class RedactingFormatter(logging.Formatter):
@@ -19,9 +31,7 @@ class RedactingFormatter(logging.Formatter):
         self._secrets = tuple(s for s in secrets if s)
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return _TOKEN_LIKE.sub("***", text)
+        return redact(text, self._secrets)
 
     def format(self, record: logging.LogRecord) -> str:
         ts = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]

@@ -85,3 +85,22 @@ async def test_a_token_telegram_rejects_is_explained(tmp_path: Path) -> None:
     assert process.returncode == 2
     assert "Telegram не принял токен" in stderr.decode()
     assert TOKEN not in stderr.decode()
+
+
+async def test_a_start_up_error_carrying_the_url_never_shows_the_token(tmp_path: Path) -> None:
+    """getMe answers with a redirect loop: aiohttp's TooManyRedirects names the request URL,
+    `…/bot<token>/getMe`. The operator is told in Russian what failed; the token appears in
+    nothing the process wrote — its output, its log, the files beside the database."""
+    async with BotAPIEmulator() as emu:
+        emu.redirect_loop("getMe")
+        env = clean_env(tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=emu.base_url)
+        process = await run_bot(tmp_path, env)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    text = stderr.decode()
+    assert process.returncode == 1, text
+    assert f"Не удалось связаться с Telegram Bot API ({emu.base_url})" in text
+    assert "TooManyRedirects" in text and "/bot***/getMe" in text
+    secret = TOKEN.split(":")[1]
+    written = [stdout, stderr, *(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())]
+    assert [out for out in written if secret.encode() in out] == []
+    assert "Traceback" not in text

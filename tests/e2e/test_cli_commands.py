@@ -128,3 +128,22 @@ def test_ask_answers_like_the_bot_and_explains_itself_in_json(
     assert titles[0].startswith("Информационно-методические совещания")  # March, named
     assert main(["ask", "спасибо"]) == 1
     assert "не похоже на вопрос" in capsys.readouterr().err
+
+
+def test_an_unexpected_error_is_one_russian_line_without_the_token(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any exception escaping a command goes through the log's redactor, not Python's own
+    traceback printer (which would show a token inside a URL in clear)."""
+    token = "123456789:AAEhBOweik6ad9r_QXMENQjcrGbqCr4K-ac"
+    monkeypatch.setenv("BOT_TOKEN", token)
+
+    async def broken(*_: object) -> None:
+        raise RuntimeError(f"GET https://api.telegram.org/bot{token}/getFile failed")
+
+    monkeypatch.setattr("bot.__main__.migrate", broken)
+    assert main(["status"]) == 1
+    err = capsys.readouterr().err
+    assert "Команда остановлена из-за непредвиденной ошибки" in err
+    assert "RuntimeError: GET https://api.telegram.org/bot***/getFile failed" in err
+    assert token.split(":")[1] not in err

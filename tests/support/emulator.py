@@ -415,6 +415,7 @@ class BotAPIEmulator:
         self._waiters: list[_Waiter] = []
 
         self._injections: list[_Injection] = []
+        self._redirect_loops: set[str] = set()
         self._forbidden: dict[int, str] = {}
         self._flood_global: _Bucket | None = None
         self._flood_chat_rate: float | None = None
@@ -790,6 +791,11 @@ class BotAPIEmulator:
             _Injection(name, status, description, retry_after, chat_id, times, html_page)
         )
 
+    def redirect_loop(self, method: str) -> None:
+        """Requests of ``method`` answer 302 to their own URL, for ever: the client gives up
+        with aiohttp's TooManyRedirects, whose text carries the URL (and so the token)."""
+        self._redirect_loops.add(method.lower())
+
     def forbid(self, chat_id: int, description: str = BLOCKED_DESCRIPTION) -> None:
         """Sends to the chat answer 403 with ``description`` until ``allow``."""
         self._forbidden[chat_id] = description
@@ -817,6 +823,9 @@ class BotAPIEmulator:
         requested = request.match_info["method"]
         entry = self._methods.get(requested.lower())
         method = entry[0] if entry is not None else requested
+        if requested.lower() in self._redirect_loops:
+            self._record(Call(method, {}, token, _error(302, "Found").payload(), self._clock()))
+            return web.Response(status=302, headers={"Location": str(request.rel_url)})
         params: JSONDict = {}
         try:
             params = await self._read_params(request)
