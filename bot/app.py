@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -14,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import texts
 from bot.config import Settings
+from bot.content.cleaning import clean_json
 from bot.delivery.engine import Sender, stop_sender
 from bot.handlers import build_router
 from bot.services.container import Services, build_services
@@ -26,13 +29,21 @@ from bot.telegram.transport import start_sender
 log = logging.getLogger(__name__)
 
 
+def json_loads(content: str) -> Any:
+    return clean_json(json.loads(content))
+
+
 def build_bot(settings: Settings) -> Bot:
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is not set")
+    # Every answer from Telegram, updates included, is cleaned as it is decoded: lone
+    # surrogates and control characters never reach a handler, the database or the log.
     session = (
-        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+        AiohttpSession(
+            api=TelegramAPIServer.from_base(settings.telegram_api_base), json_loads=json_loads
+        )
         if settings.telegram_api_base
-        else AiohttpSession()
+        else AiohttpSession(json_loads=json_loads)
     )
     return Bot(
         settings.bot_token.get_secret_value(),

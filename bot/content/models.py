@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from bot.content.cleaning import clean_name
+
 
 class Role(StrEnum):
     HEAD = "head"
@@ -67,12 +69,10 @@ class Subscriber:
         return self.onboarded_at is not None
 
 
-def normalise_org_name(text: str) -> str | None:
-    """An organisation name as typed on a phone: collapse whitespace; None if empty or too long."""
-    cleaned = " ".join(text.split())
-    if not cleaned or len(cleaned) > ORG_NAME_MAX:
-        return None
-    return cleaned
+def normalise_org_name(text: str) -> str:
+    """An organisation name as typed on a phone, as it will be shown (cleaning.clean_name):
+    "" if nothing visible is left; the caller refuses that and names over ORG_NAME_MAX."""
+    return clean_name(text)
 
 
 def parse_source(payload: str | None) -> str | None:

@@ -19,6 +19,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import texts
 from bot.config import Settings
+from bot.content.cleaning import clean_name
 from bot.content.models import Item, ItemKind, OrgKind, PublishMode, Role
 from bot.content.when import parse_when
 from bot.handlers.common import drop_keyboard, show
@@ -172,7 +173,10 @@ async def starts_at_sent(message: Message, state: FSMContext, settings: Settings
 
 
 async def _short(message: Message, limit: int) -> str | None:
-    text = " ".join((message.text or "").split())
+    text = clean_name(message.text or "")
+    if not text:
+        await message.answer(texts.NEW_FIELD_EMPTY)
+        return None
     if len(text) > limit:
         await message.answer(texts.NEW_FIELD_TOO_LONG.format(limit=limit))
         return None

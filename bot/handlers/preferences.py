@@ -9,7 +9,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
-from bot.content.models import Subscriber, SubscriberStatus, normalise_org_name
+from bot.content.models import ORG_NAME_MAX, Subscriber, SubscriberStatus, normalise_org_name
 from bot.handlers.common import drop_keyboard, show
 from bot.services.container import Services
 from bot.telegram import callbacks as cb
@@ -162,7 +162,10 @@ async def org_name_typed(
     message: Message, bot: Bot, services: Services, state: FSMContext
 ) -> None:
     name = normalise_org_name(message.text or "")
-    if name is None:
+    if not name:
+        await message.answer(texts.ORG_NAME_EMPTY)
+        return
+    if len(name) > ORG_NAME_MAX:
         await message.answer(texts.ORG_NAME_TOO_LONG)
         return
     data = await state.get_data()

@@ -9,6 +9,7 @@ from aiogram.types import Message
 
 from bot import texts
 from bot.config import Settings
+from bot.content.cleaning import clean_name
 from bot.content.models import SubscriberStatus, parse_source
 from bot.services.container import Services
 from bot.telegram import keyboards as kb
@@ -28,14 +29,14 @@ async def start(
     await state.clear()
     registration = await services.subscribers.register(
         message.chat.id,
-        name=user.full_name,
+        name=clean_name(user.full_name),
         username=user.username,
         source=parse_source(command.args),
     )
     subscriber = registration.subscriber
     if not registration.created:
         await services.subscribers.touch_profile(
-            subscriber.chat_id, name=user.full_name, username=user.username
+            subscriber.chat_id, name=clean_name(user.full_name), username=user.username
         )
     if subscriber.status is not SubscriberStatus.ACTIVE:
         subscriber = (

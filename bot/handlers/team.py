@@ -19,6 +19,7 @@ from aiogram.types import (
 
 from bot import texts
 from bot.config import Settings
+from bot.content.cleaning import clean_name
 from bot.content.ids import is_number, parse_id
 from bot.services.container import Services
 from bot.telegram.commands import bot_commands
@@ -125,7 +126,7 @@ async def editor_forwarded(
         await _add(
             message,
             origin.sender_user.id,
-            origin.sender_user.full_name,
+            clean_name(origin.sender_user.full_name),
             services,
             settings,
         )

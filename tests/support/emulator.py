@@ -255,7 +255,8 @@ def _as_int(value: Any) -> int | None:
 
 
 def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    # A lone surrogate (it arrives as a "\\ud800" JSON escape) is one UTF-16 unit, as for Telegram.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _decode_form_value(key: str, value: str) -> Any:
@@ -857,10 +858,13 @@ class BotAPIEmulator:
             response = _error(500, f"Internal Server Error: emulator bug: {error!r}").payload()
             status = 500
         self._record(Call(method, params, token, response, self._clock()))
+        try:
+            body = json.dumps(response, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            # Lone surrogates can't be UTF-8: they travel as "\\ud800" escapes, as from Telegram.
+            body = json.dumps(response).encode()
         return web.Response(
-            text=json.dumps(response, ensure_ascii=False),
-            status=status,
-            content_type="application/json",
+            body=body, status=status, content_type="application/json", charset="utf-8"
         )
 
     async def _handle_file(self, request: web.Request) -> web.Response:
