@@ -136,8 +136,8 @@ class Sender:
             poll_by=self._poll_by,
         )  # fmt: skip
         self._progress = Progress(
-            outbox, campaigns, self.stats, now=now, kick=self._kick.set,
-            interval=progress_interval,
+            outbox, campaigns, self.stats, now=now, kick=self._kick.set, clock=clock,
+            interval=progress_interval, retry_base=backoff_base,
         )  # fmt: skip
 
     def _in_flight_for(self, rate: float) -> int:
@@ -293,8 +293,8 @@ class Sender:
         if picked is not None:
             return picked
         waits = [] if (deferred := work.next_deferred(now)) is None else [deferred]
-        if progress.queue:
-            waits.append(self.limiter.per_chat_interval)
+        if (control_wait := progress.wait(self.limiter, now)) is not None:
+            waits.append(control_wait)
         return min(waits) if waits else None
 
     # ------------------------------------------------------------------ finding work

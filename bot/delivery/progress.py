@@ -3,12 +3,15 @@ while the campaign goes out, and replaced by the final report when it is done.
 
 Progress messages go through the same transport and limiter as the deliveries (the engine's
 loop sends them, ahead of the deliveries); only the newest text of a campaign is ever queued.
+A progress edit that fails is simply superseded by the next one; the final report has no next
+one, so an outage (network, 5xx, a proxy's HTML page) retries it with a growing pause.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import texts
 from bot.content.models import Campaign, CampaignKind, CampaignStatus, MessagePart
-from bot.delivery.limits import RateLimiter
+from bot.delivery.limits import BACKOFF_BASE, RateLimiter
 from bot.delivery.results import SenderStats
 from bot.delivery.transport import Outcome, Transport
 from bot.storage.campaigns import CampaignRepository
@@ -28,6 +31,8 @@ from bot.storage.outbox import OutboxRepository
 log = logging.getLogger("bot.delivery.engine")
 
 PROGRESS_INTERVAL = 2.0
+REPORT_RETRY_CAP = 60.0  # the longest pause between two tries of a final report
+REPORT_ATTEMPTS = 30  # then it is given up (about half an hour of outage)
 
 
 @dataclass(slots=True)
@@ -38,6 +43,8 @@ class Control:
     chat_id: int
     content: MessagePart
     final: bool = False
+    not_before: float = -math.inf  # a retried report waits until then (the engine's clock)
+    attempts: int = 0  # failed tries of a final report
 
 
 @dataclass(slots=True)
@@ -61,14 +68,18 @@ class Progress:
         *,
         now: Callable[[], datetime],
         kick: Callable[[], None],
+        clock: Callable[[], float],
         interval: float = PROGRESS_INTERVAL,
+        retry_base: float = BACKOFF_BASE,
     ) -> None:
         self._outbox = outbox
         self._campaigns = campaigns
         self._stats = stats
         self._now = now
         self._kick = kick
+        self._clock = clock
         self._interval = interval
+        self._retry_base = retry_base
         self.states: dict[int, CampaignState] = {}
         self.queue: deque[Control] = deque()
 
@@ -163,10 +174,19 @@ class Progress:
 
     def pick(self, limiter: RateLimiter, now: float) -> Control | None:
         for index, control in enumerate(self.queue):
-            if limiter.chat_wait(control.chat_id, now) == 0:
+            if control.not_before <= now and limiter.chat_wait(control.chat_id, now) == 0:
                 del self.queue[index]
                 return control
         return None
+
+    def wait(self, limiter: RateLimiter, now: float) -> float | None:
+        """Seconds until a queued message may go (None: nothing queued)."""
+        if not self.queue:
+            return None
+        return min(
+            max(control.not_before - now, min(limiter.chat_wait(control.chat_id, now), 1.0))
+            for control in self.queue
+        )
 
     async def send(
         self, transport: Transport, control: Control, pause: Callable[[float], None]
@@ -189,13 +209,13 @@ class Progress:
                     await self._outbox.set_progress_message(control.campaign_id, result.message_id)
         except Exception as exc:  # the database, the network, a bug: the next update retries
             log.warning("sender: progress message of campaign %s: %r", control.campaign_id, exc)
+            if self._retry_report(state, control):
+                return
         else:
             if result.outcome is Outcome.RETRY_AFTER:
                 self._stats.retry_after += 1
                 pause(result.retry_after)
-                if state is not None and state.control is None:
-                    state.control = control
-                    self.queue.appendleft(control)
+                self._requeue(state, control)
                 return
             if result.done:
                 if state is not None:
@@ -206,5 +226,27 @@ class Progress:
                     control.campaign_id,
                     result.error,
                 )
+                if result.outcome is Outcome.TRANSIENT and self._retry_report(state, control):
+                    return
         if control.final:
             self.states.pop(control.campaign_id, None)
+
+    def _requeue(self, state: CampaignState | None, control: Control) -> None:
+        if state is not None and state.control is None:
+            state.control = control
+            self.queue.appendleft(control)
+
+    def _retry_report(self, state: CampaignState | None, control: Control) -> bool:
+        """An outage hit the final report: try it again after a pause doubling from the
+        engine's backoff base; False once it has had its tries (or for an ordinary progress
+        update, which the next one supersedes)."""
+        if not control.final or state is None:
+            return False
+        control.attempts += 1
+        if control.attempts >= REPORT_ATTEMPTS:
+            log.error("sender: final report of campaign %s given up", control.campaign_id)
+            return False
+        delay = min(REPORT_RETRY_CAP, self._retry_base * 2 ** (control.attempts - 1))
+        control.not_before = self._clock() + delay
+        self._requeue(state, control)
+        return True

@@ -303,6 +303,29 @@ async def test_html_error_pages_mid_broadcast_delay_deliveries_but_lose_none(
     assert emu.flood_rejections == 0
 
 
+async def test_the_final_report_outlives_an_outage_of_its_own(
+    broadcasting: Broadcasting,
+) -> None:
+    """The editor's report edit gets a proxy's HTML 502 page (three times), then a JSON 502:
+    an outage like any other, tried again after a pause, so the report still arrives — with
+    the counts that add up."""
+    b = broadcasting
+    chats = await b.add_subscribers(5)
+    # No progress edit before the end: the report is the edit the outage hits.
+    sender = await b.start(fast_sender(b.settings, b.engine, progress_interval=60.0))
+    campaign = await b.post("post:report", progress_chat_id=EDITOR_ID)
+    b.emu.fail_next("editMessageText", status=502, html_page=True, chat_id=EDITOR_ID, times=3)
+    b.emu.fail_next("editMessageText", status=502, chat_id=EDITOR_ID)
+    sender.wake()
+    await b.wait_done(campaign.id)
+
+    report = await b.emu.wait_for(final_report, timeout=20, after=0)
+    assert "доставлено 5 из 5, заблокировали 0, ошибок 0" in report.params["text"]
+    failed = [c for c in b.emu.calls_of("editMessageText", EDITOR_ID) if not c.ok]
+    assert len(failed) == 4
+    assert Counter(b.received(chats).values()) == {1: 5}
+
+
 async def test_a_sender_stopped_mid_campaign_hands_over_without_duplicates_or_gaps(
     broadcasting: Broadcasting,
 ) -> None:
