@@ -23,6 +23,7 @@ from bot.content.formatting import (
     as_key_value,
     as_line,
     as_list,
+    shallow,
 )
 from bot.content.models import (
     ORG_NAME_MAX,
@@ -863,7 +864,8 @@ REMINDER_HEADING = "⏰ Напоминание: завтра"
 def _body(item: Item) -> Text | str:
     """The item's text, with the editor's own formatting when it was written in Telegram."""
     if item.body_entities:
-        return Text.from_entities(item.body, json.loads(item.body_entities))
+        # shallow: a feed body stored before nesting was capped may hold thousands.
+        return Text.from_entities(item.body, shallow(json.loads(item.body_entities)))
     return item.body.strip()
 
 

@@ -13,6 +13,7 @@ import hashlib
 import html
 import io
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 import feedparser
 
+from bot.content.formatting import NESTING_MAX
 from bot.content.models import ItemKind
 
 BOT_VERSION = "0.1"
@@ -388,6 +390,9 @@ class _Renderer(HTMLParser):
     Positions are counted in code points here and turned into UTF-16 units at the end.
     Separators (spaces, line breaks) are written lazily before the next text, so entities
     never start or end on whitespace and the text has none at its ends.
+
+    Each tag costs the same however deep it sits: what the open elements hold is counted,
+    never searched, so ten thousand nested tags read in linear time.
     """
 
     def __init__(self, base_url: str | None) -> None:
@@ -398,7 +403,11 @@ class _Renderer(HTMLParser):
         self.entities: list[tuple[int, int, str, str | None]] = []
         self.image_url: str | None = None
         self._open: list[_Open] = []
+        self._open_tags: Counter[str] = Counter()
+        self._open_kinds: Counter[str] = Counter()  # entity types of the open elements
+        self._unstarted: list[_Open] = []  # open elements that have no text yet
         self._dropped: list[str] = []
+        self._dropped_tags: Counter[str] = Counter()
         self._breaks = 0
         self._space = False
         self._marker = ""
@@ -421,9 +430,9 @@ class _Renderer(HTMLParser):
         if self._marker:
             self._write(self._marker)
             self._marker = ""
-        for element in self._open:
-            if element.start is None:
-                element.start = self.length
+        for element in self._unstarted:
+            element.start = self.length
+        self._unstarted.clear()
         self._write(text)
 
     def _write(self, text: str) -> None:
@@ -433,13 +442,10 @@ class _Renderer(HTMLParser):
     # parser callbacks
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._dropped:
+        if self._dropped or tag in _DROPPED:
             if tag not in _VOID:
                 self._dropped.append(tag)
-            return
-        if tag in _DROPPED:
-            if tag not in _VOID:
-                self._dropped.append(tag)
+                self._dropped_tags[tag] += 1
             return
         if tag == "img":
             self._image(dict(attrs))
@@ -470,10 +476,19 @@ class _Renderer(HTMLParser):
                 kind = None
         if kind is not None:
             # Telegram refuses entities inside code or pre, and links or quotes in their own kind.
-            inside = {element.type for element in self._open}
-            if inside & _VERBATIM or (kind in _UNNESTED and kind in inside):
+            inside = self._open_kinds
+            if (
+                any(inside[verbatim] for verbatim in _VERBATIM)
+                or (kind in _UNNESTED and inside[kind])
+                or inside.total() >= NESTING_MAX
+            ):
                 kind = None
-        self._open.append(_Open(tag, kind, url))
+        element = _Open(tag, kind, url)
+        self._open.append(element)
+        self._open_tags[tag] += 1
+        if kind is not None:
+            self._open_kinds[kind] += 1
+        self._unstarted.append(element)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -482,9 +497,10 @@ class _Renderer(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if self._dropped:
-            if tag in self._dropped:
-                while self._dropped.pop() != tag:
-                    pass
+            if self._dropped_tags[tag]:
+                while (dropped := self._dropped.pop()) != tag:
+                    self._dropped_tags[dropped] -= 1
+                self._dropped_tags[tag] -= 1
             return
         if tag in _PARAGRAPH:
             self._break(2)
@@ -494,11 +510,17 @@ class _Renderer(HTMLParser):
             self._lists.pop()
         if tag == "pre" and self._pre:
             self._pre -= 1
-        if not any(element.tag == tag for element in self._open):
+        if not self._open_tags[tag]:
             return
         # Close everything opened inside too: misnested HTML still yields nested entities.
         while self._open:
             element = self._open.pop()
+            self._open_tags[element.tag] -= 1
+            if element.type:
+                self._open_kinds[element.type] -= 1
+            if element.start is None:
+                # Opened after every element that has text, so it is the last one waiting.
+                self._unstarted.pop()
             if element.type and element.start is not None and self.length > element.start:
                 self.entities.append(
                     (element.start, self.length - element.start, element.type, element.url)

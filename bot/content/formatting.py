@@ -10,6 +10,7 @@ Nothing here knows a messenger: `bot/telegram/render.py` turns the result into a
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,30 @@ from bot.content.models import MessagePart
 
 # Entity fields beyond type/offset/length, in the Bot API's (and aiogram's) order.
 _FIELDS = ("url", "user", "language", "custom_emoji_id", "unix_time", "date_time_format")
+
+
+# Formatting nested deeper than this stays plain text: no reader sees bold inside bold ten
+# times over, Telegram keeps only a message's first 100 entities, and a hostile feed entry
+# with thousands of nested tags must not become thousands of entities.
+NESTING_MAX = 8
+
+
+def shallow(entities: Iterable[Mapping[str, Any]], depth: int = NESTING_MAX) -> list[Any]:
+    """The entities (Bot API dicts) without those nested more than `depth` deep.
+
+    For bodies stored before feed rendering capped nesting; the text they covered stays.
+    """
+    ordered = sorted(entities, key=lambda e: (int(e["offset"]), -int(e["length"])))
+    kept: list[Any] = []
+    ends: list[int] = []  # ends of the enclosing entities, innermost last
+    for entity in ordered:
+        start = int(entity["offset"])
+        while ends and ends[-1] <= start:
+            ends.pop()
+        if len(ends) < depth:
+            kept.append(entity)
+        ends.append(start + int(entity["length"]))
+    return kept
 
 
 def sizeof(value: str) -> int:
@@ -90,28 +115,31 @@ class Text(Iterable[Any]):
     def render(
         self, *, _offset: int = 0, _sort: bool = True, _collect_entities: bool = True
     ) -> tuple[str, list[Entity]]:
-        """The plain text and its entities, sorted by offset (stable: inner ones first)."""
-        text = ""
+        """The plain text and its entities, sorted by offset (stable: inner ones first).
+
+        An explicit stack, not recursion: a feed entry or a stored body may nest deeper than
+        Python's recursion limit. Entities come out in the recursive order (children first).
+        """
+        parts: list[str] = []
         entities: list[Entity] = []
         offset = _offset
-        for node in self._body:
-            if not isinstance(node, Text):
-                node = str(node)
-                text += node
-                offset += sizeof(node)
+        stack: list[tuple[Text, Iterator[Any], int]] = [(self, iter(self._body), offset)]
+        while stack:
+            node, body, start = stack[-1]
+            for child in body:
+                if isinstance(child, Text):
+                    stack.append((child, iter(child._body), offset))
+                    break
+                piece = str(child)
+                parts.append(piece)
+                offset += sizeof(piece)
             else:
-                node_text, node_entities = node.render(
-                    _offset=offset, _sort=False, _collect_entities=_collect_entities
-                )
-                text += node_text
-                offset += sizeof(node_text)
-                if _collect_entities:
-                    entities.extend(node_entities)
-        if _collect_entities and self.type:
-            entities.append(Entity.build(self.type, _offset, offset - _offset, self._params))
+                stack.pop()
+                if _collect_entities and node.type:
+                    entities.append(Entity.build(node.type, start, offset - start, node._params))
         if _collect_entities and _sort:
             entities.sort(key=lambda entity: entity.offset)
-        return text, entities
+        return "".join(parts), entities
 
     def as_part(self) -> MessagePart:
         """Rendered for sending: the text plus Bot API entity dicts."""
@@ -280,25 +308,45 @@ def _apply_entity(entity: Entity, *nodes: Any) -> Any:
     return NODE_TYPES.get(entity.type, Text)(*nodes, **entity.params())
 
 
-def _unparse_entities(
-    text: bytes, entities: Sequence[Entity], offset: int | None = None, length: int | None = None
-) -> Iterator[Any]:
-    # Walks UTF-16-LE bytes (two per code unit), exactly as aiogram's unparser does.
-    if offset is None:
-        offset = 0
-    length = length or len(text)
-    for index, entity in enumerate(entities):
-        if entity.offset * 2 < offset:
+def _unparse_entities(text: bytes, entities: Sequence[Entity]) -> list[Any]:
+    """The nodes for `text` (UTF-16-LE bytes, two per code unit) and its sorted entities.
+
+    aiogram's unparser, walked with an explicit stack instead of recursion: entities nested
+    past Python's recursion limit (a hostile feed entry, old stored data) still come back.
+    Since `entities` are sorted by offset, those starting inside an entity are the run right
+    after it, found by bisection rather than by copying the rest of the list.
+    """
+    root: list[Any] = []
+    # A frame: [next index, end of the run (exclusive), offset, length, nodes, its entity].
+    stack: list[list[Any]] = [[0, len(entities), 0, len(text), root, None]]
+    while stack:
+        frame = stack[-1]
+        index, stop, offset, length, nodes, _ = frame
+        child = None
+        while index < stop:
+            entity = entities[index]
+            index += 1
+            if entity.offset * 2 < offset:
+                continue
+            if entity.offset * 2 > offset:
+                nodes.append(text[offset : entity.offset * 2].decode("utf-16-le"))
+            start = entity.offset * 2
+            offset = start + entity.length * 2
+            inner = bisect_left(entities, offset, index, stop, key=lambda e: e.offset * 2)
+            # aiogram's `length or len(text)`: an empty entity at 0 reads to the end.
+            child = [index, inner, start, offset or len(text), [], entity]
+            index = inner  # those start inside the child: it takes them all
+            break
+        frame[0], frame[2] = index, offset
+        if child is not None:
+            stack.append(child)
             continue
-        if entity.offset * 2 > offset:
-            yield text[offset : entity.offset * 2].decode("utf-16-le")
-        start = entity.offset * 2
-        offset = entity.offset * 2 + entity.length * 2
-        end = offset
-        sub_entities = [e for e in entities[index + 1 :] if e.offset * 2 < end]
-        yield _apply_entity(entity, *_unparse_entities(text, sub_entities, start, end))
-    if offset < length:
-        yield text[offset:length].decode("utf-16-le")
+        if offset < length:
+            nodes.append(text[offset:length].decode("utf-16-le"))
+        stack.pop()
+        if frame[5] is not None:
+            stack[-1][4].append(_apply_entity(frame[5], *nodes))
+    return root
 
 
 def as_line(*items: Any, end: str = "\n", sep: str = "") -> Text:

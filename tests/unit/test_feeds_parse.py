@@ -18,6 +18,7 @@ from bot.content.feeds import (
     render_html,
     truncate_text,
 )
+from bot.content.formatting import NESTING_MAX, Text
 from bot.content.models import ItemKind
 from tests.support import FEED_FIXTURES
 
@@ -248,3 +249,32 @@ def test_entities_telegram_would_refuse_are_left_out() -> None:
     assert [e["url"] for e in rendered.entities if e["type"] == "text_link"] == [
         "https://a.example.ru/"
     ]
+
+
+def test_ten_thousand_nested_tags_keep_their_text_and_few_entities() -> None:
+    deep = 10_000
+    source = (
+        "<p>Начало</p>"
+        + "<b><i><span><div>" * deep
+        + "Глубоко внутри"
+        + "</div></span></i></b>" * deep
+        + "<p>Конец <a href='https://school.example.ru/'>ссылка</a></p>"
+    )
+    rendered = render_html(source)
+    assert rendered.text == "Начало\n\nГлубоко внутри\n\nКонец ссылка"
+    # Formatting deeper than NESTING_MAX stays plain text; the link after it is still a link.
+    assert len(rendered.entities) == NESTING_MAX + 1
+    assert rendered.entities[-1] == {
+        "type": "text_link", "offset": 30, "length": 6, "url": "https://school.example.ru/"
+    }  # fmt: skip
+    # What the queue and the shelves do with a stored body: back to a tree, then to text.
+    tree = Text.from_entities(rendered.text, rendered.entities)
+    assert tree.render()[0] == rendered.text
+
+
+def test_unclosed_and_dropped_nesting_is_read_in_one_pass() -> None:
+    deep = 10_000
+    rendered = render_html("<svg>" + "<g>" * deep + "скрыто" + "</g>" * deep + "</svg>видно")
+    assert rendered.text == "видно"
+    rendered = render_html("<b><u>" * deep + "без конца")
+    assert rendered.text == "без конца" and len(rendered.entities) == NESTING_MAX

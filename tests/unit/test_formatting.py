@@ -191,3 +191,36 @@ def test_a_date_time_node_takes_a_datetime() -> None:
     theirs = reference.DateTime("10:00", unix_time=moment).render()
     mine = neutral.DateTime("10:00", unix_time=moment).render()
     assert [e.to_dict() for e in mine[1]] == _ours(theirs[1])
+
+
+DEEP = 10_000  # far past Python's recursion limit (1 000)
+
+
+def test_a_tree_nested_past_the_recursion_limit_renders() -> None:
+    node: neutral.Text = neutral.Italic("глубоко")
+    for level in range(DEEP):
+        node = (neutral.Bold if level % 2 else neutral.Italic)(node, "!")
+    text, entities = neutral.Text("до ", node, " после").render()
+    assert text == "до глубоко" + "!" * DEEP + " после"
+    assert len(entities) == DEEP + 1
+    # Outermost last among those at one offset, as the recursive walk (and aiogram) order them.
+    assert entities[-1].length == len("глубоко") + DEEP and entities[0].length == len("глубоко")
+    assert len(node) == len("глубоко") + DEEP
+
+
+def test_entities_nested_past_the_recursion_limit_come_back_as_text() -> None:
+    text = "до глубоко после"
+    entities = [{"type": "bold", "offset": 3, "length": 7} for _ in range(DEEP)]
+    tree = neutral.Text.from_entities(text, entities)
+    rendered, back = tree.render()
+    assert rendered == text
+    assert [e.to_dict() for e in back] == entities
+
+
+def test_shallow_keeps_the_outer_levels_and_drops_what_is_nested_deeper() -> None:
+    deep = [{"type": "bold", "offset": 0, "length": 5}] * 20
+    side = {"type": "italic", "offset": 6, "length": 3}
+    inner = {"type": "code", "offset": 1, "length": 2}
+    kept = neutral.shallow([*deep, side, inner], depth=3)
+    assert kept == [*deep[:3], side]
+    assert neutral.shallow([inner, side], depth=1) == [inner, side]
