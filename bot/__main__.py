@@ -19,6 +19,7 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.content.models import Item, OrgKind, Role, Topic
 from bot.logs import redact, setup_logging
 from bot.storage.db import create_engine, migrate
+from bot.storage.instance import DatabaseBusyError, InstanceLock, lock_path
 
 log = logging.getLogger("bot")
 
@@ -45,6 +46,30 @@ def _settings() -> Settings:
         raise SystemExit(EXIT_CONFIG) from None
 
 
+def _lock_database(settings: Settings, command: str) -> InstanceLock | None:
+    """The single-instance lock of a SQLite database (None for PostgreSQL: several processes
+    there are the city-scale issue's business). A held lock is one Russian line and exit 2."""
+    path = lock_path(settings.database_url)
+    if path is None:
+        return None
+    lock = InstanceLock(path)
+    try:
+        lock.acquire(f"python -m bot {command}", datetime.now(settings.tz))
+    except DatabaseBusyError as busy:
+        holder = busy.holder
+        _print_error(
+            settings,
+            texts.database_busy(
+                busy.database, str(path), command,
+                holder.pid if holder else None,
+                holder.since.astimezone(settings.tz) if holder else None,
+                holder.command if holder else None,
+            ),
+        )  # fmt: skip
+        raise SystemExit(EXIT_CONFIG) from None
+    return lock
+
+
 async def _with_engine(settings: Settings, work: Callable[..., Awaitable[None]]) -> None:
     engine = create_engine(settings.database_url)
     try:
@@ -58,7 +83,14 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     async def nothing(*_: object) -> None:
         log.info("database is at the latest schema")
 
-    asyncio.run(_with_engine(settings, nothing))
+    # Not under a running bot (its code may expect the old schema), nor beside a second
+    # migrate. The other commands only read or make small writes, and run while the bot runs.
+    lock = _lock_database(settings, "migrate")
+    try:
+        asyncio.run(_with_engine(settings, nothing))
+    finally:
+        if lock is not None:
+            lock.release()
     return 0
 
 
@@ -71,6 +103,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if settings.bot_token is None:
         print(texts.NO_TOKEN, file=sys.stderr)
         return EXIT_CONFIG
+    # Before anything touches the database: a second bot on it would send everything twice.
+    lock = _lock_database(settings, "run")
     try:
         asyncio.run(_with_engine(settings, run_polling))
     except TelegramUnauthorizedError:
@@ -82,6 +116,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     except KeyboardInterrupt:
         pass
+    finally:
+        if lock is not None:
+            lock.release()
     return 0
 
 

@@ -630,6 +630,29 @@ TOKEN_REJECTED = (
     "Telegram не принял токен из BOT_TOKEN. Проверьте его у @BotFather (/token) и в файле .env."
 )
 API_UNREACHABLE = "Не удалось связаться с Telegram Bot API ({base}): {error}"
+
+
+def database_busy(
+    database: str,
+    lock_file: str,
+    command: str,
+    pid: int | None,
+    since: datetime | None,
+    holder: str | None,
+) -> str:
+    """One line: `run` or `migrate` found the database's lock held by another process."""
+    if pid is None or since is None:
+        who = f"другой процесс (он ещё не записал себя в {lock_file})"
+    else:
+        who = f"процесс {pid} ({holder}), запущен {since:%d.%m.%Y %H:%M}"
+    if command == "run":
+        return (
+            f"Бот уже работает с базой {database}: {who}. Второй экземпляр разослал бы всё "
+            "дважды — остановите первый или укажите другую DATABASE_URL."
+        )
+    return f"База {database} занята: {who}. Остановите бота и повторите команду."
+
+
 COMMAND_FAILED = (
     "Команда остановлена из-за непредвиденной ошибки (подробности в журнале выше): {error}"
 )

@@ -104,3 +104,59 @@ async def test_a_start_up_error_carrying_the_url_never_shows_the_token(tmp_path:
     written = [stdout, stderr, *(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())]
     assert [out for out in written if secret.encode() in out] == []
     assert "Traceback" not in text
+
+
+async def run_command(tmp_path: Path, env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args,
+        cwd=tmp_path, env={**env, "PYTHONPATH": str(REPO)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, stdout.decode(), stderr.decode()
+
+
+async def test_a_second_bot_on_the_same_database_refuses_to_start(tmp_path: Path) -> None:
+    """Two bots on one SQLite database sent nearly everything twice. The second `run` now
+    exits 2 with one Russian line naming the first, without a single Bot API call; the first
+    keeps answering; once it is gone — even by kill -9 — a new one starts."""
+    async with BotAPIEmulator() as emu:
+        emu.user(700, first_name="Анна")
+        # One long poll of 50 s: while the second tries, the first records no call of its own.
+        env = clean_env(
+            tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=emu.base_url, POLLING_TIMEOUT="50"
+        )
+        first = await run_bot(tmp_path, env)
+        try:
+            await emu.wait_until_polling(timeout=30)
+            before = emu.mark()
+            code, out, err = await run_command(tmp_path, env, "run")
+            assert code == 2, err
+            lines = err.strip().splitlines()
+            assert len(lines) == 1, err
+            assert lines[0].startswith(f"Бот уже работает с базой {tmp_path}/cli.db: процесс ")
+            assert f"процесс {first.pid} (python -m bot run), запущен " in lines[0]
+            assert "дважды" in lines[0] and out == ""
+            assert [c.method for c in emu.calls[before:]] == []  # no getMe, no getUpdates
+            # Reading commands still work beside the running bot; migrate waits for its stop.
+            code, out, err = await run_command(tmp_path, env, "status")
+            assert code == 0 and "Состояние «Инфозоны»:" in out, err
+            code, out, err = await run_command(tmp_path, env, "migrate")
+            assert code == 2 and err.startswith(f"База {tmp_path}/cli.db занята: процесс "), err
+            # The first still answers.
+            emu.send_message(700, "/start")
+            assert "«Инфозона»" in (await emu.next_message(700, timeout=10))["text"]
+        finally:
+            first.kill()  # SIGKILL: no clean-up of its own; the OS drops the flock
+            await first.wait()
+        emu.mark()
+        second = await run_bot(tmp_path, env)
+        try:
+            await emu.wait_for(lambda c: c.method == "getMe" and c.ok, timeout=30)
+            emu.send_message(700, "/help")  # queued until its first poll takes it
+            assert (await emu.next_message(700, timeout=10))["text"]
+        finally:
+            second.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(second.communicate(), 30)
+        assert second.returncode == 0, stderr.decode()
