@@ -201,6 +201,28 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.privacy import restore_backup
+    from bot.storage.backup import NotABackupError
+
+    if make_url(settings.database_url).get_backend_name() != "sqlite":
+        print(texts.BACKUP_NOT_SQLITE, file=sys.stderr)
+        return 1
+    source = Path(args.backup)
+    if not source.is_file():
+        print(texts.RESTORE_MISSING.format(path=source), file=sys.stderr)
+        return 1
+    try:
+        erased = asyncio.run(
+            restore_backup(settings.database_url, settings.forget_key_path(), source)
+        )
+    except NotABackupError:
+        print(texts.RESTORE_NOT_A_BACKUP.format(path=source), file=sys.stderr)
+        return 1
+    print(texts.restore_done(source, erased))
+    return 0
+
+
 def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> int:
     from bot.content.plan import PlanFormatError, parse_plan
     from bot.content.plan_docx import plan_text
@@ -380,6 +402,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     command("schedule", cmd_schedule, "показать расписание и ближайшие запуски")
     command("status", cmd_status, "состояние: последние опрос и отправка, очередь, рассылки")
     command("backup", cmd_backup, "сделать резервную копию базы SQLite сейчас")
+    restore = command(
+        "restore", cmd_restore,
+        "восстановить базу SQLite из резервной копии (бот должен быть остановлен)",
+    )  # fmt: skip
+    restore.add_argument("backup", help="файл копии, например data/backups/infozona-2026-12-01.db")
     plan = command("import-plan", cmd_import_plan, "загрузить годовой план ИМЦ (текстовый файл)")
     plan.add_argument("file", help="файл плана (.txt: UTF-8, UTF-16 или windows-1251)")
     plan.add_argument(

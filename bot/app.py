@@ -79,6 +79,7 @@ def build_dispatcher(
     dp.include_router(build_router())
     dp.errors.register(on_error)
     dp.startup.register(set_commands)
+    dp.startup.register(forget_again)
 
     async def start_delivery(bot: Bot) -> None:
         await start_sender(bot, sender)
@@ -116,6 +117,11 @@ async def set_commands(bot: Bot, settings: Settings, services: Services) -> None
         except TelegramBadRequest as exc:
             # An editor who has never opened the bot has no chat yet; they get it next start.
             log.warning("editor menu not set: admin=%s error=%s", admin_id, exc.message)
+
+
+async def forget_again(services: Services) -> None:
+    """Whoever used /forget stays forgotten after the database was restored from a backup."""
+    await services.privacy.reapply()
 
 
 async def on_error(event: ErrorEvent) -> bool:

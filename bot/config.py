@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import time, timedelta
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from bot.content.feeds import FeedSettings
 
@@ -45,6 +47,11 @@ class Settings(BaseSettings):
     backup_cron: str = "30 3 * * *"
     backup_keep: int = Field(default=7, ge=1, le=365)
     backup_dir: str = "data/backups"
+    # The key of the «forgotten» list's hashes (created on first use). Kept outside the
+    # database and its backups; empty: `forget.key` beside the SQLite file (or in data/).
+    forget_key_file: str = ""
+    # How long the server keeps the bot's log (journald, see the README): /privacy says so.
+    log_keep_days: int = Field(default=30, ge=1, le=3650)
     # Feeds of the sites: polled every FEED_POLL_MINUTES; the rest bounds one fetch.
     feed_poll_minutes: int = Field(default=30, ge=5, le=24 * 60)
     feed_contact_url: str = "https://imc.example.ru/infozona"
@@ -138,6 +145,14 @@ class Settings(BaseSettings):
                 "например «0 9 * * mon»"
             ) from None
         return value.strip()
+
+    def forget_key_path(self) -> Path:
+        if self.forget_key_file.strip():
+            return Path(self.forget_key_file.strip())
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return Path(url.database).parent / "forget.key"
+        return Path("data") / "forget.key"
 
     def feed_settings(self) -> FeedSettings:
         return FeedSettings(

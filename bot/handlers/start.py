@@ -63,7 +63,14 @@ async def help_command(message: Message, settings: Settings) -> None:
 
 async def privacy_command(message: Message, settings: Settings) -> None:
     await message.answer(
-        **as_kwargs(texts.privacy(settings.operator_name, settings.privacy_contact))
+        **as_kwargs(
+            texts.privacy(
+                settings.operator_name,
+                settings.privacy_contact,
+                backup_days=settings.backup_keep,
+                log_days=settings.log_keep_days,
+            )
+        )
     )
 
 

@@ -75,6 +75,6 @@ def build_services(settings: Settings, engine: AsyncEngine, *, wake: Wake = no_w
         moderation=ModerationService(queue, settings.tz),
         asking=QuestionService(questions, subscribers, editors, settings),
         feeds=FeedService(engine, settings.feed_settings()),
-        privacy=PrivacyService(engine, subscribers, dialogs),
+        privacy=PrivacyService(engine, settings.forget_key_path()),
         wake=wake,
     )

@@ -274,7 +274,8 @@ audit_log = sa.Table(
     sa.Index("ix_audit_log_at", "at"),
 )
 
-# Questions to the IMC (/ask); chat_id becomes NULL when the asker is forgotten.
+# Questions to the IMC (/ask). When the asker is forgotten only the number, the date and who
+# answered when stay: chat_id, the text, the asker's role and organisation and the answer go.
 questions = sa.Table(
     "questions",
     metadata,
@@ -288,4 +289,14 @@ questions = sa.Table(
     sa.Column("answer", sa.Text),
     sa.Column("answered_by", sa.BigInteger),
     sa.Column("answered_at", UtcDateTime()),
+)
+
+# Subscribers who used /forget, so that a restore from an older backup forgets them again. Only
+# a keyed hash of the chat id (HMAC-SHA256, the key outside the database) and when: the list
+# can't be read back into who they were, yet tells a returning chat id apart.
+forgotten = sa.Table(
+    "forgotten",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("forgotten_at", UtcDateTime(), nullable=False),
 )

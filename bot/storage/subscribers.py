@@ -21,7 +21,8 @@ from bot.content.models import (
     Topic,
 )
 from bot.storage.db import as_utc, utcnow
-from bot.storage.schema import deliveries, item_feedback, questions, reminders, subscribers
+from bot.storage.privacy import erase_chat
+from bot.storage.schema import subscribers
 
 
 def encode_topics(topics: Iterable[Topic]) -> str:
@@ -156,25 +157,9 @@ class SubscriberRepository:
             )
 
     async def forget(self, chat_id: int) -> bool:
+        """Erase everything of this chat (see storage.privacy); False if it wasn't subscribed."""
         async with self._engine.begin() as conn:
-            result = await conn.execute(
-                subscribers.delete().where(subscribers.c.chat_id == chat_id)
-            )
-            await conn.execute(reminders.delete().where(reminders.c.chat_id == chat_id))
-            # Delivery rows and votes stay as anonymous counts for the editors' reports.
-            await conn.execute(
-                deliveries.update().where(deliveries.c.chat_id == chat_id).values(chat_id=None)
-            )
-            await conn.execute(
-                item_feedback.update()
-                .where(item_feedback.c.chat_id == chat_id)
-                .values(chat_id=None)
-            )
-            # Questions and answers stay for the IMC's records, no longer tied to the person.
-            await conn.execute(
-                questions.update().where(questions.c.chat_id == chat_id).values(chat_id=None)
-            )
-        return bool(result.rowcount)
+            return await erase_chat(conn, chat_id)
 
     async def count_by(self, column: str) -> dict[str, int]:
         """Subscribers counted by one column (status, role, org_kind, frequency, source)."""

@@ -67,6 +67,53 @@ def test_status_and_backup_on_a_fresh_database(
     assert list((tmp_path / "data" / "backups").glob("infozona-*.db"))
 
 
+def test_restore_brings_a_backup_back_and_refuses_what_is_not_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import asyncio
+    import sqlite3
+
+    from bot.config import load_settings
+    from bot.services.privacy import PrivacyService
+    from bot.storage.db import create_engine
+
+    assert main(["restore", "nowhere.db"]) == 1
+    assert "Нет такого файла: nowhere.db" in capsys.readouterr().err
+    (tmp_path / "notes.db").write_text("не база")
+    assert main(["restore", "notes.db"]) == 1
+    assert "не резервная копия базы «Инфозоны»" in capsys.readouterr().err
+
+    assert main(["backup"]) == 0
+    [backup] = (tmp_path / "data" / "backups").glob("infozona-*.db")
+    with sqlite3.connect(backup) as copy:  # someone who subscribed before the copy
+        copy.execute(
+            "INSERT INTO subscribers (chat_id, name, topics, created_at, updated_at)"
+            " VALUES (77, 'Евлампия', '', '2026-11-01', '2026-11-01')"
+        )
+    copy.close()
+    settings = load_settings(_env_file=None)
+
+    async def forget_after_the_copy() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.exec_driver_sql(
+                    "INSERT INTO subscribers (chat_id, name, topics, created_at, updated_at)"
+                    " VALUES (77, 'Евлампия', '', '2026-11-01', '2026-11-01')"
+                )
+            assert await PrivacyService(engine, settings.forget_key_path()).forget(77)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(forget_after_the_copy())
+    assert main(["restore", str(backup)]) == 0
+    out = capsys.readouterr().out
+    assert "База восстановлена" in out and "Снова удалены" in out and "1 подписчик" in out
+    with sqlite3.connect(tmp_path / "data" / "infozona.db") as live:
+        assert live.execute("SELECT count(*) FROM subscribers").fetchone() == (0,)
+    live.close()
+
+
 def test_digest_preview_prints_what_such_a_subscriber_would_get(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

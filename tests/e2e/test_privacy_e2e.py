@@ -9,7 +9,11 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlalchemy as sa
+
+from bot.services.privacy import restore_backup
 from bot.services.timetable import Timetable
+from bot.storage.backup import backup_sqlite
 from tests.support.harness import Person, RunningBot
 
 NAME = "Евлампия"
@@ -90,3 +94,82 @@ async def test_forget_with_a_reader_open_blocks_nobody_and_purges_later(
     raw = raw_bytes(tmp_path)
     for secret in (NAME, ORG):
         assert secret.encode() not in raw, secret
+
+
+CHAT = 7654321
+QUESTION = "Можно ли привезти на семинар свою методическую разработку?"
+
+
+async def leftovers(running_bot: RunningBot) -> list[tuple[str, str]]:
+    """(table, row) for every row anywhere that still tells something of the person."""
+    found = []
+    async with running_bot.engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
+        for table in tables:
+            for row in (await conn.execute(sa.text(f'SELECT * FROM "{table}"'))).all():
+                flat = " ".join(str(value) for value in row)
+                if any(secret in flat for secret in (str(CHAT), NAME, ORG, QUESTION)):
+                    found.append((table, flat))
+    return found
+
+
+async def test_forget_erases_questions_and_audit_and_stays_forgotten_after_a_restore(
+    running_bot: RunningBot, tmp_path: Path
+) -> None:
+    person = running_bot.person(CHAT, NAME)
+    await onboard_named(person, ORG)
+    [sent] = await person.say(f"/ask {QUESTION}")
+    assert "Вопрос № 1 передан" in sent["text"]
+    answer, _ = await person.tap_data(sent, "qa1:1", expect="answer")  # an editor's button
+    assert "для редакторов" in answer.params["text"]
+    backup = await backup_sqlite(
+        running_bot.settings.database_url, tmp_path / "backups", 7, datetime.now(UTC)
+    )
+    assert {table for table, _ in await leftovers(running_bot)} >= {
+        "subscribers", "questions", "audit_log",
+    }  # fmt: skip
+
+    [confirm] = await person.say("/forget")
+    assert "вопросы" in confirm["text"]
+    _, done = await person.tap(confirm, "Удалить мои данные")
+    assert "данные удалены" in done["text"]
+    assert await leftovers(running_bot) == []
+
+    # The server is restored from last night's copy, made before the /forget.
+    await running_bot.stop()
+    await running_bot.engine.dispose()
+    settings = running_bot.settings
+    erased = await restore_backup(settings.database_url, settings.forget_key_path(), backup)
+    assert erased == 1
+    await running_bot.start()
+    assert await running_bot.subscribers.get(CHAT) is None
+    assert await leftovers(running_bot) == []
+    raw = raw_bytes(tmp_path)
+    for secret in (NAME, ORG, QUESTION):
+        assert secret.encode() not in raw, secret
+    [nothing] = await person.say("/forget")
+    assert "ничего не хранится" in nothing["text"]
+
+
+async def test_privacy_tells_how_long_backups_and_logs_are_kept(running_bot: RunningBot) -> None:
+    [privacy] = await running_bot.person(703).say("/privacy")
+    assert "Резервные копии базы хранятся 7 дней" in privacy["text"]
+    assert "Журнал работы бота" in privacy["text"] and "30 дней" in privacy["text"]
+
+
+async def test_the_bot_forgets_again_at_start_up(running_bot: RunningBot) -> None:
+    person = running_bot.person(704, NAME)
+    await onboard_named(person, ORG)
+    [confirm] = await person.say("/forget")
+    await person.tap(confirm, "Удалить мои данные")
+    await running_bot.stop()
+    # Their row is back, as if a backup had been copied over the database by hand.
+    await running_bot.subscribers.register(704, name=NAME, username=None, source=None)
+    async with running_bot.engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "UPDATE subscribers SET created_at = '2026-01-01 00:00:00' WHERE chat_id = 704"
+            )
+        )
+    await running_bot.start()
+    assert await running_bot.subscribers.get(704) is None
