@@ -212,6 +212,8 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     if not source.is_file():
         print(texts.RESTORE_MISSING.format(path=source), file=sys.stderr)
         return 1
+    # Never under a running bot: it would go on with the old database's state in memory.
+    lock = _lock_database(settings, "restore")
     try:
         erased = asyncio.run(
             restore_backup(settings.database_url, settings.forget_key_path(), source)
@@ -219,6 +221,9 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     except NotABackupError:
         print(texts.RESTORE_NOT_A_BACKUP.format(path=source), file=sys.stderr)
         return 1
+    finally:
+        if lock is not None:
+            lock.release()
     print(texts.restore_done(source, erased))
     return 0
 

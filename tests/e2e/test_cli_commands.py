@@ -72,10 +72,12 @@ def test_restore_brings_a_backup_back_and_refuses_what_is_not_one(
 ) -> None:
     import asyncio
     import sqlite3
+    from datetime import UTC, datetime
 
     from bot.config import load_settings
     from bot.services.privacy import PrivacyService
     from bot.storage.db import create_engine
+    from bot.storage.instance import InstanceLock
 
     assert main(["restore", "nowhere.db"]) == 1
     assert "Нет такого файла: nowhere.db" in capsys.readouterr().err
@@ -106,6 +108,15 @@ def test_restore_brings_a_backup_back_and_refuses_what_is_not_one(
             await engine.dispose()
 
     asyncio.run(forget_after_the_copy())
+    # Not while the bot runs on that database.
+    running = InstanceLock(tmp_path / "data" / "infozona.db.lock")
+    running.acquire("python -m bot run", datetime.now(UTC))
+    with pytest.raises(SystemExit) as refused:
+        main(["restore", str(backup)])
+    assert refused.value.code == 2
+    assert "занята" in capsys.readouterr().err
+    running.release()
+
     assert main(["restore", str(backup)]) == 0
     out = capsys.readouterr().out
     assert "База восстановлена" in out and "Снова удалены" in out and "1 подписчик" in out
