@@ -39,6 +39,7 @@ from __future__ import annotations
 import calendar
 import codecs
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -265,33 +266,49 @@ _EVERY_ADVERBS = {
 _SY_TOKEN = r"@(\d{4})"  # a school year after normalisation: «2026/2027 учебного года» → @2026
 
 
+_DASH_RUN = re.compile(f"[{_DASHES}]")
+_ABBREVIATION_DOT = re.compile(r"(?<!\d)\.|\.(?!\d)")
+_WHITESPACE = re.compile(r"\s+")
+_ORDINAL_SUFFIX = re.compile(r"\b(\d|i{1,3}|iv)\s*-\s*(?:й|ый|ой|ий|е|ое|го|ого|м|ом)\b")
+_ORDINAL_RES = tuple(
+    (re.compile(rf"\b{stem}(?:ый|ий|ой|ое|ом|ого|ая|ую)\b"), digit)
+    for stem, digit in _ORDINAL_WORDS.items()
+)
+_AROUND_DASH = re.compile(r"\s*-\s*")
+_AROUND_COMMA = re.compile(r"\s*,\s*")
+_OPEN_BRACKET = re.compile(r"\(\s*")
+_CLOSE_BRACKET = re.compile(r"\s*\)")
+_YEAR_WORD = re.compile(r"(?<![\d.])(\d{4})\s*(?:гг|г|года|году|год)\b")
+_SCHOOL_YEAR_PAIR = re.compile(
+    r"(?<![\d.])(\d{4}) ?(?:-|/) ?(\d{4}|\d\d)(?![\d.])"
+    r"(?: (?:учебн\w*|уч)(?: (?:год\w*|г)\b)?)?"
+)
+_BARE_SCHOOL_YEAR = re.compile(r"\b(?:учебн\w*|уч) (?:год\w*|г)\b")
+
+
 def _normalise(text: str, year: _Year) -> str:
     """Lower case, one kind of dash, single spaces, years and school years as tokens."""
+    # The patterns are compiled once: a long row tries thousands of candidate timings.
     s = text.lower().replace("ё", "е").replace("\u0456", "i")  # Cyrillic і typed for Roman I
-    s = re.sub(f"[{_DASHES}]", "-", s)
-    s = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", s)  # abbreviation dots; dates keep theirs
-    s = re.sub(r"\s+", " ", s).strip()
-    s = re.sub(r"\b(\d|i{1,3}|iv)\s*-\s*(?:й|ый|ой|ий|е|ое|го|ого|м|ом)\b", r"\1", s)  # «1-й»
-    for stem, digit in _ORDINAL_WORDS.items():
-        s = re.sub(rf"\b{stem}(?:ый|ий|ой|ое|ом|ого|ая|ую)\b", digit, s)
-    s = re.sub(r"\s*-\s*", " - ", s)
-    s = re.sub(r"\s*,\s*", ", ", s)
-    s = re.sub(r"\(\s*", " (", s)
-    s = re.sub(r"\s*\)", ")", s)
-    s = re.sub(r"(?<![\d.])(\d{4})\s*(?:гг|г|года|году|год)\b", r"\1", s)
+    s = _DASH_RUN.sub("-", s)
+    s = _ABBREVIATION_DOT.sub(" ", s)  # abbreviation dots; dates keep theirs
+    s = _WHITESPACE.sub(" ", s).strip()
+    s = _ORDINAL_SUFFIX.sub(r"\1", s)  # «1-й»
+    for pattern, digit in _ORDINAL_RES:
+        s = pattern.sub(digit, s)
+    s = _AROUND_DASH.sub(" - ", s)
+    s = _AROUND_COMMA.sub(", ", s)
+    s = _OPEN_BRACKET.sub(" (", s)
+    s = _CLOSE_BRACKET.sub(")", s)
+    s = _YEAR_WORD.sub(r"\1", s)
 
     def school_year(match: re.Match[str]) -> str:
         pair = _school_year_pair(match[1], match[2])
         return f"@{pair[0]}" if pair else match[0]
 
-    s = re.sub(
-        r"(?<![\d.])(\d{4}) ?(?:-|/) ?(\d{4}|\d\d)(?![\d.])"
-        r"(?: (?:учебн\w*|уч)(?: (?:год\w*|г)\b)?)?",
-        school_year,
-        s,
-    )
-    s = re.sub(r"\b(?:учебн\w*|уч) (?:год\w*|г)\b", f"@{year.first}", s)
-    s = re.sub(r"\s+", " ", s)
+    s = _SCHOOL_YEAR_PAIR.sub(school_year, s)
+    s = _BARE_SCHOOL_YEAR.sub(f"@{year.first}", s)
+    s = _WHITESPACE.sub(" ", s)
     return s.strip(" ,;:")
 
 
@@ -826,14 +843,18 @@ def _starts_cell(previous: str, line: str) -> bool:
 
 def _join(lines: Iterable[str]) -> str:
     """Cell lines as one line: a word broken at its hyphen is joined back, spacing tidied."""
-    text = ""
+    # Pieces and the joined text's last two characters, not a growing string searched for
+    # `\S-$` at each line: a long row (or a file of junk) stays linear.
+    pieces: list[str] = []
+    tail = ""
     for line in lines:
-        if not text:
-            text = line
-        elif re.search(r"\S-$", text):
-            text += line
-        else:
-            text += " " + line
+        if pieces and not (len(tail) == 2 and tail[1] == "-" and not tail[0].isspace()):
+            pieces.append(" ")
+            tail = (tail + " ")[-2:]
+        if line or pieces:
+            pieces.append(line)
+            tail = (tail + line)[-2:]
+    text = "".join(pieces)
     text = re.sub(r"\s+", " ", text)
     text = re.sub(r"\s+([,.;:)»])", r"\1", text)
     text = re.sub(r"([(«])\s+", r"\1", text)
@@ -878,6 +899,19 @@ def _timing_token(token: str) -> bool:
     )
 
 
+# How the words a phrase can open with begin beyond _TIMING_WORDS: «Течения», «Каждые»,
+# «Согласно плану», ordinals («Первая»), «Учебного года», as _resolve's patterns read them.
+_TIMING_OPENINGS = ("течени", "кажд", "согласно", "перв", "втор", "трет", "четверт", "учебн")
+
+
+def _may_open_timing(token: str) -> bool:
+    """Whether a phrase opening with `token` can resolve at all: every pattern resolve_timing
+    knows starts with a timing word, a month, a number or one of _TIMING_OPENINGS. Checked
+    before normalising, which is what a long row of junk would spend its time on."""
+    low = token.lower().replace("ё", "е").replace("\u0456", "i")
+    return _timing_token(token) or _timing_token(low) or low.startswith(_TIMING_OPENINGS)
+
+
 @dataclass(frozen=True, slots=True)
 class _Cut:
     start: int  # offsets into the row's text, lines joined with "\n"
@@ -885,27 +919,83 @@ class _Cut:
     when: When
 
 
-def _line_of(text: str, end: int) -> tuple[str, str, str | None]:
-    """The line around offset `end`: its part before `end`, its rest, and the next line."""
-    line_start = text.rfind("\n", 0, end) + 1
-    stop = text.find("\n", end)
-    if stop < 0:
-        return text[line_start:end].strip(), text[end:].strip(), None
-    return text[line_start:end].strip(), text[end:stop].strip(), text[stop + 1 :].split("\n")[0]
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
+# A whole cell tried as a timing is never longer than this: the longest real one («По плану
+# редакционно-издательского совета ИМЦ») is a tenth of it, and trying every capitalised word of
+# a huge row against the rest of its cell would make junk quadratic.
+TIMING_CELL_MAX = 400
+
+
+class _Lines:
+    """A row's text with its line breaks indexed, so no question about a line copies the rest
+    of the row: each costs what the line's first word and last character cost."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.breaks = [match.start() for match in re.finditer("\n", text)]
+        self._cell_ends: list[int] | None = None
+
+    def _start_of(self, index: int) -> int:
+        return self.breaks[index - 1] + 1 if index > 0 else 0
+
+    def _head(self, start: int) -> str:
+        """The line starting at `start` cut after its first word and one more character:
+        all `_starts_cell` and `_names_people` read of it."""
+        word = _FIRST_WORD.match(self.text, start)
+        cut = (word.end() if word else start) + 1
+        stop = self.text.find("\n", start, cut)
+        return self.text[start : stop if stop >= 0 else cut]
+
+    def _last(self, start: int, end: int) -> str:
+        """The last character of text[start:end].strip(), or ""."""
+        while end > start and self.text[end - 1].isspace():
+            end -= 1
+        return self.text[end - 1] if end > start else ""
+
+    def line_of(self, end: int) -> tuple[str, str, str | None]:
+        """The line around offset `end`: the last character of its part before `end`, its
+        rest (from its first visible character; only that character is told), and the head of
+        the next line."""
+        index = bisect_left(self.breaks, end)
+        before = self._last(self._start_of(index), end)
+        stop = self.breaks[index] if index < len(self.breaks) else len(self.text)
+        first = end
+        while first < stop and self.text[first].isspace():
+            first += 1
+        rest = self.text[first] if first < stop else ""
+        if index == len(self.breaks):
+            return before, rest, None
+        return before, rest, self._head(stop + 1)
+
+    def cell_end(self, start: int) -> int:
+        """Where the cell starting at `start` ends: its line plus the lines that continue it."""
+        if self._cell_ends is None:
+            # One pass from the last line back: each line's cell ends where its own line does
+            # if the next one starts a cell, else where the next line's cell ends.
+            ends = [len(self.text)] * (len(self.breaks) + 1)
+            for index in range(len(self.breaks) - 1, -1, -1):
+                stop = self.breaks[index]
+                line = self._last(self._start_of(index), stop)
+                if _starts_cell(line, self._head(stop + 1)):
+                    ends[index] = stop
+                else:
+                    ends[index] = ends[index + 1]
+            self._cell_ends = ends
+        return self._cell_ends[bisect_left(self.breaks, start)]
 
 
 def _names_people(line: str) -> bool:
-    word = re.match(r"[^\W\d_]+", line)
+    word = _FIRST_WORD.match(line)
     return word is not None and word[0][0].isupper() and bool(_AUDIENCE_WORD.match(word[0]))
 
 
-def _ends_cell(text: str, end: int, *, strict: bool) -> bool:
+def _ends_cell(lines: _Lines, end: int, *, strict: bool) -> bool:
     """Whether a timing ending at `end` can end its cell: what follows it starts another one.
 
     Strict: the next line must start a cell (or name people: «Педагоги…»). Relaxed, tried last:
     the audience may start in lower case, as long as the timing does not end in «-» or «,».
     """
-    before, rest, following = _line_of(text, end)
+    before, rest, following = lines.line_of(end)
     if rest:
         return rest[0].isupper()
     if following is None:
@@ -913,18 +1003,6 @@ def _ends_cell(text: str, end: int, *, strict: bool) -> bool:
     if strict:
         return _starts_cell(before, following) or _names_people(following.capitalize())
     return not before.endswith(("-", ","))
-
-
-def _cell_end(text: str, start: int) -> int:
-    """Where the cell starting at `start` ends: its line plus the lines that continue it."""
-    stop = text.find("\n", start)
-    while stop >= 0:
-        line = text[text.rfind("\n", 0, stop) + 1 : stop].strip()
-        following = text[stop + 1 :].split("\n", 1)[0]
-        if _starts_cell(line, following):
-            return stop
-        stop = text.find("\n", stop + 1)
-    return len(text)
 
 
 def _find_timing(text: str, year: _Year) -> _Cut | None:
@@ -936,12 +1014,13 @@ def _find_timing(text: str, year: _Year) -> _Cut | None:
     relaxed, a run followed by an audience in lower case.
     """
     school_year, period = (year.first, year.second), (year.start, year.end)
+    lines = _Lines(text)
     tokens = list(_TOKEN.finditer(text))
     for k, first in enumerate(tokens):
         start = first.start()
         if start == 0 or not text[start - 1].isspace():
             continue
-        if not (first[0][0].isupper() or first[0][0].isdigit()):
+        if not (first[0][0].isupper() or first[0][0].isdigit()) or not _may_open_timing(first[0]):
             continue
         run, depth = k, 0
         while run < len(tokens) and run - k < 40:
@@ -951,17 +1030,20 @@ def _find_timing(text: str, year: _Year) -> _Cut | None:
                 break
             run += 1
         ends = [tokens[j].end() for j in range(run - 1, k - 1, -1)]
+        cell = lines.cell_end(start)
         attempts = [
             *((end, True) for end in ends),
-            (_cell_end(text, start), True),
+            *([(cell, True)] if cell - start <= TIMING_CELL_MAX else []),
             *((end, False) for end in ends),
         ]
+        failed: set[int] = set()  # a relaxed attempt may repeat a strict one's text
         for stop, strict in attempts:
-            if stop <= start or not _ends_cell(text, stop, strict=strict):
+            if stop <= start or stop in failed or not _ends_cell(lines, stop, strict=strict):
                 continue
             when = resolve_timing(text[start:stop], school_year, period=period)
             if when is not None:
                 return _Cut(start, stop, when)
+            failed.add(stop)
     return None
 
 

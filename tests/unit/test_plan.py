@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 
+import bot.content.plan as plan_module
 from bot.content.models import OrgKind, Role
 from bot.content.plan import (
     DateRange,
@@ -823,3 +826,68 @@ def test_documents_are_refused_with_a_reason(data: bytes, problem: PlanProblem) 
     with pytest.raises(PlanFormatError) as error:
         decode_plan(data)
     assert error.value.problem is problem
+
+
+# --- long input: the work grows with the length -------------------------------------------------
+
+
+class _Counted:
+    """The `re` module as plan.py calls it, adding up the length of every string it scans."""
+
+    def __init__(self) -> None:
+        self.scanned = 0
+
+    def __getattr__(self, name: str) -> Any:
+        function = getattr(re, name)
+        if name not in {"search", "match", "fullmatch", "sub", "split", "findall", "finditer"}:
+            return function
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.scanned += sum(len(a) for a in args[1:] if isinstance(a, str))
+            return function(*args, **kwargs)
+
+        return counted
+
+
+def _work(monkeypatch: pytest.MonkeyPatch, filler_lines: int) -> tuple[int, int]:
+    """Characters scanned by module-level regexes and handed to the timing resolver while
+    reading the real plan plus a 14th row that never resolves, `filler_lines` long."""
+    counted = _Counted()
+    handed = 0
+    resolve = plan_module.resolve_timing
+
+    def counting_resolve(text: str, *args: Any, **kwargs: Any) -> When | None:
+        nonlocal handed
+        handed += len(text)
+        return resolve(text, *args, **kwargs)
+
+    monkeypatch.setattr(plan_module, "re", counted)
+    monkeypatch.setattr(plan_module, "resolve_timing", counting_resolve)
+    # Lines that go on one cell (lower case first) with a word a timing could open with.
+    filler = "\n".join("и В рамках проекта сентябрьский отчёт" for _ in range(filler_lines))
+    text = FIXTURE.read_text(encoding="utf-8") + "\n14 Дополнительная строка\n" + filler
+    parsed = parse_plan(text)
+    monkeypatch.undo()
+    assert [item.number for item in parsed.items] == list(range(1, 15))
+    return counted.scanned, handed
+
+
+def test_reading_a_long_row_costs_in_proportion_to_its_length(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Not a timing: the characters scanned, which a quadratic reader multiplies by four when
+    # the row doubles (each line re-reading the rest of the row, or all of it before it).
+    base_scanned, base_handed = _work(monkeypatch, 0)
+    scanned_1, handed_1 = _work(monkeypatch, 500)
+    scanned_2, handed_2 = _work(monkeypatch, 1000)
+    assert scanned_2 - base_scanned <= 2.2 * (scanned_1 - base_scanned)
+    assert handed_2 - base_handed <= 2.2 * (handed_1 - base_handed) + 1000
+
+
+def test_a_long_real_plan_reads_as_the_plan_itself(plan: PlanParse) -> None:
+    # Thirty copies pile into the last row; the first twelve rows are the plan's own.
+    longer = parse_plan(FIXTURE.read_text(encoding="utf-8") * 30)
+    assert [item.number for item in longer.items] == list(range(1, 14))
+    assert longer.items[:12] == plan.items[:12]
+    assert longer.items[12].title == plan.items[12].title
+    assert longer.items[12].when == plan.items[12].when

@@ -1,0 +1,95 @@
+"""Reading an uploaded plan of junk or of a very long real plan: CPU milliseconds by size.
+
+    python -m bench.plan
+
+Two inputs at 64 KB, 256 KB, 1 MB and 2 MB (the upload limit): «junk», the plan's own title
+and header followed by random bytes and plan words, as a legacy binary file renamed .txt
+reads (everything after the header becomes one huge row); and «repeated», the real plan
+(tests/support PLAN_2021) copied over and over, whose repeats pile into its last row. Each is
+decoded and parsed the way an upload is (`decode_plan`, `parse_plan`), best of three. The
+floor is one pass of the parser's own tokeniser over the same text, measured in the same run:
+what any reader of the text must spend at least. The last line is
+
+    plan: kb_64_ms=… kb_256_ms=… kb_1024_ms=… kb_2048_ms=… repeated_kb_64_ms=… …
+          floor_kb_2048_ms=… ratio_kb_2048=…
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from collections.abc import Callable
+from functools import partial
+
+from bot.content.plan import _TOKEN, PlanFormatError, decode_plan, parse_plan
+from tests.support import PLAN_2021
+
+SIZES_KB = (64, 256, 1024, 2048)
+WORDS = (
+    (
+        "Сентябрь март В течение года Руководители ОУ педагоги 2021 2022 1 раз в квартал Семинар"
+        " ( ) , - . Заседание Экспертного совета По плану площадок"
+    )
+    .encode("cp1251")
+    .split()
+)
+
+
+def junk(size: int, seed: int = 1) -> bytes:
+    real = PLAN_2021.read_bytes()
+    head = real[: real.index(b"1 \n")] + b"1 \n"
+    rnd = random.Random(seed)
+    out = bytearray(head)
+    while len(out) < size:
+        if rnd.random() < 0.5:
+            out += rnd.randbytes(rnd.randrange(1, 40))
+        else:
+            out += rnd.choice(WORDS) + b" "
+    return bytes(out[:size])
+
+
+def repeated(size: int) -> bytes:
+    real = PLAN_2021.read_bytes()
+    return real * max(1, round(size / len(real)))  # whole copies: valid UTF-8 throughout
+
+
+def best_ms(work: Callable[[], object], runs: int) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.process_time()
+        work()
+        best = min(best, time.process_time() - start)
+    return best * 1000
+
+
+def parse(data: bytes) -> str:
+    try:
+        return f"{len(parse_plan(decode_plan(data)).items)} rows"
+    except PlanFormatError as error:
+        return error.problem.value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    figures: dict[str, str] = {}
+    floor = 0.0
+    for name, make in (("", junk), ("repeated_", repeated)):
+        for kb in SIZES_KB:
+            data = make(kb * 1024)
+            outcome = parse(data)
+            ms = best_ms(partial(parse, data), args.runs)
+            figures[f"{name}kb_{kb}_ms"] = f"{ms:.0f}"
+            print(f"{name or 'junk_'}{kb} KB: {ms:.0f} ms ({outcome})")
+            if not name and kb == SIZES_KB[-1]:
+                text = decode_plan(data)
+                floor = best_ms(partial(_TOKEN.findall, text), args.runs)
+                figures[f"floor_kb_{kb}_ms"] = f"{floor:.0f}"
+                figures[f"ratio_kb_{kb}"] = f"{ms / floor:.1f}"
+    print("plan: " + " ".join(f"{key}={value}" for key, value in figures.items()))
+
+
+if __name__ == "__main__":
+    main()
