@@ -24,8 +24,6 @@ from bot.storage.instance import DatabaseBusyError, InstanceLock, lock_path
 log = logging.getLogger("bot")
 
 EXIT_CONFIG = 2
-# A heartbeat older than this means the bot (or its sender) has stopped.
-STALE_MINUTES = 5
 
 
 def _secrets(settings: Settings) -> tuple[str, ...]:
@@ -136,50 +134,16 @@ def cmd_schedule(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     """What an operator checks when "the bot is quiet": heartbeats, backlog, campaigns."""
-    from bot.storage.campaigns import CampaignRepository
-    from bot.storage.timetable import RuntimeStatusRepository
+    from bot.services.status import StatusReport, status_report
 
-    problems: list[str] = []
+    found: list[StatusReport] = []
 
     async def report(settings: Settings, engine: AsyncEngine) -> None:
-        now = datetime.now(settings.tz)
-        beats = await RuntimeStatusRepository(engine).all()
-        campaigns = CampaignRepository(engine)
-        print(texts.STATUS_TITLE)
-        for key, label in texts.STATUS_KEYS.items():
-            value = beats.get(key)
-            when = texts.console_time(value[1].astimezone(settings.tz), now) if value else None
-            print(f"  {label}: {when or texts.STATUS_NEVER}")
-        pending = await campaigns.pending_total()
-        print(
-            texts.STATUS_PENDING.format(
-                texts.count(pending, "сообщение", "сообщения", "сообщений")
-            )
-        )
-        active = await campaigns.in_progress()
-        print(texts.STATUS_CAMPAIGNS if active else texts.STATUS_NO_CAMPAIGNS)
-        for campaign in active:
-            counts = await campaigns.counts(campaign.id)
-            print(
-                texts.STATUS_CAMPAIGN.format(
-                    id=campaign.id, title=campaign.title, sent=counts.sent, total=counts.total,
-                    failed=counts.failed, blocked=counts.blocked,
-                )
-            )  # fmt: skip
-        tick = beats.get("last_tick_at")
-        tick_age = (now - tick[1]).total_seconds() / 60 if tick else None
-        if tick_age is not None and tick_age > STALE_MINUTES:
-            problems.append(texts.STATUS_STALE_TICK.format(minutes=int(tick_age)))
-        sent = beats.get("last_send_at")
-        send_age = (now - sent[1]).total_seconds() / 60 if sent else None
-        if pending and send_age is not None and send_age > STALE_MINUTES:
-            problems.append(texts.STATUS_STALLED.format(minutes=int(send_age)))
+        found.append(await status_report(settings, engine, datetime.now(settings.tz)))
 
     asyncio.run(_with_engine(settings, report))
-    for problem in problems:
-        print(problem)
-    if not problems:
-        print(texts.STATUS_OK)
+    lines, problems = found[0].lines, found[0].problems
+    print("\n".join([*lines, *problems] if problems else [*lines, texts.STATUS_OK]))
     return 1 if problems else 0
 
 

@@ -65,7 +65,11 @@ def build_dispatcher(
     sender = sender or Sender(settings, engine)
     services = build_services(settings, engine, wake=sender.wake)
     poll_heartbeat = PollHeartbeat()
-    timetable = Timetable(settings, services, last_poll=lambda: poll_heartbeat.last_poll_at)
+    timetable = Timetable(
+        settings, services,
+        last_poll=lambda: poll_heartbeat.last_poll_at,
+        poll_conflict=lambda: poll_heartbeat.conflict_since,
+    )  # fmt: skip
     # Dispatcher data: the services, the settings, and what aiogram's own glue reads.
     dp = Dispatcher(
         storage=SqlStorage(services.dialogs),

@@ -501,6 +501,16 @@ def console_time(value: datetime, now: datetime) -> str:
     return f"{value:%d.%m.%Y %H:%M} ({when})"
 
 
+def console_duration(value: timedelta) -> str:
+    """«40 с», «2 мин 30 с», «1 ч 5 мин» for the operator's terminal."""
+    seconds = max(0, int(value.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} с"
+    if seconds < 3600:
+        return f"{seconds // 60} мин {seconds % 60} с" if seconds % 60 else f"{seconds // 60} мин"
+    return f"{seconds // 3600} ч {seconds % 3600 // 60} мин"
+
+
 SCHEDULE_TITLE = "Расписание «Инфозоны» (часовой пояс {tz}):"
 SCHEDULE_NEVER = "не запланировано"
 STATUS_TITLE = "Состояние «Инфозоны»:"
@@ -520,6 +530,15 @@ STATUS_STALE_TICK = "⚠ Расписание не отмечалось {minutes
 STATUS_STALLED = (
     "⚠ Сообщения ждут отправки, а последняя отправка была {minutes} мин назад: "
     "проверьте журнал бота."
+)
+STATUS_QUIET_PAUSE = " — пауза до {until} (тихие часы)"
+STATUS_CONFLICT = (
+    "⚠ Telegram уже {duration} (с {since}) отвечает на опрос обновлений 409 Conflict: этим же "
+    "токеном опрашивает Telegram другой процесс — остановите лишний экземпляр бота."
+)
+STATUS_POLL_STALE = (
+    "⚠ Telegram не отвечает на опрос обновлений {duration} (последний ответ в {since}): "
+    "проверьте сеть сервера и журнал бота."
 )
 STATUS_OK = "Всё в порядке."
 BACKUP_DONE = "Резервная копия сохранена: {path}"

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,8 +23,13 @@ from sqlalchemy.engine import make_url
 from bot.config import Settings
 from bot.content.models import Frequency
 from bot.storage.backup import backup_sqlite
-from bot.storage.db import utcnow
-from bot.storage.timetable import RuntimeStatusRepository, TimetableRepository
+from bot.storage.timetable import (
+    LAST_POLL_AT,
+    LAST_TICK_AT,
+    POLL_CONFLICT_SINCE,
+    RuntimeStatusRepository,
+    TimetableRepository,
+)
 
 if TYPE_CHECKING:
     from bot.services.container import Services
@@ -127,6 +132,7 @@ class Timetable:
         *,
         poll_feeds: bool = True,
         last_poll: Callable[[], datetime | None] = lambda: None,
+        poll_conflict: Callable[[], datetime | None] = lambda: None,
         clock: Clock | None = None,
     ) -> None:
         engine = services.engine
@@ -141,6 +147,7 @@ class Timetable:
         self._scheduler: AsyncIOScheduler | None = None
         self._catch_up: asyncio.Task[None] | None = None
         self._last_poll = last_poll
+        self._poll_conflict = poll_conflict
 
     def jobs(self) -> list[JobSpec]:
         runs: dict[str, Callable[[datetime], Awaitable[str]]] = {
@@ -243,11 +250,16 @@ class Timetable:
         return str(await self._feeds.poll_due_feeds(when))
 
     async def heartbeat(self, when: datetime) -> str:
-        now = utcnow()
-        await self._status.put("last_tick_at", now.isoformat(), now)
+        """What `python -m bot status` reads: this tick's time, and the polling's own times —
+        when getUpdates last succeeded (not when this job ran: through an outage that stays put)
+        and since when it has been answered 409 Conflict ("" when it is not)."""
+        now = self._clock().astimezone(UTC)
+        await self._status.put(LAST_TICK_AT, now.isoformat(), now)
         last_poll = self._last_poll()
         if last_poll is not None:
-            await self._status.put("last_poll_at", last_poll.isoformat(), now)
+            await self._status.put(LAST_POLL_AT, last_poll.isoformat(), last_poll)
+        conflict = self._poll_conflict()
+        await self._status.put(POLL_CONFLICT_SINCE, conflict.isoformat() if conflict else "", now)
         return ""
 
     async def purge(self, when: datetime) -> str:

@@ -11,6 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.storage.db import as_utc, utcnow
 from bot.storage.schema import runtime_status, timetable_runs
 
+# Heartbeat keys in runtime_status (the sender writes its own, outbox.LAST_SEND_AT).
+LAST_TICK_AT = "last_tick_at"  # the timetable's heartbeat job ran
+LAST_POLL_AT = "last_poll_at"  # getUpdates last succeeded (updated_at is that moment)
+POLL_CONFLICT_SINCE = "poll_conflict_since"  # value: ISO time of the first 409 of a run, or ""
+
 
 class TimetableRepository:
     def __init__(self, engine: AsyncEngine) -> None:

@@ -13,6 +13,7 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
+from aiogram.exceptions import TelegramConflictError
 from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject
@@ -59,14 +60,19 @@ class InFlightUpdates(BaseMiddleware):
 
 
 class PollHeartbeat(BaseRequestMiddleware):
-    """Notes when Telegram last answered a getUpdates, for the timetable's heartbeat job.
+    """Notes when Telegram last answered a getUpdates, and since when it has been answering
+    409 Conflict, for the timetable's heartbeat job.
 
-    A bot whose process is alive but whose polling has stalled is a common silent failure;
-    `python -m bot status` shows this time so it is visible.
+    A bot whose process is alive but whose polling has stalled is a common silent failure, and
+    so is a second process polling the same token (Telegram then answers one of them 409, and
+    aiogram's polling loop only logs it and retries for ever). `python -m bot status` reports
+    both from what this notes.
     """
 
     def __init__(self) -> None:
         self.last_poll_at: datetime | None = None
+        # The first 409 of the current unbroken run of them; None once a poll succeeds.
+        self.conflict_since: datetime | None = None
 
     async def __call__(
         self,
@@ -74,7 +80,18 @@ class PollHeartbeat(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        response = await make_request(bot, method)
-        if isinstance(method, GetUpdates):
-            self.last_poll_at = datetime.now(UTC)
+        polls = isinstance(method, GetUpdates)
+        if not polls:
+            return await make_request(bot, method)
+        try:
+            response = await make_request(bot, method)
+        except TelegramConflictError:
+            if self.conflict_since is None:
+                self.conflict_since = datetime.now(UTC)
+                log.warning("polling: 409 Conflict, another process polls this bot's token")
+            raise
+        self.last_poll_at = datetime.now(UTC)
+        if self.conflict_since is not None:
+            log.info("polling: the 409 Conflict is over")
+            self.conflict_since = None
         return response

@@ -792,6 +792,10 @@ class BotAPIEmulator:
             _Injection(name, status, description, retry_after, chat_id, times, html_page)
         )
 
+    def clear_failures(self) -> None:
+        """Forget every pending ``fail_next`` injection: the incident is over."""
+        self._injections.clear()
+
     def redirect_loop(self, method: str) -> None:
         """Requests of ``method`` answer 302 to their own URL, for ever: the client gives up
         with aiohttp's TooManyRedirects, whose text carries the URL (and so the token)."""

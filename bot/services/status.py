@@ -1,0 +1,122 @@
+"""`python -m bot status`: what an operator checks when "the bot is quiet".
+
+Everything is read from the database the running bot writes to (heartbeats in runtime_status,
+campaigns and their deliveries), so the command works from another shell, and `now` is a
+parameter: a test looks at the picture as an operator would minutes into an incident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot import texts
+from bot.config import Settings
+from bot.content.models import CampaignStatus
+from bot.delivery.limits import quiet_hours_end
+from bot.storage.campaigns import CampaignRepository
+from bot.storage.outbox import LAST_SEND_AT
+from bot.storage.timetable import (
+    LAST_POLL_AT,
+    LAST_TICK_AT,
+    POLL_CONFLICT_SINCE,
+    RuntimeStatusRepository,
+)
+
+# A heartbeat older than this means the bot (or its sender) has stopped.
+STALE = timedelta(minutes=5)
+# A healthy bot's last recorded poll is at most a heartbeat interval (a minute) plus one long
+# poll old; a minute more than that is an outage, not chance.
+POLL_SLACK = timedelta(minutes=2)
+# A 409 that lasted this long (as the bot itself saw it) is another process, not a restart.
+CONFLICT_REPORTED_AFTER = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    lines: list[str]
+    problems: list[str]  # one Russian line each; any makes the exit code 1
+
+
+def _time(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+async def status_report(settings: Settings, engine: AsyncEngine, now: datetime) -> StatusReport:
+    tz = settings.tz
+    beats = await RuntimeStatusRepository(engine).all()
+    campaigns = CampaignRepository(engine)
+    lines = [texts.STATUS_TITLE]
+    problems: list[str] = []
+
+    def moment(key: str) -> datetime | None:
+        value = beats.get(key)
+        if value is None:
+            return None
+        if key == LAST_POLL_AT:  # the poll's own time (older bots wrote the job's as updated_at)
+            return _time(value[0]) or value[1]
+        return value[1]
+
+    for key, label in texts.STATUS_KEYS.items():
+        when = moment(key)
+        shown = texts.console_time(when.astimezone(tz), now) if when else texts.STATUS_NEVER
+        lines.append(f"  {label}: {shown}")
+
+    pending = await campaigns.pending_total()
+    lines.append(
+        texts.STATUS_PENDING.format(texts.count(pending, "сообщение", "сообщения", "сообщений"))
+    )
+    active = await campaigns.in_progress()
+    lines.append(texts.STATUS_CAMPAIGNS if active else texts.STATUS_NO_CAMPAIGNS)
+    quiet_until = quiet_hours_end(now, settings.quiet_window, tz)
+    waiting_for_morning = 0
+    for campaign in active:
+        counts = await campaigns.counts(campaign.id)
+        line = texts.STATUS_CAMPAIGN.format(
+            id=campaign.id, title=campaign.title, sent=counts.sent, total=counts.total,
+            failed=counts.failed, blocked=counts.blocked,
+        )  # fmt: skip
+        if campaign.status is CampaignStatus.PAUSED and quiet_until is not None:
+            # Paused for the night, as it should be: not an alarm.
+            line += texts.STATUS_QUIET_PAUSE.format(until=f"{quiet_until.astimezone(tz):%H:%M}")
+            waiting_for_morning += counts.pending
+        lines.append(line)
+
+    tick = moment(LAST_TICK_AT)
+    if tick is not None and now - tick > STALE:
+        minutes = int((now - tick) / timedelta(minutes=1))
+        problems.append(texts.STATUS_STALE_TICK.format(minutes=minutes))
+    running = tick is not None and now - tick <= STALE
+    conflict = beats.get(POLL_CONFLICT_SINCE)
+    conflict_since = _time(conflict[0]) if conflict else None
+    last_poll = moment(LAST_POLL_AT)
+    poll_deadline = POLL_SLACK + timedelta(seconds=settings.polling_timeout)
+    if (
+        running
+        and conflict is not None
+        and conflict_since is not None
+        and conflict[1] - conflict_since >= CONFLICT_REPORTED_AFTER  # as of the last heartbeat
+    ):
+        problems.append(
+            texts.STATUS_CONFLICT.format(
+                duration=texts.console_duration(now - conflict_since),
+                since=f"{conflict_since.astimezone(tz):%H:%M:%S}",
+            )
+        )
+    elif running and last_poll is not None and now - last_poll > poll_deadline:
+        problems.append(
+            texts.STATUS_POLL_STALE.format(
+                duration=texts.console_duration(now - last_poll),
+                since=f"{last_poll.astimezone(tz):%H:%M:%S}",
+            )
+        )
+    sent = moment(LAST_SEND_AT)
+    if pending > waiting_for_morning and sent is not None and now - sent > STALE:
+        minutes = int((now - sent) / timedelta(minutes=1))
+        problems.append(texts.STATUS_STALLED.format(minutes=minutes))
+    return StatusReport(lines, problems)
