@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     feed_concurrency: int = Field(default=20, ge=1, le=200)
     feed_summary_length: int = Field(default=800, ge=100, le=3500)
     feed_backoff_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    feed_max_new_per_poll: int = Field(default=50, ge=1, le=10_000)
     operator_name: str = "Информационно-методический центр района"
     privacy_contact: str | None = None
 
@@ -163,6 +164,7 @@ class Settings(BaseSettings):
             concurrency=self.feed_concurrency,
             summary_length=self.feed_summary_length,
             backoff_base=timedelta(minutes=self.feed_backoff_minutes),
+            max_new_per_poll=self.feed_max_new_per_poll,
         )
 
     @property

@@ -91,6 +91,8 @@ class FeedSettings:
     summary_length: int = 800
     backoff_base: timedelta = timedelta(minutes=30)
     backoff_max: timedelta = timedelta(hours=24)
+    # New items one feed may add in one poll; the rest come with the next polls.
+    max_new_per_poll: int = 50
 
     @property
     def user_agent(self) -> str:

@@ -72,12 +72,14 @@ class PollReport:
     failed: int = 0
     new_items: int = 0
     updated_items: int = 0
+    deferred_items: int = 0  # new entries over the per-poll cap, left for the next polls
     errors: dict[int, str] = field(default_factory=dict)  # feed id → the error recorded
 
     def __str__(self) -> str:
         return (
             f"feeds={self.due} fetched={self.fetched} not_modified={self.not_modified} "
             f"failed={self.failed} new={self.new_items} updated={self.updated_items}"
+            + (f" deferred={self.deferred_items}" if self.deferred_items else "")
         )
 
 
@@ -199,6 +201,7 @@ class FeedService:
                     etag=fetched.etag,
                     last_modified=fetched.last_modified,
                     title=parsed.title,
+                    max_new=self._settings.max_new_per_poll,
                 )
         except FeedError as exc:
             async with writing:
@@ -213,6 +216,7 @@ class FeedService:
             report.fetched += 1
             report.new_items += result.new
             report.updated_items += result.updated
+            report.deferred_items += result.deferred
 
     async def _failed(self, feed: Feed, error: str, now: datetime, report: PollReport) -> None:
         report.failed += 1

@@ -29,6 +29,7 @@ class IngestResult:
     updated: int = 0  # pending items whose text changed upstream
     unchanged: int = 0  # already stored (or no longer pending): left alone
     backlog: bool = False  # the feed's first entries: queued even on an auto-approved feed
+    deferred: int = 0  # new entries over the per-poll cap, left for the next polls
 
 
 def _utc(moment: datetime) -> datetime:
@@ -224,6 +225,7 @@ class FeedRepository:
         etag: str | None,
         last_modified: str | None,
         title: str = "",
+        max_new: int | None = None,
     ) -> IngestResult:
         """Store a fetched feed's entries and its new validators, in one transaction.
 
@@ -233,14 +235,20 @@ class FeedRepository:
         pending, or approved at once on an auto-approved feed, except the feed's very first
         entries: that is the site's back catalogue, which an editor looks through first.
         Validators are stored with the items, so a crash can't leave a 304 hiding entries.
+
+        At most `max_new` new items per call, the newest first (an editor wants this week's
+        news now, not the site's archive of years); the rest come with the next polls. Until
+        they have all come the validators are not kept, so the site answers in full rather
+        than with a 304 that would hide them, and entries published before the feed's first
+        items were stored stay back catalogue: queued even on an auto-approved feed.
         """
         for attempt in range(2):
             try:
                 async with self._engine.begin() as conn:
-                    result = await self._ingest(conn, feed, entries, _utc(now))
+                    result = await self._ingest(conn, feed, entries, _utc(now), max_new)
                     values: dict[str, Any] = {
-                        "etag": etag,
-                        "last_modified": last_modified,
+                        "etag": None if result.deferred else etag,
+                        "last_modified": None if result.deferred else last_modified,
                         **self._healthy(now),
                     }
                     if title and not feed.title:
@@ -265,7 +273,12 @@ class FeedRepository:
         }
 
     async def _ingest(
-        self, conn: AsyncConnection, feed: Feed, entries: Sequence[FeedEntry], now: datetime
+        self,
+        conn: AsyncConnection,
+        feed: Feed,
+        entries: Sequence[FeedEntry],
+        now: datetime,
+        max_new: int | None = None,
     ) -> IngestResult:
         c = items.c
         keys = [entry.key for entry in entries]
@@ -278,19 +291,39 @@ class FeedRepository:
             )
             for found in rows:
                 stored[found.guid] = found
-        if stored:
-            backlog = False
-        else:
-            any_item = sa.select(c.id).where(c.feed_id == feed.id).limit(1)
-            backlog = (await conn.execute(any_item)).first() is None
-        approve = feed.auto_approve and not backlog
-        status = ItemStatus.APPROVED if approve else ItemStatus.PENDING
+        first = sa.select(sa.func.min(c.created_at)).where(c.feed_id == feed.id)
+        first_stored = (await conn.execute(first)).scalar()
+        backlog = first_stored is None and not stored
+        fresh = [entry for entry in entries if entry.key not in stored]
+        deferred = 0
+        if max_new is not None and len(fresh) > max_new:
+
+            def newest_first(index: int) -> tuple[int, float, int]:
+                # Dated entries newest first, then undated ones in the feed's own order.
+                published = fresh[index].published
+                return (0, -published.timestamp(), index) if published else (1, 0.0, index)
+
+            order = sorted(range(len(fresh)), key=newest_first)
+            keep = {fresh[i].key for i in order[:max_new]}
+            deferred = len(fresh) - max_new
+            entries = [entry for entry in entries if entry.key in stored or entry.key in keep]
+        since = as_utc(first_stored) if first_stored is not None else None
         new_rows: list[dict[str, Any]] = []
         updated = unchanged = 0
         for entry in entries:
             content = _content(entry)
             row = stored.get(entry.key)
             if row is None:
+                approve = (
+                    feed.auto_approve
+                    and not backlog
+                    and not (
+                        since is not None
+                        and entry.published is not None
+                        and _utc(entry.published) < since
+                    )
+                )
+                status = ItemStatus.APPROVED if approve else ItemStatus.PENDING
                 new_rows.append(
                     {
                         **content,
@@ -323,4 +356,6 @@ class FeedRepository:
                 unchanged += 1
         if new_rows:
             await conn.execute(items.insert(), new_rows)
-        return IngestResult(len(new_rows), updated, unchanged, backlog and bool(new_rows))
+        return IngestResult(
+            len(new_rows), updated, unchanged, backlog and bool(new_rows), deferred
+        )
