@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run migrate test test-fast lint format check clean
+.PHONY: run migrate test test-fast lint format audit check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Known vulnerabilities in everything .venv has (runtime and dev); skipped with a note, not
+# failed, when the vulnerability data can't be reached.
+audit: $(VENV)/.installed-dev
+	$(BIN)/python .ci/audit.py
 
 check: lint test
 
