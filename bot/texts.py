@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from bot.content.digest import MESSAGE_LIMIT, DigestContent, Period, pack_blocks, truncate_words
 from bot.content.feeds import FeedErrorKind, FeedKind
@@ -25,6 +25,7 @@ from bot.content.formatting import (
     as_list,
     shallow,
 )
+from bot.content.links import telegram_url
 from bot.content.models import (
     ORG_NAME_MAX,
     CampaignCounts,
@@ -762,8 +763,10 @@ def _digest_summary(content: DigestContent) -> str:
 
 
 def _web_url(url: str | None) -> str | None:
-    """Only web links become text links: Telegram rejects the whole message for a bad one."""
-    return url if url and url.startswith(("https://", "http://")) else None
+    """Only links Telegram can parse become text links: it rejects the whole message over a
+    bad one («entity URL … is invalid»). A stored link from before the check, such as
+    «http://exa mple.com/a b», leaves its text plain instead."""
+    return telegram_url(url)
 
 
 def _one_line(text: str) -> str:
@@ -926,11 +929,24 @@ POST_MORE = "Подробнее"
 REMINDER_HEADING = "⏰ Напоминание: завтра"
 
 
+def _checked_links(entities: Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
+    """Web links as Telegram parses them; a tg:// or other link Telegram itself gave an
+    editor's text stays as it came."""
+    for entity in entities:
+        url = entity.get("url")
+        if entity.get("type") != "text_link" or not str(url).lower().startswith("http"):
+            yield entity
+        elif checked := telegram_url(url):
+            yield {**entity, "url": checked}
+
+
 def _body(item: Item) -> Text | str:
     """The item's text, with the editor's own formatting when it was written in Telegram."""
     if item.body_entities:
-        # shallow: a feed body stored before nesting was capped may hold thousands.
-        return Text.from_entities(item.body, shallow(json.loads(item.body_entities)))
+        # shallow: a feed body stored before nesting was capped may hold thousands; links
+        # stored before they were checked the way Telegram parses them lose their link.
+        entities = shallow(json.loads(item.body_entities))
+        return Text.from_entities(item.body, list(_checked_links(entities)))
     return item.body.strip()
 
 

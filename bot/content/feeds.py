@@ -20,12 +20,13 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import aiohttp
 import feedparser
 
 from bot.content.formatting import NESTING_MAX
+from bot.content.links import telegram_url
 from bot.content.models import ItemKind
 
 BOT_VERSION = "0.1"
@@ -364,18 +365,15 @@ _IMAGE_SOURCES = ("data-src", "data-original", "data-lazy-src", "src")
 
 
 def web_url(url: str | None, base: str | None = None) -> str | None:
-    """`url` made absolute against `base`; None unless it is http(s) and fits a column."""
+    """`url` made absolute against `base`, as Telegram parses links (content.links); None if
+    Telegram would refuse it or it does not fit a column."""
     if not url:
         return None
-    url = url.strip()
     try:
-        absolute = urljoin(base, url) if base else url
-        parts = urlsplit(absolute)
+        absolute = urljoin(base, url.strip()) if base else url.strip()
     except ValueError:
         return None
-    if parts.scheme not in {"http", "https"} or not parts.netloc or len(absolute) > URL_MAX:
-        return None
-    return absolute
+    return telegram_url(absolute)
 
 
 @dataclass(slots=True)

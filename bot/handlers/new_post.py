@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -20,6 +19,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import texts
 from bot.config import Settings
 from bot.content.cleaning import clean_name
+from bot.content.links import telegram_url
 from bot.content.models import Item, ItemKind, OrgKind, PublishMode, Role
 from bot.content.when import parse_when
 from bot.handlers.common import drop_keyboard, show
@@ -35,7 +35,6 @@ TEXT_LIMIT = 3500
 TITLE_LIMIT = 300
 FIELD_LIMIT = 300
 SITE_TYPE_LIMIT = 64
-URL_LIMIT = 1000
 
 
 DONE = {
@@ -80,16 +79,8 @@ def split_post(text: str, entities: list[dict[str, Any]]) -> tuple[str, str, lis
 
 
 def _web_url(text: str) -> str | None:
-    url = text.strip()
-    parts = urlsplit(url)
-    if (
-        parts.scheme in ("http", "https")
-        and "." in parts.netloc
-        and " " not in url
-        and len(url) <= URL_LIMIT
-    ):
-        return url
-    return None
+    """The editor's link as Telegram will accept it (a Cyrillic domain, spaces encoded)."""
+    return telegram_url(text)
 
 
 async def new_command(message: Message, state: FSMContext) -> None:

@@ -8,8 +8,10 @@ Message ids cross the seam as strings (`deliveries.message_id` is text).
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -28,12 +30,16 @@ from aiogram.types import LinkPreviewOptions, Message, MessageEntity
 from bot.config import Settings
 from bot.content.models import MessagePart
 from bot.delivery.engine import Sender
-from bot.delivery.transport import Limits, Result
+from bot.delivery.transport import Limits, Outcome, Result
 from bot.telegram import render
 
 PER_CHAT_INTERVAL = 1.0  # Telegram: no more than one message a second to the same chat
 PAID_BROADCAST_RATE = 30.0  # above this, Telegram requires allow_paid_broadcast
 PREPARED_CACHE_SIZE = 1024
+# Telegram's answer when one text link's URL is one it can't parse: the whole message is refused.
+_REFUSED_LINK = re.compile(r"entity URL '(.*)' is invalid", re.DOTALL)
+
+log = logging.getLogger(__name__)
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # aiogram parses every reply as Response[<the method's return type>], a pydantic generic class
@@ -64,6 +70,18 @@ def classify(exc: BaseException) -> Result:
     if isinstance(exc, TelegramUnauthorizedError):
         return Result.halt(text)
     return Result.permanent(text or type(exc).__name__)
+
+
+def without_refused_link(part: MessagePart, error: str) -> MessagePart | None:
+    """The part with the text link Telegram refused («entity URL '…' is invalid») left as
+    plain text; None if the error is another one or names no link of the part."""
+    match = _REFUSED_LINK.search(error)
+    if match is None:
+        return None
+    kept = tuple(
+        e for e in part.entities if not (e.get("type") == "text_link" and e.get("url") == match[1])
+    )
+    return replace(part, entities=kept) if len(kept) < len(part.entities) else None
 
 
 def entities(part: MessagePart) -> list[MessageEntity] | None:
@@ -123,6 +141,8 @@ class TelegramTransport:
         self._limits = Limits(rate, per_chat_interval)
         self._paid = True if paid_broadcast else None  # None: the parameter is left out
         self._prepared: dict[int, tuple[MessagePart, PreparedPart]] = {}
+        # Parts Telegram refused over a link, and what is sent instead (see _refused).
+        self._substitutes: dict[int, tuple[MessagePart, MessagePart]] = {}
 
     @classmethod
     def from_settings(cls, bot: Bot, settings: Settings) -> TelegramTransport:
@@ -146,7 +166,32 @@ class TelegramTransport:
         self._prepared[id(part)] = (part, prepared)  # holding the part keeps its id unique
         return prepared
 
+    def _substitute(self, part: MessagePart) -> MessagePart:
+        found = self._substitutes.get(id(part))
+        return found[1] if found is not None and found[0] is part else part
+
+    def _refused(self, part: MessagePart, result: Result) -> Result:
+        """A message Telegram refused over one link it can't parse (a campaign composed before
+        links were checked, or a link the check let through) is not lost: the same message
+        without that link (its text kept) goes to the rest of the campaign at once, and to
+        this recipient at the engine's next try, which a transient outcome asks for."""
+        if result.outcome is not Outcome.PERMANENT:
+            return result
+        original = self._substitute(part)
+        plain = without_refused_link(original, result.error)
+        if plain is None:
+            return result
+        if len(self._substitutes) >= PREPARED_CACHE_SIZE:
+            self._substitutes.clear()
+        self._substitutes[id(part)] = (part, plain)
+        log.warning("a link Telegram refused is sent as plain text: %s", result.error)
+        return Result.transient(f"sent again without the refused link: {result.error}")
+
     async def send(self, chat_id: int, part: MessagePart) -> Result:
+        original, part = part, self._substitute(part)
+        return self._refused(original, await self._send(chat_id, part))
+
+    async def _send(self, chat_id: int, part: MessagePart) -> Result:
         prepared = self._prepare(part)
         try:
             if part.photo is not None or part.document is not None:
@@ -167,7 +212,11 @@ class TelegramTransport:
     async def edit(self, chat_id: int, message_id: str, part: MessagePart) -> Result:
         """Already showing it ("message is not modified") is NOT_MODIFIED; a message Telegram no
         longer lets us edit (gone, or older than 48 hours in a private chat) is a plain
-        BadRequest: PERMANENT, no retry."""
+        BadRequest: PERMANENT, no retry. A refused link is handled as for sending."""
+        original, part = part, self._substitute(part)
+        return self._refused(original, await self._edit(chat_id, message_id, part))
+
+    async def _edit(self, chat_id: int, message_id: str, part: MessagePart) -> Result:
         try:
             telegram_id = int(message_id)
         except ValueError:

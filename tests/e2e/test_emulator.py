@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -30,6 +31,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     KeyboardButton,
     Message,
+    MessageEntity,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
@@ -513,3 +515,27 @@ async def test_dispatcher_end_to_end(bot: Bot, emulator: BotAPIEmulator) -> None
     finally:
         await dispatcher.stop_polling()
         await asyncio.wait_for(polling, 2)
+
+
+async def test_one_text_link_telegram_cannot_parse_refuses_the_whole_message(
+    bot: Bot, emulator: BotAPIEmulator
+) -> None:
+    def link(url: str) -> list[MessageEntity]:
+        return [MessageEntity(type="text_link", offset=0, length=6, url=url)]
+
+    sent = await bot.send_message(USER, "ссылка", entities=link("https://example.com/a%20b"))
+    for url, problem in (
+        ("http://exa mple.com/a b", "Wrong HTTP URL"),
+        ("https://localhost/", "Wrong HTTP URL"),
+        ("http://example..com/", "Wrong HTTP URL"),
+        ("ftp://example.com/", "Unsupported URL protocol"),
+        ("http://example.com:70000/", "Wrong port number specified in the URL"),
+    ):
+        expected = f"entity URL '{url}' is invalid: {problem}"
+        with pytest.raises(TelegramBadRequest, match=re.escape(expected)):
+            await bot.send_message(USER, "ссылка", entities=link(url))
+        with pytest.raises(TelegramBadRequest, match=re.escape(expected)):
+            await bot.edit_message_text(
+                "ссылка!", chat_id=USER, message_id=sent.message_id, entities=link(url)
+            )
+    assert [m["text"] for m in emulator.messages(USER)] == ["ссылка"]

@@ -322,6 +322,60 @@ def _html_visible_text(text: str) -> str:
     return html.unescape("".join(parts))
 
 
+_URL_HOST_CHARS = re.compile(r"[A-Za-z0-9._~-]|[^\x00-\x7f]")
+
+
+def _url_problem(url: Any) -> str | None:
+    """Why Telegram would refuse `url` as a text link's URL, in its words; None if it parses.
+
+    Modelled on what the Bot API answers (tdlib's link check): a space or control character
+    anywhere, a scheme other than http(s), a host that is empty, has empty labels, odd
+    characters or no dot, a port outside 1–65535.
+    """
+    if not isinstance(url, str) or not url:
+        return "Wrong HTTP URL"
+    if any(c.isspace() or ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in url):
+        return "Wrong HTTP URL"
+    rest = url
+    if "://" in url:
+        scheme, rest = url.split("://", 1)
+        if scheme.lower() not in ("http", "https"):
+            return "Unsupported URL protocol"
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0].rsplit("@", 1)[-1]
+    host, port = authority, None
+    if authority.startswith("["):  # an IPv6 literal
+        host, closed, after = authority[1:].partition("]")
+        if not host or not closed or (after and not after.startswith(":")):
+            return "Wrong HTTP URL"
+        port = after[1:] if after else None
+        if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+            return "Wrong port number specified in the URL"
+        return None
+    if ":" in authority:
+        host, port = authority.rsplit(":", 1)
+        if not (port.isdigit() and 0 < int(port) < 65536):
+            return "Wrong port number specified in the URL"
+    labels = host.rstrip(".").split(".")
+    if len(labels) < 2 or not all(labels):
+        return "Wrong HTTP URL"
+    if not all(_URL_HOST_CHARS.fullmatch(c) for c in host):
+        return "Wrong HTTP URL"
+    return None
+
+
+def _check_entity_urls(entities: Any) -> None:
+    """Telegram refuses the whole message over one text link whose URL it can't parse."""
+    if not isinstance(entities, list):
+        return
+    for entity in entities:
+        if isinstance(entity, dict) and entity.get("type") == "text_link":
+            problem = _url_problem(entity.get("url"))
+            if problem is not None:
+                raise _error(
+                    400, f"Bad Request: entity URL '{entity.get('url')}' is invalid: {problem}"
+                )
+
+
 def _visible_text(text: str, parse_mode: Any) -> str:
     if isinstance(parse_mode, str) and parse_mode.lower() == "html":
         return _html_visible_text(text)
@@ -1445,6 +1499,7 @@ class BotAPIEmulator:
         chat = self._chat(params)
         content: JSONDict = {"text": self._check_text(params)}
         entities = params.get("entities")
+        _check_entity_urls(entities)
         if entities:
             content["entities"] = entities
         preview = params.get("link_preview_options")
@@ -1455,6 +1510,7 @@ class BotAPIEmulator:
     def _send_media(self, params: JSONDict, kind: str) -> JSONDict:
         chat = self._chat(params)
         caption = self._check_caption(params)
+        _check_entity_urls(params.get("caption_entities"))
         upload = self._resolve_file(params.get(kind), kind)
         content: JSONDict = {kind: upload.as_photo() if kind == "photo" else upload.as_document()}
         if caption is not None:
@@ -1506,6 +1562,7 @@ class BotAPIEmulator:
         if "text" not in message:
             raise _error(400, "Bad Request: there is no text in the message to edit")
         entities = params.get("entities") or None
+        _check_entity_urls(entities)
         markup = self._inline_markup(params.get("reply_markup"))
         if (
             text == message.get("text")
@@ -1528,6 +1585,7 @@ class BotAPIEmulator:
             raise _error(400, "Bad Request: there is no caption in the message to edit")
         caption = self._check_caption(params)
         entities = params.get("caption_entities") or None
+        _check_entity_urls(entities)
         markup = self._inline_markup(params.get("reply_markup"))
         if (
             caption == message.get("caption")
