@@ -164,9 +164,23 @@ class Text(Iterable[Any]):
         return sizeof(text)
 
     def __repr__(self) -> str:
-        body = ", ".join(repr(item) for item in self._body)
-        params = ", ".join(f"{k}={v!r}" for k, v in self._params.items() if v is not None)
-        return f"{type(self).__name__}({', '.join(p for p in (body, params) if p)})"
+        # An explicit stack, like render: a log line must not overflow on a deep tree.
+        stack: list[tuple[Text, Iterator[Any], list[str]]] = [(self, iter(self._body), [])]
+        while True:
+            node, body, items = stack[-1]
+            for child in body:
+                if isinstance(child, Text):
+                    stack.append((child, iter(child._body), []))
+                    break
+                items.append(repr(child))
+            else:
+                stack.pop()
+                params = ", ".join(f"{k}={v!r}" for k, v in node._params.items() if v is not None)
+                inside = ", ".join(p for p in (", ".join(items), params) if p)
+                text = f"{type(node).__name__}({inside})"
+                if not stack:
+                    return text
+                stack[-1][2].append(text)
 
 
 class HashTag(Text):

@@ -224,3 +224,12 @@ def test_shallow_keeps_the_outer_levels_and_drops_what_is_nested_deeper() -> Non
     kept = neutral.shallow([*deep, side, inner], depth=3)
     assert kept == [*deep[:3], side]
     assert neutral.shallow([inner, side], depth=1) == [inner, side]
+
+
+def test_repr_reads_like_the_calls_and_survives_any_depth() -> None:
+    node = neutral.Text("a ", neutral.Bold("b", neutral.TextLink("c", url="https://e.x/")), 3)
+    assert repr(node) == "Text('a ', Bold('b', TextLink('c', url='https://e.x/')), 3)"
+    deep: neutral.Text = neutral.Italic("x")
+    for _ in range(DEEP):
+        deep = neutral.Bold(deep)
+    assert repr(deep).startswith("Bold(Bold(") and repr(deep).endswith("Italic('x')" + ")" * DEEP)
