@@ -23,7 +23,7 @@ from bot.services.container import Services, build_services
 from bot.services.timetable import Timetable
 from bot.telegram.commands import bot_commands
 from bot.telegram.fsm import SqlStorage
-from bot.telegram.middlewares import InFlightUpdates, PollHeartbeat
+from bot.telegram.middlewares import CallbackAnswers, InFlightUpdates, PollHeartbeat
 from bot.telegram.transport import start_sender
 
 log = logging.getLogger(__name__)
@@ -71,15 +71,26 @@ def build_dispatcher(
         poll_conflict=lambda: poll_heartbeat.conflict_since,
     )  # fmt: skip
     # Dispatcher data: the services, the settings, and what aiogram's own glue reads.
+    # The FSM middleware (it reads the dialog's state from the database) is registered below,
+    # after the guard that answers button presses: a press's clock starts before any query.
     dp = Dispatcher(
         storage=SqlStorage(services.dialogs),
+        disable_fsm=True,
         settings=settings,
         services=services,
         poll_heartbeat=poll_heartbeat,
     )
+    answers = CallbackAnswers()
+    dp.update.outer_middleware(answers)
+    dp.update.outer_middleware(dp.fsm)
     in_flight = InFlightUpdates()
     dp.update.outer_middleware(in_flight)
     dp.shutdown.register(in_flight.drain)
+
+    async def watch_answers(bot: Bot) -> None:
+        answers.install(bot)
+
+    dp.startup.register(watch_answers)
     dp.include_router(build_router())
     dp.errors.register(on_error)
     dp.startup.register(set_commands)

@@ -150,6 +150,7 @@ async def next_page(
     services: Services,
     settings: Settings,
 ) -> None:
+    await callback.answer()
     roles = cb.unmask(callback_data.roles, Role)
     orgs = cb.unmask(callback_data.orgs, OrgKind)
     start = date.fromordinal(callback_data.start)
@@ -162,7 +163,6 @@ async def next_page(
         query, callback_data.page, callback.from_user.id,
         services=services, settings=settings,
     )  # fmt: skip
-    await callback.answer()
     await show(callback, content, markup)
 
 

@@ -80,6 +80,16 @@ async def open_section(
     await state.clear()
     section = callback_data.section
     flow = Flow.SETTINGS
+    if section is Section.RESUME:
+        resumed = await services.subscribers.set_status(
+            subscriber.chat_id, SubscriberStatus.ACTIVE
+        )
+        await callback.answer(texts.SAVED)
+        if resumed:
+            await show_menu(callback, resumed)
+        return
+    # The press is answered before the message changes: editing can wait, the button can't.
+    await callback.answer()
     if section is Section.ROLE:
         await show(callback, texts.SETTINGS_ASK_ROLE, kb.roles(flow, subscriber.role))
     elif section is Section.ORG_KIND:
@@ -94,19 +104,10 @@ async def open_section(
         )
     elif section is Section.PAUSE:
         await show(callback, texts.STOP_CONFIRM, kb.confirm_stop())
-    elif section is Section.RESUME:
-        resumed = await services.subscribers.set_status(
-            subscriber.chat_id, SubscriberStatus.ACTIVE
-        )
-        await callback.answer(texts.SAVED)
-        if resumed:
-            await show_menu(callback, resumed)
-        return
     elif section is Section.CLOSE:
         await show(callback, texts.SETTINGS_CLOSED)
     else:
         await show_menu(callback, subscriber)
-    await callback.answer()
 
 
 async def set_role(callback: CallbackQuery, callback_data: cb.SetRole, services: Services) -> None:

@@ -81,8 +81,8 @@ async def queue_command(message: Message, services: Services, settings: Settings
 async def open_card(
     callback: CallbackQuery, callback_data: cb.QueueCard, services: Services, settings: Settings
 ) -> None:
-    content, markup = await _card(services, settings, callback_data.index)
     await callback.answer()
+    content, markup = await _card(services, settings, callback_data.index)
     await show(callback, content, markup)
 
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
-from aiogram.exceptions import TelegramConflictError
-from aiogram.methods import GetUpdates, Response, TelegramMethod
+from aiogram.exceptions import TelegramAPIError, TelegramConflictError
+from aiogram.methods import AnswerCallbackQuery, GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import TelegramObject
+from aiogram.types import CallbackQuery, TelegramObject, Update
 
 log = logging.getLogger(__name__)
 
@@ -95,3 +96,115 @@ class PollHeartbeat(BaseRequestMiddleware):
             log.info("polling: the 409 Conflict is over")
             self.conflict_since = None
         return response
+
+
+# A press Telegram has not had an answer to within about 15 s expires, and the button spins on.
+ANSWER_WITHIN = 2.0
+
+
+@dataclass
+class _Press:
+    chat_id: int
+    answered: bool = False
+
+
+class CallbackAnswers(BaseMiddleware):
+    """Every button press is answered exactly once, and within `within` seconds.
+
+    Handlers answer first — with their toast or alert, or empty — and do the slow work after.
+    This outer middleware of the dispatcher's updates (or of its callback queries) guards the
+    rest: a press still unanswered after `within` seconds (a database slowed by a burst of
+    presses) is answered empty, and so is one whose handler returned without answering. Its
+    `requests` middleware, on the bot's session, lets only the first answer to a press through:
+    Telegram refuses a second one, so a late alert (after the timer answered) comes as a
+    message instead, and a late toast is dropped. A handler's exception leaves the answer to
+    the error handler.
+    """
+
+    def __init__(self, within: float | None = None) -> None:
+        self._within = ANSWER_WITHIN if within is None else within
+        self._presses: dict[str, _Press] = {}
+        self._timers: set[asyncio.Task[None]] = set()
+        self.requests = _FirstAnswerOnly(self)
+
+    def install(self, bot: Bot) -> None:
+        """Watch the bot's answers (at start-up: the dispatcher's bot is not known before)."""
+        if self.requests not in bot.session.middleware:
+            bot.session.middleware(self.requests)
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        bot = data.get("bot")
+        query = event.callback_query if isinstance(event, Update) else event
+        if (
+            not isinstance(query, CallbackQuery)
+            or not isinstance(bot, Bot)
+            or self.requests not in bot.session.middleware
+        ):
+            return await handler(event, data)
+        query_id = query.id
+        press = self._presses[query_id] = _Press(query.from_user.id)
+        timer = asyncio.create_task(self._answer_later(bot, query_id, press))
+        self._timers.add(timer)
+        timer.add_done_callback(self._timers.discard)
+        try:
+            result = await handler(event, data)
+        except BaseException:
+            timer.cancel()
+            # The error handler answers; its answer must still count as the second one.
+            asyncio.get_running_loop().call_later(60.0, self._presses.pop, query_id, None)
+            raise
+        timer.cancel()
+        try:
+            if not press.answered:
+                await self._answer(bot, query_id, press)
+        finally:
+            self._presses.pop(query_id, None)
+        return result
+
+    async def _answer_later(self, bot: Bot, query_id: str, press: _Press) -> None:
+        await asyncio.sleep(self._within)
+        if not press.answered:
+            log.info("button answered before its handler finished: user=%s", press.chat_id)
+            await self._answer(bot, query_id, press)
+
+    async def _answer(self, bot: Bot, query_id: str, press: _Press) -> None:
+        # Through the session like any answer: `requests` marks the press answered.
+        try:
+            await bot.answer_callback_query(query_id)
+        except TelegramAPIError as exc:
+            log.warning("button answer failed: user=%s error=%s", press.chat_id, exc)
+
+    def already_answered(self, query_id: str) -> _Press | None:
+        """The press `query_id` if it has had its answer; else None, and it has one now."""
+        press = self._presses.get(query_id)
+        if press is None:
+            return None
+        if press.answered:
+            return press
+        press.answered = True
+        return None
+
+
+class _FirstAnswerOnly(BaseRequestMiddleware):
+    def __init__(self, answers: CallbackAnswers) -> None:
+        self._answers = answers
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if isinstance(method, AnswerCallbackQuery):
+            already = self._answers.already_answered(method.callback_query_id)
+            if already is not None:
+                if method.show_alert and method.text:
+                    await bot.send_message(already.chat_id, method.text)
+                log.info("second answer to a button not sent: user=%s", already.chat_id)
+                return cast(Response[TelegramType], Response[bool](ok=True, result=True))
+        return await make_request(bot, method)
