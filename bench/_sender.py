@@ -39,6 +39,7 @@ def _report(sender: Sender, cpu0: float, started: float, **extra: object) -> Non
         "window_max": stats.window_max,
         "flushes": stats.flushes,
         "progress_edits": stats.progress_edits,
+        "unrecorded_at_start": stats.unrecorded_at_start,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         **extra,
     }

@@ -15,7 +15,12 @@ in the batch (results are committed at least every FLUSH_INTERVAL = 100 ms or FL
 results, whichever comes first). If the process dies inside that window the row is still
 pending, so the message is sent again on restart: at-least-once, with the duplicates bounded by
 the messages in flight plus one unflushed batch (`SenderStats.window_max` measures it). The
-same holds for a network error or timeout after the messenger accepted a message: it is retried.
+engine knows that window exactly: a delivery is marked in the outbox (`sending_at`, one commit
+for the sends launched together) before its request goes out, and every recorded result clears
+the mark; the next start counts the marks a run left behind, reports them (log, and
+runtime_status "unrecorded_at_restart", `SenderStats.unrecorded_at_start`: the most duplicates
+that stop can have caused) and sends those deliveries again. The same holds for a network error
+or timeout after the messenger accepted a message: it is retried.
 (On SQLite with synchronous=NORMAL a power cut, unlike a crash, may also lose the last commits.)
 
 Edit campaigns (kind EDIT, /edit): each delivery carries the id of a message a post campaign
@@ -44,6 +49,7 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
@@ -54,12 +60,19 @@ from bot.delivery.limits import (
     quiet_hours_end,
 )
 from bot.delivery.progress import PROGRESS_INTERVAL, Control, Progress
-from bot.delivery.results import FLUSH_INTERVAL, FLUSH_SIZE, Answers, Results, SenderStats
+from bot.delivery.results import (
+    FLUSH_INTERVAL,
+    FLUSH_SIZE,
+    Answers,
+    Marks,
+    Results,
+    SenderStats,
+)
 from bot.delivery.transport import Result, Transport
 from bot.delivery.work import BATCH_SIZE, Job, Work
 from bot.storage.campaigns import CampaignRepository
 from bot.storage.db import utcnow
-from bot.storage.outbox import OutboxRepository
+from bot.storage.outbox import UNRECORDED_AT_RESTART, OutboxRepository
 
 __all__ = ["Sender", "SenderStats", "stop_sender"]
 
@@ -135,6 +148,7 @@ class Sender:
             rand=rand, max_attempts=settings.send_max_attempts, backoff_base=backoff_base,
             poll_by=self._poll_by,
         )  # fmt: skip
+        self._marks = Marks(outbox, now=now)
         self._progress = Progress(
             outbox, campaigns, self.stats, now=now, kick=self._kick.set, clock=clock,
             interval=progress_interval, retry_base=backoff_base,
@@ -196,6 +210,7 @@ class Sender:
         progress = asyncio.create_task(self._progress.loop(), name="broadcast-progress")
         log.info("sender: started, rate=%s/s", limits.rate)
         try:
+            await self._reconcile()
             await self._dispatch(transport)
         finally:
             progress.cancel()
@@ -211,6 +226,24 @@ class Sender:
             self._stopping = False
             self._done.set()
             log.info("sender: stopped")
+
+    async def _reconcile(self) -> None:
+        """Deliveries the last run left marked as going out may have reached the messenger
+        unrecorded: they are sent again, and their number reported (the duplicate bound)."""
+        try:
+            unrecorded = await self._outbox.reconcile_sending()
+            await self._outbox.set_status_value(UNRECORDED_AT_RESTART, str(unrecorded))
+        except SQLAlchemyError:
+            log.exception("sender: could not check for sends left unrecorded by the last run")
+            return
+        self.stats.unrecorded_at_start = unrecorded
+        if unrecorded:
+            log.warning(
+                "sender: the last run stopped with %s deliveries going out unrecorded; they are "
+                "sent again (at most %s duplicates)",
+                unrecorded,
+                unrecorded,
+            )
 
     async def _drain(self) -> None:
         if not self._tasks:
@@ -346,6 +379,16 @@ class Sender:
 
     async def _deliver(self, transport: Transport, job: Job) -> None:
         part = job.parts[job.parts_sent]
+        try:
+            await self._marks.mark(job.id)
+        except SQLAlchemyError:
+            log.warning("sender: could not mark delivery %s as going out; retrying", job.id)
+            self._work.defer(job, self._clock() + 1.0)  # not sent: no attempt used
+            self._finished_request(job.chat_id)
+            return
+        except BaseException:
+            self._finished_request(job.chat_id)
+            raise
         try:
             if job.edit:
                 assert job.message_id is not None

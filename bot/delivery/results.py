@@ -44,6 +44,9 @@ class SenderStats:
     window_max: int = 0  # most sends done or in flight but not committed yet
     flushes: int = 0
     progress_edits: int = 0
+    # Deliveries the previous run left marked as going out, found at this run's start: each
+    # may have reached the messenger unrecorded (the most duplicates that stop could cause).
+    unrecorded_at_start: int = 0
 
 
 def job_result(
@@ -196,6 +199,47 @@ class Results:
         if any_sent and clock - self._last_heartbeat >= 1.0:
             self._last_heartbeat = clock
             await self._outbox.set_status_value(LAST_SEND_AT, now.isoformat(), now)
+
+
+class Marks:
+    """Deliveries are marked in the outbox as going out before their requests do, a few at a
+    time: every send launched in the same turn of the loop shares one commit. What stays marked
+    when the process dies is exactly the unrecorded window (in flight, or sent and not yet
+    committed), so the next start can tell how many duplicates the stop can have caused."""
+
+    def __init__(self, outbox: OutboxRepository, *, now: Callable[[], datetime]) -> None:
+        self._outbox = outbox
+        self._now = now
+        self._ids: list[int] = []
+        self._commit: asyncio.Future[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def mark(self, delivery_id: int) -> None:
+        """Return once the delivery's mark is committed; raises what the commit raised."""
+        self._ids.append(delivery_id)
+        if self._commit is None:
+            self._commit = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().call_soon(self._start_commit)
+        await asyncio.shield(self._commit)
+
+    def _start_commit(self) -> None:
+        ids, self._ids = self._ids, []
+        future, self._commit = self._commit, None
+        assert future is not None
+        task = asyncio.create_task(self._outbox.mark_sending(ids, self._now()))
+        self._tasks.add(task)
+
+        def done(task: asyncio.Task[None]) -> None:
+            self._tasks.discard(task)
+            if task.cancelled():
+                future.cancel()
+            elif (error := task.exception()) is not None:
+                future.set_exception(error)
+                future.exception()  # retrieved here: each waiting sender sees it too
+            else:
+                future.set_result(None)
+
+        task.add_done_callback(done)
 
 
 class Answers:

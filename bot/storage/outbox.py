@@ -22,6 +22,9 @@ from bot.storage.schema import campaigns, deliveries, runtime_status, subscriber
 
 ERROR_MAX = 300  # deliveries.error is a String(300)
 LAST_SEND_AT = "last_send_at"
+# How many deliveries the last sender left marked as going out (their result unrecorded) when
+# it stopped, as the next sender found them at its start: the most duplicates that stop caused.
+UNRECORDED_AT_RESTART = "unrecorded_at_restart"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,7 @@ _RECORD = (
             _d.next_attempt_at,
         ),
         sent_at=sa.bindparam("b_sent_at", type_=_d.sent_at.type),
+        sending_at=None,
     )
 )
 _BLOCK_SUBSCRIBER = (
@@ -186,6 +190,30 @@ class OutboxRepository:
         async with self._engine.connect() as conn:
             value = (await conn.execute(query)).scalar_one_or_none()
         return as_utc(value)
+
+    async def mark_sending(self, delivery_ids: Sequence[int], now: datetime) -> None:
+        """Mark deliveries as going out, before their requests do (cleared by `record`)."""
+        if not delivery_ids:
+            return
+        async with self._engine.begin() as conn:
+            for start in range(0, len(delivery_ids), 500):
+                chunk = list(delivery_ids[start : start + 500])
+                await conn.execute(
+                    deliveries.update().where(_d.id.in_(chunk)).values(sending_at=now)
+                )
+
+    async def reconcile_sending(self) -> int:
+        """At a sender's start: the pending deliveries a previous run left marked as going out
+        (it stopped before their result was recorded — killed, or cut off) are unmarked, to be
+        sent again; returns how many (each may have reached the messenger: a duplicate)."""
+        marked = sa.and_(_d.status == DeliveryStatus.PENDING.value, _d.sending_at.is_not(None))
+        async with self._engine.begin() as conn:
+            counted = sa.select(sa.func.count()).select_from(deliveries).where(marked)
+            count = (await conn.execute(counted)).scalar_one()
+            await conn.execute(
+                deliveries.update().where(_d.sending_at.is_not(None)).values(sending_at=None)
+            )
+        return int(count)
 
     async def record(self, results: Sequence[DeliveryResult], now: datetime | None = None) -> None:
         """Record a batch of results in one transaction; blocked ones block their subscriber."""

@@ -202,6 +202,9 @@ deliveries = sa.Table(
     sa.Column("message_id", sa.String(64)),
     sa.Column("error", sa.String(300)),
     sa.Column("sent_at", UtcDateTime()),
+    # When its request went out, until its result is recorded: a row still marked when a
+    # sender starts may have reached the messenger unrecorded (the engine's duplicate bound).
+    sa.Column("sending_at", UtcDateTime()),
     sa.UniqueConstraint("campaign_id", "chat_id", name="uq_deliveries_campaign_id"),
     sa.Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
     sa.Index("ix_deliveries_campaign_id_status", "campaign_id", "status"),

@@ -12,9 +12,11 @@ from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramBadRequest,
     TelegramConflictError,
     TelegramForbiddenError,
+    TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
     TelegramUnauthorizedError,
@@ -275,6 +277,40 @@ async def test_failure_injection(bot: Bot, emulator: BotAPIEmulator) -> None:
         await bot.send_message(USER, "?")
     emulator.allow(USER)
     assert await bot.send_message(USER, "снова можно")
+
+
+async def test_resets_hangs_and_outages(
+    bot: Bot, emulator: BotAPIEmulator, clock: FakeClock
+) -> None:
+    """A reset connection and a request never answered reach the client as network errors
+    and send nothing; an outage fails every request until it is over."""
+    emulator.reset_next("sendMessage")
+    with pytest.raises(TelegramNetworkError):
+        await bot.send_message(USER, "сброс")
+    emulator.hang_next("sendMessage", chat_id=USER)
+    with pytest.raises(TelegramNetworkError):
+        await bot.send_message(USER, "тишина", request_timeout=1)
+    assert emulator.messages(USER) == []
+    assert [c.response["description"] for c in emulator.calls_of("sendMessage")] == [
+        "connection reset",
+        "no answer (hung)",
+    ]
+    assert (await bot.send_message(USER, "снова связь")).text == "снова связь"
+
+    emulator.outage(60, html_page=True)
+    with pytest.raises(ClientDecodeError):
+        await bot.send_message(USER, "502")
+    clock.now += 30
+    with pytest.raises(ClientDecodeError):
+        await bot.get_me()
+    clock.now += 30
+    emulator.outage(10, method="sendMessage", status=500)
+    assert await bot.get_me()  # only sendMessage is out now
+    with pytest.raises(TelegramServerError):
+        await bot.send_message(USER, "500")
+    clock.now += 10
+    assert (await bot.send_message(USER, "прошло")).text == "прошло"
+    assert [m["text"] for m in emulator.messages(USER)] == ["снова связь", "прошло"]
 
 
 async def test_flood_control_with_fake_clock(

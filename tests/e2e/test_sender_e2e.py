@@ -33,7 +33,7 @@ from bot.delivery.engine import Sender
 from bot.delivery.transport import Outcome
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
 from bot.storage.db import create_engine, migrate
-from bot.storage.outbox import LAST_SEND_AT, OutboxRepository
+from bot.storage.outbox import LAST_SEND_AT, UNRECORDED_AT_RESTART, OutboxRepository
 from bot.storage.schema import deliveries
 from bot.storage.subscribers import SubscriberRepository
 from bot.telegram.transport import TelegramTransport
@@ -359,6 +359,37 @@ async def test_a_sender_stopped_mid_campaign_hands_over_without_duplicates_or_ga
     assert set(received.values()) == {1}
     assert second.stats.sent == 150 - halfway.sent
     assert b.emu.flood_rejections == 0
+
+
+async def test_a_sender_cut_off_with_requests_unanswered_reports_them_at_the_next_start(
+    broadcasting: Broadcasting,
+) -> None:
+    """Three requests hang (Telegram never answers); the app stops and cuts them off, their
+    results unknown. The next sender finds them marked as going out, reports the three as the
+    most duplicates the stop can have caused, and sends them again: everyone gets the post."""
+    b = broadcasting
+    chats = await b.add_subscribers(20)
+    hung = [chats[2], chats[9], chats[15]]
+    for chat_id in hung:
+        b.emu.hang_next("sendMessage", chat_id=chat_id)
+    first = await b.start(fast_sender(b.settings, b.engine, stop_timeout=0.2))
+    campaign = await b.post("post:hang")
+    first.wake()
+
+    def settled(call: Call) -> bool:
+        return len([c for c in b.emu.calls_of("sendMessage") if c.chat_id in set(chats)]) == 20
+
+    await b.emu.wait_for(settled, timeout=10, after=0)
+    await b.stop()  # the three hung requests are cut off: sent or not, nobody knows
+    assert first.stats.unrecorded_at_start == 0
+    assert (await b.campaigns.counts(campaign.id)).pending == 3
+
+    second = await b.start(fast_sender(b.settings, b.engine))
+    await b.wait_done(campaign.id)
+    assert second.stats.unrecorded_at_start == 3
+    reported = await OutboxRepository(b.engine).status_value(UNRECORDED_AT_RESTART)
+    assert reported is not None and reported[0] == "3"
+    assert Counter(b.received(chats).values()) == {1: 20}
 
 
 async def test_recorded_sends_are_never_repeated_and_long_messages_resume_at_their_part(

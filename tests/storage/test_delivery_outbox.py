@@ -129,3 +129,33 @@ async def test_progress_message_and_heartbeat(engine: AsyncEngine) -> None:
     await outbox.set_status_value("last_send_at", "a", T0)
     await outbox.set_status_value("last_send_at", "b", T0 + timedelta(seconds=1))
     assert await outbox.status_value("last_send_at") == ("b", T0 + timedelta(seconds=1))
+
+
+async def test_deliveries_going_out_unrecorded_are_counted_at_the_next_start(
+    engine: AsyncEngine,
+) -> None:
+    """Marked as going out, then recorded (sent, or failed to retry): nothing to report.
+    Marked and never recorded (the process died): counted once, and claimable again."""
+    campaigns = CampaignRepository(engine)
+    outbox = OutboxRepository(engine)
+    campaign = await campaigns.create("post:1", CampaignKind.POST, "x", POST, Audience(), now=T0)
+    assert campaign is not None
+    rows = await outbox.claim_due(campaign.id, T0)
+    await outbox.mark_sending([r.id for r in rows[:5]], T0)
+    sent, retried = rows[0], rows[1]
+    await outbox.record(
+        [
+            DeliveryResult(
+                sent.id, campaign.id, sent.chat_id, DeliveryStatus.SENT, 1, 1, sent_at=T0
+            ),
+            DeliveryResult(
+                retried.id, campaign.id, retried.chat_id, DeliveryStatus.PENDING, 1, 0,
+                error="Bad Gateway", next_attempt_at=T0,
+            ),
+        ],
+        T0,
+    )  # fmt: skip
+    assert await outbox.reconcile_sending() == 3  # rows[2:5]: may have gone out, unrecorded
+    assert await outbox.reconcile_sending() == 0
+    again = await outbox.claim_due(campaign.id, T0)
+    assert [r.id for r in again] == [r.id for r in rows[1:]]

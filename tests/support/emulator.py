@@ -212,6 +212,31 @@ class _Injection:
     chat_id: int | None
     remaining: int
     html_page: bool = False
+    fault: str | None = None  # "reset" or "hang": no answer at all, instead of an error
+
+
+class _FaultError(Exception):
+    """No answer: the connection is reset, or the request hangs until the client gives up.
+    Either way the request is not processed (nothing is sent)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+    def payload(self) -> JSONDict:
+        description = "connection reset" if self.kind == "reset" else "no answer (hung)"
+        return {"ok": False, "error_code": 0, "description": description}
+
+
+@dataclass
+class _Outage:
+    """Every matching request fails until ``until`` (the emulator's clock)."""
+
+    method: str  # lower-case method name or "*"
+    until: float
+    status: int
+    description: str
+    html_page: bool
 
 
 @dataclass
@@ -471,6 +496,7 @@ class BotAPIEmulator:
 
         self._injections: list[_Injection] = []
         self._redirect_loops: set[str] = set()
+        self._outages: list[_Outage] = []
         self._forbidden: dict[int, str] = {}
         self._flood_global: _Bucket | None = None
         self._flood_chat_rate: float | None = None
@@ -855,6 +881,38 @@ class BotAPIEmulator:
         with aiohttp's TooManyRedirects, whose text carries the URL (and so the token)."""
         self._redirect_loops.add(method.lower())
 
+    def reset_next(self, method: str, *, chat_id: int | None = None, times: int = 1) -> None:
+        """The next ``times`` requests of ``method`` ("*" = any) have their connection reset
+        before they are processed: the client sees a network error, nothing is sent."""
+        self._fault_next("reset", method, chat_id, times)
+
+    def hang_next(self, method: str, *, chat_id: int | None = None, times: int = 1) -> None:
+        """The next ``times`` requests of ``method`` ("*" = any) are never answered (nor
+        processed): the client waits until its own timeout."""
+        self._fault_next("hang", method, chat_id, times)
+
+    def _fault_next(self, kind: str, method: str, chat_id: int | None, times: int) -> None:
+        name = "*" if method == "*" else method.lower()
+        self._injections.append(_Injection(name, 0, kind, None, chat_id, times, fault=kind))
+
+    def outage(
+        self,
+        seconds: float,
+        *,
+        method: str = "*",
+        status: int = 502,
+        description: str | None = None,
+        html_page: bool = False,
+    ) -> None:
+        """For ``seconds`` from now (the emulator's clock) every request of ``method``
+        ("*" = any but getUpdates) fails with ``status`` (``html_page``: as a proxy's HTML
+        page). Checked after the one-off injections."""
+        name = "*" if method == "*" else method.lower()
+        description = description or _DEFAULT_DESCRIPTIONS.get(status, f"Error {status}")
+        self._outages.append(
+            _Outage(name, self._clock() + seconds, status, description, html_page)
+        )
+
     def forbid(self, chat_id: int, description: str = BLOCKED_DESCRIPTION) -> None:
         """Sends to the chat answer 403 with ``description`` until ``allow``."""
         self._forbidden[chat_id] = description
@@ -895,6 +953,8 @@ class BotAPIEmulator:
             self.token = token
             if self._injections:
                 self._check_injections(method, params)
+            if self._outages:
+                self._check_outages(method)
             if method in self._send_methods:
                 self._gate(method, params)
             result = entry[1](params)
@@ -902,6 +962,14 @@ class BotAPIEmulator:
                 result = await result
             response: JSONDict = {"ok": True, "result": result}
             status = 200
+        except _FaultError as fault:
+            self._record(Call(method, params, token, fault.payload(), self._clock()))
+            if fault.kind == "reset" and request.transport is not None:
+                request.transport.abort()
+            # Until aiohttp cancels this handler: the connection is gone (reset) or the client
+            # gave up waiting (hang).
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable") from None
         except APIError as error:
             if error.html_page:
                 self._record(Call(method, params, token, error.payload(), self._clock()))
@@ -1044,12 +1112,22 @@ class BotAPIEmulator:
             injection.remaining -= 1
             if injection.remaining <= 0:
                 self._injections.remove(injection)
+            if injection.fault is not None:
+                raise _FaultError(injection.fault)
             raise APIError(
                 injection.status,
                 injection.description,
                 injection.retry_after,
                 html_page=injection.html_page,
             )
+
+    def _check_outages(self, method: str) -> None:
+        now = self._clock()
+        self._outages = [outage for outage in self._outages if outage.until > now]
+        name = method.lower()
+        for outage in self._outages:
+            if outage.method == name or (outage.method == "*" and name != "getupdates"):
+                raise APIError(outage.status, outage.description, html_page=outage.html_page)
 
     def _gate(self, method: str, params: JSONDict) -> None:
         """Checks every send goes through: chat exists, bot not blocked, flood limits."""
