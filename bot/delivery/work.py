@@ -73,6 +73,9 @@ class Work:
         self.deferred: list[tuple[float, int, Job]] = []  # (ready_at, seq, job) heap
         self._seq = 0
         self.held: set[int] = set()  # delivery ids claimed and not yet committed
+        # Settled while a claim was reading the outbox: its snapshot may predate their commit.
+        self._claiming = False
+        self._settled_meanwhile: set[int] = set()
         self._held_by_campaign: Counter[int] = Counter()
         self.order: list[int] = []  # claimable campaigns: urgent first, then oldest first
         self._cursors: dict[int, int] = {}
@@ -123,6 +126,8 @@ class Work:
     def unhold(self, delivery_id: int, campaign_id: int) -> None:
         if delivery_id in self.held:
             self.held.discard(delivery_id)
+            if self._claiming:
+                self._settled_meanwhile.add(delivery_id)
             self._held_by_campaign[campaign_id] -= 1
             if self._held_by_campaign[campaign_id] <= 0:
                 del self._held_by_campaign[campaign_id]
@@ -216,15 +221,22 @@ class Work:
             if campaign_id in self._drained:
                 continue
             after = self._cursors.get(campaign_id, 0)
-            rows = await self._outbox.claim_due(
-                campaign_id, now, after_id=after, limit=self.batch_size
-            )
+            self._claiming = True
+            try:
+                rows = await self._outbox.claim_due(
+                    campaign_id, now, after_id=after, limit=self.batch_size
+                )
+            finally:
+                self._claiming = False
+                settled, self._settled_meanwhile = self._settled_meanwhile, set()
             if len(rows) < self.batch_size:
                 self._drained.add(campaign_id)
                 self._cursors[campaign_id] = 0
             else:
                 self._cursors[campaign_id] = rows[-1].id
-            fresh = [row for row in rows if row.id not in self.held]
+            # A row whose result was committed while the claim read the outbox may come back
+            # as it was before (pending): it is not taken again — sent twice, otherwise.
+            fresh = [row for row in rows if row.id not in self.held and row.id not in settled]
             for row in fresh:
                 await self._take(row)
             wanted -= len(fresh)

@@ -6,6 +6,7 @@ import itertools
 import math
 import random
 from datetime import UTC, datetime, time
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,9 +22,19 @@ from aiogram.exceptions import (
 from aiogram.methods import SendMessage
 
 from bot import texts
-from bot.content.models import CampaignCounts, MessagePart
+from bot.content.models import (
+    Campaign,
+    CampaignCounts,
+    CampaignKind,
+    CampaignStatus,
+    MessagePart,
+    SubscriberStatus,
+)
 from bot.delivery.limits import RateLimiter, backoff_delay, in_quiet_hours, quiet_hours_end
 from bot.delivery.transport import BLOCKED, FAILED, HALT, RETRY_AFTER, TRANSIENT
+from bot.delivery.work import Work
+from bot.storage.campaigns import CampaignRepository
+from bot.storage.outbox import DueDelivery, OutboxRepository
 from bot.telegram.transport import classify, prepare_parts
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -233,3 +244,48 @@ def test_the_bar_reaches_a_hundred_only_at_the_end() -> None:
     assert texts.broadcast_bar(999, 1000).endswith("99\u00a0%")
     assert texts.broadcast_bar(1000, 1000) == "▓" * 10 + " 100\u00a0%"
     assert texts.broadcast_bar(0, 0).endswith("100\u00a0%")
+
+
+async def test_a_delivery_recorded_while_a_claim_reads_the_outbox_is_not_sent_again() -> None:
+    """The claim's read began before the delivery's "sent" was committed, so it still sees the
+    row pending; by the time it returns, the commit has let go of the job. The row is not
+    taken again (it would be sent twice)."""
+    row = DueDelivery(7, 1, 501, 1, 0, 0, False, SubscriberStatus.ACTIVE)
+    campaign = Campaign(1, "post:1", CampaignKind.POST, "Семинар", CampaignStatus.SENDING, 1)
+
+    class Outbox:
+        reads = 0
+
+        async def claim_due(
+            self, campaign_id: int, now: datetime, *, after_id: int = 0, limit: int = 200
+        ) -> list[DueDelivery]:
+            self.reads += 1
+            if self.reads == 2:  # meanwhile the sent result is committed
+                work.unhold(row.id, row.campaign_id)
+            return [row]
+
+        async def next_due_at(self, *, urgent_only: bool = False) -> datetime | None:
+            return None
+
+    class Campaigns:
+        async def in_progress(self) -> list[Campaign]:
+            return [campaign]
+
+        async def variant_parts(self, variant_id: int) -> list[MessagePart]:
+            return [MessagePart("Семинар для координаторов")]
+
+    async def finish(campaign_ids: list[int]) -> None:
+        return None
+
+    work = Work(
+        cast(OutboxRepository, Outbox()), cast(CampaignRepository, Campaigns()),
+        now=lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC), settle=lambda _: None,
+        finish=finish,
+    )  # fmt: skip
+    await work.reload(quiet=False)
+    await work.refill(quiet=False)
+    job = work.pick(RateLimiter(25), 0.0)
+    assert job is not None and job.id == 7  # sent; its result is on its way to the outbox
+    await work.reload(quiet=False)  # the next poll
+    await work.refill(quiet=False)
+    assert work.queued == 0 and not work.deferred and not work.held
