@@ -242,7 +242,7 @@ async def main(args: argparse.Namespace) -> None:
     expected = range(FIRST_CHAT, FIRST_CHAT + args.subscribers)
     dup = sum(max(0, storm.per_chat[c] - 1) for c in expected)
     lost = sum(1 for c in expected if storm.per_chat[c] == 0)
-    scripted_429 = 1 if any(name.startswith("429") for name in storm.fired) else 0
+    scripted_429 = storm.answers["429"] - emu.flood_rejections
     print(f"storm: {'; '.join(storm.fired)}")
     print(f"faults answered to sends: {dict(storm.answers)} (scripted 429s: {scripted_429})")
     print(
