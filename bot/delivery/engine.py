@@ -215,9 +215,7 @@ class Sender:
         finally:
             progress.cancel()
             await self._drain()
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            await self._results.stop_loop(flusher)
             with contextlib.suppress(asyncio.CancelledError):
                 await progress
             await self._results.flush_final()

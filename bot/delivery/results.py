@@ -123,6 +123,15 @@ class Results:
     def clear(self) -> None:
         self._results.clear()
 
+    async def stop_loop(self, loop: asyncio.Task[None]) -> None:
+        """End the flush loop between two flushes, never inside one: a batch taken for
+        recording and cut off mid-commit would be neither in memory nor surely committed, and
+        its messages would go out again on the next start."""
+        async with self._lock:
+            loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+
     async def loop(self) -> None:
         while True:
             await self._has_results.wait()
