@@ -15,11 +15,12 @@ in the batch (results are committed at least every FLUSH_INTERVAL = 100 ms or FL
 results, whichever comes first). If the process dies inside that window the row is still
 pending, so the message is sent again on restart: at-least-once, with the duplicates bounded by
 the messages in flight plus one unflushed batch (`SenderStats.window_max` measures it). The
-engine knows that window exactly: a delivery is marked in the outbox (`sending_at`, one commit
-for the sends launched together) before its request goes out, and every recorded result clears
-the mark; the next start counts the marks a run left behind, reports them (log, and
-runtime_status "unrecorded_at_restart", `SenderStats.unrecorded_at_start`: the most duplicates
-that stop can have caused) and sends those deliveries again. The same holds for a network error
+engine knows that window: a delivery is marked in the outbox (`sending_at`; one commit marks a
+send with the next jobs in the queue, up to the in-flight limit) before its request goes out,
+and every recorded result clears the mark; the next start counts the marks a run left behind,
+reports them (log, and runtime_status "unrecorded_at_restart",
+`SenderStats.unrecorded_at_start`: the most duplicates that stop can have caused) and sends
+those deliveries again. The same holds for a network error
 or timeout after the messenger accepted a message: it is retried.
 (On SQLite with synchronous=NORMAL a power cut, unlike a crash, may also lose the last commits.)
 
@@ -378,7 +379,7 @@ class Sender:
     async def _deliver(self, transport: Transport, job: Job) -> None:
         part = job.parts[job.parts_sent]
         try:
-            await self._marks.mark(job.id)
+            await self._marks.marked(job, lambda: self._work.upcoming(self._max_in_flight))
         except SQLAlchemyError:
             log.warning("sender: could not mark delivery %s as going out; retrying", job.id)
             self._work.defer(job, self._clock() + 1.0)  # not sent: no attempt used

@@ -211,10 +211,12 @@ class Results:
 
 
 class Marks:
-    """Deliveries are marked in the outbox as going out before their requests do, a few at a
-    time: every send launched in the same turn of the loop shares one commit. What stays marked
-    when the process dies is exactly the unrecorded window (in flight, or sent and not yet
-    committed), so the next start can tell how many duplicates the stop can have caused."""
+    """Deliveries are marked in the outbox as going out before their requests do, in batches:
+    a send that finds its job unmarked marks it together with the next jobs in the queue (up to
+    `ahead`), and every send launched in the same turn of the loop shares that commit. What
+    stays marked when the process dies is the unrecorded window (in flight, or sent and not yet
+    committed) plus at most `ahead` jobs marked early, so the next start can tell how many
+    duplicates the stop can at most have caused."""
 
     def __init__(self, outbox: OutboxRepository, *, now: Callable[[], datetime]) -> None:
         self._outbox = outbox
@@ -223,13 +225,25 @@ class Marks:
         self._commit: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def mark(self, delivery_id: int) -> None:
-        """Return once the delivery's mark is committed; raises what the commit raised."""
+    async def marked(self, job: Job, upcoming: Callable[[], list[Job]]) -> None:
+        """Return once the job's mark is committed; raises what the commit raised (the job is
+        unmarked again then)."""
+        if job.marked is None:
+            for marking in (job, *upcoming()):
+                marking.marked = self._mark(marking.id)
+        assert job.marked is not None
+        try:
+            await asyncio.shield(job.marked)
+        except SQLAlchemyError:
+            job.marked = None
+            raise
+
+    def _mark(self, delivery_id: int) -> asyncio.Future[None]:
         self._ids.append(delivery_id)
         if self._commit is None:
             self._commit = asyncio.get_running_loop().create_future()
             asyncio.get_running_loop().call_soon(self._start_commit)
-        await asyncio.shield(self._commit)
+        return self._commit
 
     def _start_commit(self) -> None:
         ids, self._ids = self._ids, []

@@ -8,6 +8,7 @@ a moment (the chat's interval, a flood-control pause, the next part of a message
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import logging
 from collections import Counter, deque
@@ -46,6 +47,9 @@ class Job:
     attempts: int
     message_id: str | None = None
     edit: bool = False  # change the sent message `message_id` to parts[0] instead of sending
+    # The commit marking it in the outbox as going out (engine.py): set once, kept until its
+    # result is recorded (a multi-part message stays marked between its parts).
+    marked: asyncio.Future[None] | None = None
 
 
 class Work:
@@ -116,6 +120,17 @@ class Work:
                     return job
                 self.defer(job, now + min(wait, limiter.per_chat_interval))
         return None
+
+    def upcoming(self, count: int) -> list[Job]:
+        """Up to `count` queued jobs next in line not marked yet (to mark them in one go)."""
+        found: list[Job] = []
+        for queue in (self.urgent, self.queue):
+            for job in queue:
+                if len(found) >= count:
+                    return found
+                if job.marked is None:
+                    found.append(job)
+        return found
 
     def defer(self, job: Job, ready_at: float) -> None:
         self._seq += 1

@@ -84,7 +84,10 @@ _RECORD = (
             _d.next_attempt_at,
         ),
         sent_at=sa.bindparam("b_sent_at", type_=_d.sent_at.type),
-        sending_at=None,
+        # A message's next part keeps the mark (it goes out soon); any other result clears it.
+        sending_at=sa.case(
+            (sa.bindparam("b_keep_mark", type_=sa.Boolean), _d.sending_at), else_=sa.null()
+        ),
     )
 )
 _BLOCK_SUBSCRIBER = (
@@ -107,6 +110,7 @@ def _row_params(result: DeliveryResult) -> dict[str, Any]:
         "b_error": result.error[:ERROR_MAX] if result.error else None,
         "b_next_attempt_at": result.next_attempt_at,
         "b_sent_at": result.sent_at,
+        "b_keep_mark": result.status is DeliveryStatus.PENDING and result.next_attempt_at is None,
     }
 
 
