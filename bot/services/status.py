@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.content.models import CampaignStatus
 from bot.delivery.limits import quiet_hours_end
 from bot.storage.campaigns import CampaignRepository
-from bot.storage.outbox import LAST_SEND_AT
+from bot.storage.outbox import LAST_SEND_AT, UNRECORDED_AT_RESTART
 from bot.storage.timetable import (
     LAST_POLL_AT,
     LAST_TICK_AT,
@@ -86,6 +86,17 @@ async def status_report(settings: Settings, engine: AsyncEngine, now: datetime) 
             line += texts.STATUS_QUIET_PAUSE.format(until=f"{quiet_until.astimezone(tz):%H:%M}")
             waiting_for_morning += counts.pending
         lines.append(line)
+
+    resent = beats.get(UNRECORDED_AT_RESTART)
+    if resent is not None and resent[0].isdigit() and int(resent[0]) > 0:
+        # What the sender found unrecorded at its last start: not an alarm, but the one
+        # way a subscriber gets a message twice, so the operator hears of it.
+        lines.append(
+            texts.STATUS_RESENT.format(
+                when=texts.console_time(resent[1].astimezone(tz), now),
+                count=texts.count(int(resent[0]), "сообщение", "сообщения", "сообщений"),
+            )
+        )
 
     tick = moment(LAST_TICK_AT)
     if tick is not None and now - tick > STALE:

@@ -15,7 +15,7 @@ from bot.content.models import Audience, CampaignKind, MessagePart, Role
 from bot.services.status import status_report
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
 from bot.storage.db import create_engine, migrate
-from bot.storage.outbox import LAST_SEND_AT, OutboxRepository
+from bot.storage.outbox import LAST_SEND_AT, UNRECORDED_AT_RESTART, OutboxRepository
 from bot.storage.subscribers import SubscriberRepository
 from bot.storage.timetable import LAST_POLL_AT, LAST_TICK_AT, RuntimeStatusRepository
 
@@ -70,3 +70,27 @@ async def test_a_campaign_paused_for_the_night_is_shown_as_such_not_as_a_stall(
     await a_running_bot_at(engine, morning)
     report = await status_report(SETTINGS, engine, morning)
     assert [p[:40] for p in report.problems] == ["⚠ Сообщения ждут отправки, а последняя о"]
+
+
+async def test_messages_sent_again_after_a_crash_are_told_but_are_no_alarm(
+    engine: AsyncEngine,
+) -> None:
+    """The sender's count of sends a killed run left unrecorded (the only way a subscriber
+    gets a message twice) reaches the operator; a clean start (0) says nothing."""
+    outbox = OutboxRepository(engine)
+    restart = datetime(2026, 3, 3, 10, 0, tzinfo=MSK)
+    later = datetime(2026, 3, 3, 10, 20, tzinfo=MSK)
+    await a_running_bot_at(engine, later)
+
+    await outbox.set_status_value(UNRECORDED_AT_RESTART, "0", restart)
+    report = await status_report(SETTINGS, engine, later)
+    assert not [line for line in report.lines if "ещё раз" in line]
+
+    await outbox.set_status_value(UNRECORDED_AT_RESTART, "3", restart)
+    report = await status_report(SETTINGS, engine, later)
+    assert report.problems == []
+    assert (
+        "После перезапуска 03.03.2026 10:00 (20 мин назад) отправлены ещё раз 3 сообщения: до "
+        "аварийной остановки они, возможно, уже ушли, но не были записаны — кто-то мог "
+        "получить их дважды."
+    ) in report.lines
