@@ -222,15 +222,31 @@ ASK_ORG_NAME_SETTINGS = as_list(
     "Напишите название вашей организации сообщением, например: «ГБОУ СОШ № 123».",
     "Чтобы убрать название, нажмите «Без названия».",
 )
-ORG_NAME_TOO_LONG = (
-    f"Слишком длинное название — до {ORG_NAME_MAX} символов. Напишите короче "
-    "или нажмите «Пропустить»."
-)
-ORG_NAME_EMPTY = (
-    "Название пустое — в нём нет ни одной буквы или цифры. Напишите его словами "
-    "или нажмите «Пропустить»."
-)
-ORG_NAME_NOT_TEXT = "Напишите название организации текстом или нажмите «Пропустить»."
+
+
+def org_name_skip(onboarding: bool) -> str:
+    """The button that leaves the name out: skipped at first, cleared in /settings."""
+    return "Пропустить" if onboarding else "Без названия"
+
+
+def org_name_too_long(onboarding: bool) -> str:
+    return (
+        f"Слишком длинное название — до {ORG_NAME_MAX} символов. Напишите короче "
+        f"или нажмите «{org_name_skip(onboarding)}»."
+    )
+
+
+def org_name_empty(onboarding: bool) -> str:
+    return (
+        "Название пустое — в нём нет ни одной буквы или цифры. Напишите его словами "
+        f"или нажмите «{org_name_skip(onboarding)}»."
+    )
+
+
+def org_name_not_text(onboarding: bool) -> str:
+    return f"Напишите название организации текстом или нажмите «{org_name_skip(onboarding)}»."
+
+
 TOPICS_NONE_SELECTED = (
     "Выберите хотя бы одну тему. Если рассылка сейчас не нужна, её можно приостановить: /stop."
 )

@@ -162,14 +162,15 @@ async def skip_org_name(
 async def org_name_typed(
     message: Message, bot: Bot, services: Services, state: FSMContext
 ) -> None:
+    data = await state.get_data()
+    onboarding = data.get("flow") == Flow.ONBOARDING.value
     name = normalise_org_name(message.text or "")
     if not name:
-        await message.answer(texts.ORG_NAME_EMPTY)
+        await message.answer(texts.org_name_empty(onboarding))
         return
     if len(name) > ORG_NAME_MAX:
-        await message.answer(texts.ORG_NAME_TOO_LONG)
+        await message.answer(texts.org_name_too_long(onboarding))
         return
-    data = await state.get_data()
     await state.clear()
     subscriber = await services.subscribers.set_org_name(message.chat.id, name)
     if subscriber is None:
@@ -187,8 +188,9 @@ async def org_name_typed(
     )
 
 
-async def org_name_not_text(message: Message) -> None:
-    await message.answer(texts.ORG_NAME_NOT_TEXT)
+async def org_name_not_text(message: Message, state: FSMContext) -> None:
+    onboarding = (await state.get_data()).get("flow") == Flow.ONBOARDING.value
+    await message.answer(texts.org_name_not_text(onboarding))
 
 
 async def toggle_topic(

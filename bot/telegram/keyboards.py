@@ -85,7 +85,7 @@ def org_kinds(flow: Flow, current: OrgKind | None = None) -> InlineKeyboardMarku
 
 def org_name(flow: Flow) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    label = "Пропустить" if flow is Flow.ONBOARDING else "Без названия"
+    label = texts.org_name_skip(flow is Flow.ONBOARDING)
     builder.button(text=label, callback_data=SkipOrgName(flow=flow))
     _back(builder, flow)
     builder.adjust(1)

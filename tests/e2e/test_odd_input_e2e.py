@@ -9,7 +9,7 @@ import pytest
 
 from bot import texts
 from bot.storage.questions import QuestionRepository
-from tests.support.harness import EDITOR_ID, RunningBot
+from tests.support.harness import EDITOR_ID, RunningBot, onboard
 
 BAD_NUMBERS = ("-1", "0", str(2**63), str(10**30), "²", "١٢", "1" * 5000)
 NUMBER_COMMANDS = (
@@ -97,6 +97,7 @@ async def test_an_organisation_name_of_nothing_visible_is_called_empty(
     for blank in ("\u3000 \u3000", "\u200b\u200d\u2060", "\u202e\u202c", "\u3164"):
         [reply] = await teacher.say(blank)
         assert "пустое" in reply["text"] and "длинное" not in reply["text"], repr(blank)
+        assert "«Пропустить»" in reply["text"]  # the button under the question at first
     subscriber = await running_bot.subscribers.get(1702)
     assert subscriber is not None and subscriber.org_name is None
     [topics] = await teacher.say("\u202eакшоШ\u200b № 5")  # shows «5 № Школа» in a client
@@ -117,3 +118,19 @@ async def test_a_case_organisation_of_nothing_visible_is_asked_again(
     assert "пустой" in again["text"]
     [site] = await editor.say("Школа\u202e № 5")
     assert site["text"] != again["text"]
+
+
+async def test_in_settings_a_bad_organisation_name_points_to_the_button_that_is_there(
+    running_bot: RunningBot,
+) -> None:
+    """In /settings the button under the question is «Без названия», not «Пропустить»."""
+    teacher = running_bot.person(1703, "Анна")
+    await onboard(teacher)
+    menu = await teacher.say_one("/settings")
+    _, asked = await teacher.tap(menu, "Название организации")
+    rows = asked["reply_markup"]["inline_keyboard"]
+    assert any(button["text"] == "Без названия" for row in rows for button in row)
+    [empty] = await teacher.say("\u200b ")
+    [long] = await teacher.say("Школа " * 100)
+    for reply in (empty, long):
+        assert "«Без названия»" in reply["text"] and "Пропустить" not in reply["text"]
