@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import texts
 from bot.config import Settings, SettingsError, load_settings
 from bot.content.models import Item, OrgKind, Role, Topic
+from bot.heap import freeze_after_imports
 from bot.logs import redact, setup_logging
 from bot.storage.db import create_engine, migrate
 from bot.storage.instance import DatabaseBusyError, InstanceLock, lock_path
@@ -98,6 +99,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.app import run_polling
 
+    freeze_after_imports()  # aiogram's and pydantic's import-time objects, out of the GC's way
     if settings.bot_token is None:
         print(texts.NO_TOKEN, file=sys.stderr)
         return EXIT_CONFIG
@@ -431,11 +433,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     return parser, handlers
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, process: bool = False) -> int:
+    """`process`: this is the whole process (`python -m bot`), not a call from a test."""
     parser, handlers = build_parser()
     args = parser.parse_args(argv)
     settings = _settings()
     setup_logging(settings.log_level, _secrets(settings))
+    if process:
+        freeze_after_imports()
     try:
         return handlers[args.command or "run"](settings, args)
     except Exception as exc:
@@ -447,4 +452,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(process=True))
