@@ -40,10 +40,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -159,37 +160,45 @@ async def outbox_counts(url: str, campaign_id: int) -> Counter[str]:
         await engine.dispose()
 
 
-async def run_sender(args: argparse.Namespace, api: str, url: str, watch: Watch) -> dict[str, Any]:
-    """One sender process until it exits (or is killed); its last figures."""
+class Killable(Protocol):
+    """What watches a sender process so it can kill it mid-run (Watch here, Storm in faults)."""
+
+    pid: int | None
+
+
+def _received_note(watch: Watch) -> Callable[[dict[str, Any]], str]:
+    return lambda last: (
+        f"  … {watch.received} received, {last['elapsed']:.0f} s, cpu {last['cpu_s']:.1f} s"
+    )
+
+
+async def run_sender(
+    args: argparse.Namespace,
+    api: str,
+    url: str,
+    watcher: Killable,
+    note: Callable[[dict[str, Any]], str],
+    every: float = 10.0,
+) -> dict[str, Any]:
+    """One sender process until it exits (or is killed); its last figures. Every `every`
+    seconds `note` of its latest figures goes to stderr."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        SENDER,
-        "--database-url",
-        url,
-        "--api",
-        api,
-        "--rate",
-        str(args.limit),
+        *("-m", SENDER, "--database-url", url, "--api", api, "--rate", str(args.limit)),
         stdout=asyncio.subprocess.PIPE,
         cwd=REPO,
     )
-    watch.pid = process.pid
+    watcher.pid = process.pid
     last: dict[str, Any] = {}
     assert process.stdout is not None
-    next_note = time.monotonic() + 10
+    next_note = time.monotonic() + every
     async for line in process.stdout:
         last = json.loads(line)
         if time.monotonic() >= next_note:
-            next_note += 10
-            print(
-                f"  … {watch.received} received, {last['elapsed']:.0f} s, "
-                f"cpu {last['cpu_s']:.1f} s",
-                file=sys.stderr,
-                flush=True,
-            )
+            next_note += every
+            print(note(last), file=sys.stderr, flush=True)
     code = await process.wait()
-    watch.pid = None
+    watcher.pid = None
     last["returncode"] = code
     return last
 
@@ -232,7 +241,7 @@ async def main(args: argparse.Namespace) -> None:
     tap = asyncio.create_task(emu.wait_for(watch, timeout=24 * 3600, after=0))
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
-        first = await run_sender(args, api, url, watch)
+        first = await run_sender(args, api, url, watch, _received_note(watch))
         figures = [first]
         unrecorded = 0
         if args.kill_at is not None:
@@ -242,7 +251,7 @@ async def main(args: argparse.Namespace) -> None:
             recorded = (await outbox_counts(url, campaign_id))[DeliveryStatus.SENT.value]
             unrecorded = watch.received - recorded
             watch.times.append([])
-            figures.append(await run_sender(args, api, url, watch))
+            figures.append(await run_sender(args, api, url, watch, _received_note(watch)))
         await asyncio.sleep(0.2)
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the sender processes only
         floor = await run_floor(args, api)

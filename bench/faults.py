@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import signal
@@ -47,7 +46,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.broadcast import FIRST_CHAT, REPO, SENDER, outbox_counts, prepare
+from bench.broadcast import FIRST_CHAT, outbox_counts, prepare, run_sender
 from bot.content.models import DeliveryStatus
 from bot.storage.db import create_engine
 from bot.storage.outbox import UNRECORDED_AT_RESTART, OutboxRepository
@@ -149,32 +148,11 @@ class Storm:
             self.killed_at = len(self.per_chat)
 
 
-async def run_sender(args: argparse.Namespace, api: str, url: str, storm: Storm) -> dict[str, Any]:
-    """One sender process until it exits (or is killed); its last figures."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *("-m", SENDER, "--database-url", url, "--api", api, "--rate", str(args.limit)),
-        stdout=asyncio.subprocess.PIPE,
-        cwd=REPO,
+def _storm_note(storm: Storm) -> Callable[[dict[str, Any]], str]:
+    return lambda last: (
+        f"  … {len(storm.per_chat)} reached, {sum(storm.answers.values())} faults answered, "
+        f"{last['elapsed']:.0f} s"
     )
-    storm.pid = process.pid
-    last: dict[str, Any] = {}
-    assert process.stdout is not None
-    next_note = time.monotonic() + 15
-    async for line in process.stdout:
-        last = json.loads(line)
-        if time.monotonic() >= next_note:
-            next_note += 15
-            print(
-                f"  … {len(storm.per_chat)} reached, {sum(storm.answers.values())} faults "
-                f"answered, {last['elapsed']:.0f} s",
-                file=sys.stderr,
-                flush=True,
-            )
-    code = await process.wait()
-    storm.pid = None
-    last["returncode"] = code
-    return last
 
 
 async def marked_now(url: str, campaign_id: int) -> int:
@@ -219,12 +197,12 @@ async def main(args: argparse.Namespace) -> None:
     runs: list[dict[str, Any]] = []
     left_marked = None
     try:
-        runs.append(await run_sender(args, api, url, storm))
+        runs.append(await run_sender(args, api, url, storm, _storm_note(storm), every=15))
         if runs[0]["returncode"] != -signal.SIGKILL:
             raise SystemExit(f"the sender was not killed: {runs[0]}")
         await asyncio.sleep(0.5)  # requests already on the wire reach the emulator
         left_marked = await marked_now(url, campaign_id)
-        runs.append(await run_sender(args, api, url, storm))
+        runs.append(await run_sender(args, api, url, storm, _storm_note(storm), every=15))
         await asyncio.sleep(0.2)
     finally:
         if storm.pid is not None:  # interrupted: leave no sender behind

@@ -21,13 +21,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import load_settings
-from bot.content.models import Audience, CampaignKind, MessagePart, Role
+from bot.content.models import Audience, CampaignKind, MessagePart
 from bot.delivery.engine import Sender
 from bot.delivery.transport import Limits, Result
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
 from bot.storage.db import create_engine, migrate
 from bot.storage.outbox import DeliveryResult, OutboxRepository
 from bot.storage.subscribers import SubscriberRepository
+from tests.support.subscribers import subscriber
 
 RECIPIENTS = list(range(3001, 3041))
 
@@ -52,9 +53,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     await migrate(engine)
     subs = SubscriberRepository(engine)
     for chat_id in RECIPIENTS:
-        await subs.register(chat_id, name=f"u{chat_id}", username=None, source=None)
-        await subs.set_role(chat_id, Role.TEACHER)
-        await subs.mark_onboarded(chat_id)
+        await subscriber(subs, chat_id)
     yield engine
     await engine.dispose()
 

@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import load_settings
-from bot.content.models import Audience, CampaignKind, MessagePart, Role
+from bot.content.models import Audience, CampaignKind, MessagePart
 from bot.services.status import status_report
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
 from bot.storage.db import create_engine, migrate
 from bot.storage.outbox import LAST_SEND_AT, UNRECORDED_AT_RESTART, OutboxRepository
 from bot.storage.subscribers import SubscriberRepository
 from bot.storage.timetable import LAST_POLL_AT, LAST_TICK_AT, RuntimeStatusRepository
+from tests.support.subscribers import subscriber
 
 MSK = ZoneInfo("Europe/Moscow")
 SETTINGS = load_settings(_env_file=None, quiet_hours="21:00-08:00", timezone="Europe/Moscow")
@@ -29,9 +30,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     await migrate(engine)
     subs = SubscriberRepository(engine)
     for chat_id in range(1, 4):
-        await subs.register(chat_id, name=f"u{chat_id}", username=None, source=None)
-        await subs.set_role(chat_id, Role.TEACHER)
-        await subs.mark_onboarded(chat_id)
+        await subscriber(subs, chat_id)
     yield engine
     await engine.dispose()
 
