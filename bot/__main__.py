@@ -12,13 +12,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import texts
 from bot.config import Settings, SettingsError, load_settings
 from bot.content.models import Item, OrgKind, Role, Topic
 from bot.heap import freeze_after_imports
 from bot.logs import redact, setup_logging
+from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.instance import DatabaseBusyError, InstanceLock, lock_path
 
@@ -140,7 +140,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
     found: list[StatusReport] = []
 
-    async def report(settings: Settings, engine: AsyncEngine) -> None:
+    async def report(settings: Settings, engine: Database) -> None:
         found.append(await status_report(settings, engine, datetime.now(settings.tz)))
 
     asyncio.run(_with_engine(settings, report))
@@ -210,7 +210,7 @@ def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> int:
         print(texts.PLAN_PROBLEMS.get(exc.problem.value, str(exc)), file=sys.stderr)
         return 1
 
-    async def store(settings: Settings, engine: AsyncEngine) -> None:
+    async def store(settings: Settings, engine: Database) -> None:
         report = await import_plan(
             plan, ItemRepository(engine), settings.tz, datetime.now(settings.tz),
             dry_run=args.dry_run,
@@ -242,7 +242,7 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
 
     output: list[str] = []
 
-    async def work(settings: Settings, engine: AsyncEngine) -> None:
+    async def work(settings: Settings, engine: Database) -> None:
         service = FeedService(engine, settings.feed_settings())
         if args.action == "add":
             feed = await service.add_feed(args.url, args.kind, auto_approve=args.auto_approve)
@@ -275,7 +275,7 @@ def cmd_digest_preview(settings: Settings, args: argparse.Namespace) -> int:
 
     parts: list[str] = []
 
-    async def work(settings: Settings, engine: AsyncEngine) -> None:
+    async def work(settings: Settings, engine: Database) -> None:
         found = await preview_digest(
             Role(args.role), OrgKind(args.org), args.topics or frozenset(Topic),
             Frequency(args.frequency), datetime.now(settings.tz),
@@ -306,7 +306,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     found: list[tuple[list[Item], list[Item]]] = []
 
-    async def work(settings: Settings, engine: AsyncEngine) -> None:
+    async def work(settings: Settings, engine: Database) -> None:
         role = Role(args.role) if args.role else None
         org = OrgKind(args.org) if args.org else None
         found.append(await find_activities(ItemRepository(engine), query, role, org, settings.tz))

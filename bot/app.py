@@ -12,7 +12,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import BotCommandScopeChat, BotCommandScopeDefault, ErrorEvent
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import texts
 from bot.config import Settings
@@ -21,6 +20,7 @@ from bot.delivery.engine import Sender, stop_sender
 from bot.handlers import build_router
 from bot.services.container import Services, build_services
 from bot.services.timetable import Timetable
+from bot.storage.database import Database
 from bot.telegram.commands import bot_commands
 from bot.telegram.fsm import SqlStorage
 from bot.telegram.middlewares import CallbackAnswers, InFlightUpdates, PollHeartbeat
@@ -54,7 +54,7 @@ def build_bot(settings: Settings) -> Bot:
 
 def build_dispatcher(
     settings: Settings,
-    engine: AsyncEngine,
+    engine: Database,
     *,
     sender: Sender | None = None,
     with_timetable: bool = True,
@@ -157,9 +157,7 @@ async def on_error(event: ErrorEvent) -> bool:
     return True
 
 
-async def run_polling(
-    settings: Settings, engine: AsyncEngine, dp: Dispatcher | None = None
-) -> None:
+async def run_polling(settings: Settings, engine: Database, dp: Dispatcher | None = None) -> None:
     """Long polling until stopped (a signal, or `dp.stop_polling()` from a test)."""
     bot = build_bot(settings)
     dp = dp or build_dispatcher(settings, engine)

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
-    database_url: str = "sqlite+aiosqlite:///data/infozona.db"
+    database_url: str = "sqlite:///data/infozona.db"
     timezone: str = "Europe/Moscow"
     telegram_api_base: str | None = None
     # The Infozona channel (its numeric ID, -100…): every published post goes there too.
@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, value: str) -> str:
         if "://" not in value:
-            raise ValueError("ожидается адрес вида sqlite+aiosqlite:///data/infozona.db")
+            raise ValueError("ожидается адрес вида sqlite:///data/infozona.db")
         return value
 
     @field_validator("quiet_hours")

@@ -51,7 +51,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.delivery.limits import (
@@ -72,6 +71,7 @@ from bot.delivery.results import (
 from bot.delivery.transport import Result, Transport
 from bot.delivery.work import BATCH_SIZE, Job, Work
 from bot.storage.campaigns import CampaignRepository
+from bot.storage.database import Database
 from bot.storage.db import utcnow
 from bot.storage.outbox import UNRECORDED_AT_RESTART, OutboxRepository
 
@@ -90,7 +90,7 @@ class Sender:
     def __init__(
         self,
         settings: Settings,
-        engine: AsyncEngine,
+        engine: Database,
         *,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = utcnow,

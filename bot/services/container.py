@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.config import Settings
 from bot.services.feeds import FeedService
 from bot.services.moderation import ModerationService
@@ -16,6 +14,7 @@ from bot.services.publishing import Publisher
 from bot.services.questions import QuestionService
 from bot.services.wake import Wake, no_wake
 from bot.storage.campaigns import CampaignRepository
+from bot.storage.database import Database
 from bot.storage.dialogs import DialogStateRepository
 from bot.storage.editors import AuditRepository, EditorRepository
 from bot.storage.feedback import FeedbackRepository
@@ -29,7 +28,7 @@ from bot.storage.subscribers import SubscriberRepository
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    engine: AsyncEngine
+    engine: Database
     subscribers: SubscriberRepository
     dialogs: DialogStateRepository
     items: ItemRepository
@@ -50,7 +49,7 @@ class Services:
     wake: Wake
 
 
-def build_services(settings: Settings, engine: AsyncEngine, *, wake: Wake = no_wake) -> Services:
+def build_services(settings: Settings, engine: Database, *, wake: Wake = no_wake) -> Services:
     publisher = Publisher(engine, settings.tz, channel_id=settings.channel_id)
     queue = QueueRepository(engine)
     subscribers = SubscriberRepository(engine)

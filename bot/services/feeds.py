@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.feeds import (
     URL_MAX,
@@ -27,6 +26,7 @@ from bot.content.feeds import (
     fetch_feed,
     parse_feed,
 )
+from bot.storage.database import Database
 from bot.storage.db import utcnow
 from bot.storage.feeds import FeedRepository
 from bot.texts import (
@@ -125,7 +125,7 @@ class FeedService:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        engine: Database,
         settings: FeedSettings,
         *,
         session: aiohttp.ClientSession | None = None,

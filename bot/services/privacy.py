@@ -23,8 +23,7 @@ import secrets
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
+from bot.storage.database import Database
 from bot.storage.db import purge_deleted, utcnow
 from bot.storage.privacy import PrivacyRepository
 
@@ -52,7 +51,7 @@ def key_hash(key: bytes, chat_id: int) -> str:
 
 
 class PrivacyService:
-    def __init__(self, engine: AsyncEngine, key_file: Path) -> None:
+    def __init__(self, engine: Database, key_file: Path) -> None:
         self._engine = engine
         self._repo = PrivacyRepository(engine)
         self._key_file = key_file

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta, tzinfo
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot import texts
 from bot.content.models import (
     Audience,
@@ -23,6 +21,7 @@ from bot.content.models import (
 )
 from bot.services.digests import create_digest
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
+from bot.storage.database import Database
 from bot.storage.items import ItemRepository
 from bot.storage.reminders import ReminderRepository
 
@@ -67,7 +66,7 @@ def edit_part(item: Item, tz: tzinfo, sent_parts: int | None) -> MessagePart | N
 
 
 class Publisher:
-    def __init__(self, engine: AsyncEngine, tz: tzinfo, *, channel_id: int | None = None) -> None:
+    def __init__(self, engine: Database, tz: tzinfo, *, channel_id: int | None = None) -> None:
         self._tz = tz
         self._channel_id = channel_id
         self.items = ItemRepository(engine)

@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot import texts
 from bot.config import Settings
 from bot.content.models import CampaignStatus
 from bot.delivery.limits import quiet_hours_end
 from bot.storage.campaigns import CampaignRepository
+from bot.storage.database import Database
 from bot.storage.outbox import LAST_SEND_AT, UNRECORDED_AT_RESTART
 from bot.storage.timetable import (
     LAST_POLL_AT,
@@ -47,7 +46,7 @@ def _time(value: str) -> datetime | None:
         return None
 
 
-async def status_report(settings: Settings, engine: AsyncEngine, now: datetime) -> StatusReport:
+async def status_report(settings: Settings, engine: Database, now: datetime) -> StatusReport:
     tz = settings.tz
     beats = await RuntimeStatusRepository(engine).all()
     campaigns = CampaignRepository(engine)

@@ -10,7 +10,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.content.models import (
     Audience,
@@ -22,6 +21,7 @@ from bot.content.models import (
     MessagePart,
     SubscriberStatus,
 )
+from bot.storage.database import Connection, Database
 from bot.storage.db import as_utc, utcnow
 from bot.storage.schema import (
     UtcDateTime,
@@ -92,7 +92,7 @@ def _to_campaign(row: Any) -> Campaign:
 
 
 async def _insert_campaign(
-    conn: AsyncConnection,
+    conn: Connection,
     key: str,
     kind: CampaignKind,
     title: str,
@@ -124,7 +124,7 @@ async def _insert_campaign(
     return campaign_id
 
 
-async def _set_total(conn: AsyncConnection, campaign_id: int, total: int, now: datetime) -> None:
+async def _set_total(conn: Connection, campaign_id: int, total: int, now: datetime) -> None:
     """Record the fan-out's size; a campaign that reaches nobody is done at once."""
     values: dict[str, Any] = {"total": total}
     if total == 0:
@@ -133,7 +133,7 @@ async def _set_total(conn: AsyncConnection, campaign_id: int, total: int, now: d
 
 
 class CampaignRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     async def create(
@@ -292,7 +292,7 @@ class CampaignRepository:
         return await self.get(campaign_id)
 
     async def _fan_out(
-        self, conn: AsyncConnection, campaign_id: int, audience: Audience, now: datetime
+        self, conn: Connection, campaign_id: int, audience: Audience, now: datetime
     ) -> int:
         if audience.direct:
             return await self._fan_out_direct(conn, campaign_id, audience.chat_ids or (), now)
@@ -337,7 +337,7 @@ class CampaignRepository:
         return result.rowcount or 0
 
     async def _fan_out_direct(
-        self, conn: AsyncConnection, campaign_id: int, chat_ids: tuple[int, ...], now: datetime
+        self, conn: Connection, campaign_id: int, chat_ids: tuple[int, ...], now: datetime
     ) -> int:
         variant_id = (
             await conn.execute(

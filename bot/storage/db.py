@@ -12,33 +12,38 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.storage.database import CONNECTIONS, Database, SqliteDatabase, sqlite_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An engine for `url`; SQLite gets its directory, WAL, foreign keys and a busy timeout."""
+def create_engine(url: str, connections: int = CONNECTIONS) -> Database:
+    """The database at `url` (see storage/database.py). SQLite (`sqlite:///path`; the older
+    `sqlite+aiosqlite://` spelling means the same) gets its directory, WAL, foreign keys and a
+    busy timeout; PostgreSQL is SQLAlchemy's async engine over asyncpg."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True)
+        # The same number of connections as SQLite's and no overflow; a burst waits for one
+        # of them instead of failing after the pool's timeout (an hour is "never" here).
+        return create_async_engine(
+            url, pool_pre_ping=True, pool_size=connections, max_overflow=0, pool_timeout=3600
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    return SqliteDatabase(sqlite_engine(parsed, _sqlite_pragmas), connections)
 
-    @event.listens_for(engine.sync_engine, "connect")
-    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        # Deleted rows (a subscriber's /forget) are zeroed, not left readable in free pages.
-        cursor.execute("PRAGMA secure_delete=ON")
-        cursor.close()
 
-    return engine
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows (a subscriber's /forget) are zeroed, not left readable in free pages.
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()
 
 
 def alembic_config() -> Config:
@@ -47,7 +52,7 @@ def alembic_config() -> Config:
     return config
 
 
-async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
+async def migrate(engine: Database, revision: str = "head") -> None:
     """Upgrade to `revision` over the application's own engine (no second configuration)."""
 
     def upgrade(connection: Connection) -> None:
@@ -58,7 +63,7 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
     await _run_migrations(engine, upgrade)
 
 
-async def downgrade(engine: AsyncEngine, revision: str) -> None:
+async def downgrade(engine: Database, revision: str) -> None:
     def run(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
@@ -67,28 +72,32 @@ async def downgrade(engine: AsyncEngine, revision: str) -> None:
     await _run_migrations(engine, run)
 
 
-async def _run_migrations(engine: AsyncEngine, migrations: Callable[[Connection], None]) -> None:
+async def _run_migrations(engine: Database, migrations: Callable[[Connection], None]) -> None:
     """Run `migrations` in one transaction. On SQLite with foreign keys off meanwhile: a batch
     migration recreates a table (copy, drop, rename), and dropping the old table with foreign
     keys on would cascade into the tables that reference it (deliveries of campaigns, say). The
     pragma is a no-op inside a transaction, so it goes first; the keys are checked at the end."""
     sqlite = engine.dialect.name == "sqlite"
-    async with engine.connect() as connection:
+
+    def run(connection: Connection) -> None:
         if sqlite:
-            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            await connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         try:
-            async with connection.begin():
-                await connection.run_sync(migrations)
+            with connection.begin():
+                migrations(connection)
             if sqlite:
-                broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
-                await connection.commit()
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                connection.commit()
                 if broken:
                     raise RuntimeError(f"migrations broke foreign keys: {broken[:5]}")
         finally:
             if sqlite:
-                await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-                await connection.commit()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+    async with engine.connect() as connection:
+        await connection.run_sync(run)
 
 
 def utcnow() -> datetime:
@@ -107,7 +116,7 @@ def as_utc(value: datetime | None) -> datetime | None:
 CHECKPOINT_WAIT_S = 0.2
 
 
-async def purge_deleted(engine: AsyncEngine) -> bool:
+async def purge_deleted(engine: Database) -> bool:
     """Make deletions final on disk: SQLite's write-ahead log still holds old page images.
 
     One bounded attempt on a connection of its own: `wal_checkpoint(TRUNCATE)` copies the log

@@ -7,8 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.storage.database import Database
 from bot.storage.db import utcnow
 from bot.storage.schema import fsm_states
 
@@ -16,7 +16,7 @@ _UNSET: Any = object()
 
 
 class DialogStateRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     async def get(self, key: str) -> tuple[str | None, dict[str, Any]]:

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.storage.database import Database
 from bot.storage.db import as_utc, utcnow
 from bot.storage.schema import audit_log, editors
 
@@ -31,7 +31,7 @@ class AuditEntry:
 
 
 class EditorRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     async def is_editor(self, user_id: int) -> bool:
@@ -66,7 +66,7 @@ class EditorRepository:
 
 
 class AuditRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     async def record(

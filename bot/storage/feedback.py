@@ -6,14 +6,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.storage.database import Database
 from bot.storage.db import utcnow
 from bot.storage.schema import item_feedback
 
 
 class FeedbackRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     async def record(

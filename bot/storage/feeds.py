@@ -10,11 +10,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.content.feeds import Feed, FeedEntry, FeedKind, backoff_delay
 from bot.content.models import ItemStatus
 from bot.content.search import search_document
+from bot.storage.database import Connection, Database
 from bot.storage.db import as_utc, utcnow
 from bot.storage.schema import feeds, items
 
@@ -74,7 +74,7 @@ def _content(entry: FeedEntry) -> dict[str, Any]:
 
 
 class FeedRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     async def add(
@@ -274,7 +274,7 @@ class FeedRepository:
 
     async def _ingest(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         feed: Feed,
         entries: Sequence[FeedEntry],
         now: datetime,

@@ -8,7 +8,6 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.digest import DigestGroup
 from bot.content.models import (
@@ -22,6 +21,7 @@ from bot.content.models import (
     SubscriberStatus,
 )
 from bot.content.search import query_patterns, search_document
+from bot.storage.database import Database
 from bot.storage.db import as_utc, utcnow
 from bot.storage.schema import items, subscribers
 from bot.storage.subscribers import decode_topics
@@ -132,7 +132,7 @@ def item_values(item: Item, now: datetime) -> dict[str, Any]:
 
 
 class ItemRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     async def add(self, item: Item, *, now: datetime | None = None) -> Item:

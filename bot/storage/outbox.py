@@ -14,9 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.models import CampaignKind, CampaignStatus, DeliveryStatus, SubscriberStatus
+from bot.storage.database import Database
 from bot.storage.db import as_utc, utcnow
 from bot.storage.schema import campaigns, deliveries, runtime_status, subscribers
 
@@ -115,7 +115,7 @@ def _row_params(result: DeliveryResult) -> dict[str, Any]:
 
 
 class OutboxRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     async def claim_due(

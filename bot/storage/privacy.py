@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.storage.database import Connection, Database
 from bot.storage.db import as_utc
 from bot.storage.schema import (
     audit_log,
@@ -21,7 +21,7 @@ from bot.storage.schema import (
 )
 
 
-async def erase_chat(conn: AsyncConnection, chat_id: int) -> bool:
+async def erase_chat(conn: Connection, chat_id: int) -> bool:
     """Everything of this chat, in the caller's transaction; False if it wasn't a subscriber."""
     result = await conn.execute(subscribers.delete().where(subscribers.c.chat_id == chat_id))
     await conn.execute(reminders.delete().where(reminders.c.chat_id == chat_id))
@@ -52,7 +52,7 @@ async def erase_chat(conn: AsyncConnection, chat_id: int) -> bool:
 
 
 class PrivacyRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     async def forget(self, chat_id: int, key_hash: str, now: datetime) -> bool:
@@ -86,7 +86,7 @@ class PrivacyRepository:
                 yield chat_id, as_utc(created_at) or created_at
 
 
-async def _remember(conn: AsyncConnection, key_hash: str, at: datetime) -> None:
+async def _remember(conn: Connection, key_hash: str, at: datetime) -> None:
     """The latest forget of a chat wins: whoever subscribed after it is someone new."""
     known = (
         await conn.execute(

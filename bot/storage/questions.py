@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.models import OrgKind, Role
+from bot.storage.database import Database
 from bot.storage.db import as_utc, utcnow
 from bot.storage.schema import questions
 
@@ -55,7 +55,7 @@ def _to_question(row: sa.Row[tuple[object, ...]]) -> Question:
 
 
 class QuestionRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     async def add(

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.models import Item, ItemStatus
 from bot.content.search import search_document
+from bot.storage.database import Database
 from bot.storage.items import ItemRepository
 from bot.storage.schema import items
 
@@ -40,7 +40,7 @@ class QueueCounts:
 
 
 class QueueRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
         self._items = ItemRepository(engine)
 

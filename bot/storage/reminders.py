@@ -8,14 +8,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.storage.database import Database
 from bot.storage.db import utcnow
 from bot.storage.schema import items, reminders
 
 
 class ReminderRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     async def add(self, item_id: int, chat_id: int, now: datetime | None = None) -> bool:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.models import (
     CampaignCounts,
@@ -18,6 +17,7 @@ from bot.content.models import (
     ItemStatus,
     Subscriber,
 )
+from bot.storage.database import Database
 from bot.storage.db import as_utc
 from bot.storage.schema import campaigns, deliveries, item_feedback, items, reminders, subscribers
 from bot.storage.subscribers import _to_subscriber
@@ -69,7 +69,7 @@ class RsvpRow:
 
 
 class ReportRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     async def subscribed_since(self, since: datetime) -> list[datetime]:

@@ -9,7 +9,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.models import (
     ALL_TOPICS,
@@ -20,6 +19,7 @@ from bot.content.models import (
     SubscriberStatus,
     Topic,
 )
+from bot.storage.database import Database
 from bot.storage.db import as_utc, utcnow
 from bot.storage.privacy import erase_chat
 from bot.storage.schema import subscribers
@@ -58,7 +58,7 @@ class Registration:
 
 
 class SubscriberRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     async def get(self, chat_id: int) -> Subscriber | None:

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.storage.database import Database
 from bot.storage.db import as_utc, utcnow
 from bot.storage.schema import runtime_status, timetable_runs
 
@@ -18,7 +18,7 @@ POLL_CONFLICT_SINCE = "poll_conflict_since"  # value: ISO time of the first 409 
 
 
 class TimetableRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     async def claim(self, slot: str, now: datetime | None = None) -> bool:
@@ -58,7 +58,7 @@ class TimetableRepository:
 
 
 class RuntimeStatusRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     async def put(self, key: str, value: str, now: datetime | None = None) -> None:

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from aiogram.filters.callback_data import CallbackData
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.models import Role
 from bot.storage import schema
+from bot.storage.database import Database
 from bot.telegram import callbacks as cb
 from tests.support.harness import EDITOR_ID, RunningBot, onboard
 
@@ -118,7 +118,7 @@ def _forgeries(cls: type[CallbackData]) -> list[tuple[str, str, str]]:
     return forged
 
 
-async def _snapshot(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
+async def _snapshot(engine: Database) -> dict[str, list[tuple[Any, ...]]]:
     """Every table but the audit log (editors' presses are audited, by design)."""
     async with engine.connect() as conn:
         return {

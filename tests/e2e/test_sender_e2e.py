@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from aiogram import Dispatcher
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_bot, build_dispatcher, run_polling
 from bot.config import Settings
@@ -32,6 +31,7 @@ from bot.content.models import (
 from bot.delivery.engine import Sender
 from bot.delivery.transport import Outcome
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
+from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.outbox import LAST_SEND_AT, UNRECORDED_AT_RESTART, OutboxRepository
 from bot.storage.schema import deliveries
@@ -44,7 +44,7 @@ FIRST_CHAT = 1001
 POST = {SINGLE_VARIANT: [MessagePart("Семинар для координаторов — 15 марта, 10:00")]}
 
 
-def fast_sender(settings: Settings, engine: AsyncEngine, **overrides: Any) -> Sender:
+def fast_sender(settings: Settings, engine: Database, **overrides: Any) -> Sender:
     """The production sender with timings shrunk so a test takes a second, not minutes."""
     options: dict[str, Any] = {
         "backoff_base": 0.05,
@@ -58,7 +58,7 @@ def fast_sender(settings: Settings, engine: AsyncEngine, **overrides: Any) -> Se
 @dataclass
 class Broadcasting:
     emu: BotAPIEmulator
-    engine: AsyncEngine
+    engine: Database
     settings: Settings
     subscribers: SubscriberRepository
     campaigns: CampaignRepository

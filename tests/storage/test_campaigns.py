@@ -2,7 +2,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.models import (
     Audience,
@@ -17,6 +16,7 @@ from bot.content.models import (
     preference_signature,
 )
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
+from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.subscribers import SubscriberRepository
 from tests.support.subscribers import subscriber
@@ -25,14 +25,14 @@ POST = {SINGLE_VARIANT: [MessagePart("Семинар для координато
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[Database]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/c.db")
     await migrate(engine)
     yield engine
     await engine.dispose()
 
 
-async def test_a_slot_key_makes_a_campaign_only_once(engine: AsyncEngine) -> None:
+async def test_a_slot_key_makes_a_campaign_only_once(engine: Database) -> None:
     subs = SubscriberRepository(engine)
     await subscriber(subs, 1)
     campaigns = CampaignRepository(engine)
@@ -45,7 +45,7 @@ async def test_a_slot_key_makes_a_campaign_only_once(engine: AsyncEngine) -> Non
 
 
 async def test_fan_out_reaches_only_active_onboarded_matching_subscribers(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     subs = SubscriberRepository(engine)
     await subscriber(subs, 1, role=Role.COORDINATOR)
@@ -66,7 +66,7 @@ async def test_fan_out_reaches_only_active_onboarded_matching_subscribers(
 
 
 async def test_digest_fan_out_gives_each_subscriber_their_signature_variant(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     subs = SubscriberRepository(engine)
     events_only = frozenset({Topic.EVENTS})
@@ -91,7 +91,7 @@ async def test_digest_fan_out_gives_each_subscriber_their_signature_variant(
     assert campaign.total == 2
 
 
-async def test_a_campaign_with_nobody_to_reach_is_done_at_once(engine: AsyncEngine) -> None:
+async def test_a_campaign_with_nobody_to_reach_is_done_at_once(engine: Database) -> None:
     campaigns = CampaignRepository(engine)
     campaign = await campaigns.create("post:3", CampaignKind.POST, "x", POST, Audience())
     assert campaign is not None

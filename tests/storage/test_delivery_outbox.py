@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.models import (
     Audience,
@@ -19,6 +18,7 @@ from bot.content.models import (
     SubscriberStatus,
 )
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
+from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.outbox import DeliveryResult, OutboxRepository
 from bot.storage.subscribers import SubscriberRepository
@@ -28,7 +28,7 @@ POST = {SINGLE_VARIANT: [MessagePart("Объявление")]}
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[Database]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/o.db")
     await migrate(engine)
     subs = SubscriberRepository(engine)
@@ -40,7 +40,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-async def test_claims_come_in_id_order_pages_and_only_when_due(engine: AsyncEngine) -> None:
+async def test_claims_come_in_id_order_pages_and_only_when_due(engine: Database) -> None:
     campaigns = CampaignRepository(engine)
     outbox = OutboxRepository(engine)
     campaign = await campaigns.create("post:1", CampaignKind.POST, "x", POST, Audience(), now=T0)
@@ -54,7 +54,7 @@ async def test_claims_come_in_id_order_pages_and_only_when_due(engine: AsyncEngi
     assert first[0].parts_sent == 0 and not first[0].urgent
 
 
-async def test_results_are_recorded_once_and_block_the_subscriber(engine: AsyncEngine) -> None:
+async def test_results_are_recorded_once_and_block_the_subscriber(engine: Database) -> None:
     campaigns = CampaignRepository(engine)
     subs = SubscriberRepository(engine)
     outbox = OutboxRepository(engine)
@@ -101,7 +101,7 @@ async def test_results_are_recorded_once_and_block_the_subscriber(engine: AsyncE
     assert done is not None and done.status is CampaignStatus.DONE and done.finished_at == later
 
 
-async def test_quiet_hours_pause_ordinary_campaigns_only(engine: AsyncEngine) -> None:
+async def test_quiet_hours_pause_ordinary_campaigns_only(engine: Database) -> None:
     campaigns = CampaignRepository(engine)
     outbox = OutboxRepository(engine)
     ordinary = await campaigns.create("post:3", CampaignKind.POST, "x", POST, Audience())
@@ -117,7 +117,7 @@ async def test_quiet_hours_pause_ordinary_campaigns_only(engine: AsyncEngine) ->
     assert len(await outbox.claim_due(ordinary.id, datetime.now(UTC))) == 7
 
 
-async def test_progress_message_and_heartbeat(engine: AsyncEngine) -> None:
+async def test_progress_message_and_heartbeat(engine: Database) -> None:
     campaigns = CampaignRepository(engine)
     outbox = OutboxRepository(engine)
     campaign = await campaigns.create("post:5", CampaignKind.POST, "x", POST, Audience())
@@ -132,7 +132,7 @@ async def test_progress_message_and_heartbeat(engine: AsyncEngine) -> None:
 
 
 async def test_deliveries_going_out_unrecorded_are_counted_at_the_next_start(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     """Marked as going out, then recorded (sent, or failed to retry): nothing to report.
     Marked and never recorded (the process died): counted once, and claimable again."""

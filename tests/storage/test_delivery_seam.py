@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings, load_settings
 from bot.content.models import (
@@ -38,6 +37,7 @@ from bot.content.models import (
 from bot.delivery.engine import Sender
 from bot.delivery.transport import Limits, Result
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
+from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.schema import deliveries
 from bot.storage.subscribers import SubscriberRepository
@@ -106,7 +106,7 @@ class RecordingTransport:
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[Database]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/seam.db")
     await migrate(engine)
     subs = SubscriberRepository(engine)
@@ -127,7 +127,7 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-async def stored_ids(engine: AsyncEngine, campaign_id: int) -> dict[int, tuple[str, str | None]]:
+async def stored_ids(engine: Database, campaign_id: int) -> dict[int, tuple[str, str | None]]:
     async with engine.connect() as conn:
         rows = await conn.execute(
             sa.select(deliveries.c.chat_id, deliveries.c.status, deliveries.c.message_id).where(
@@ -138,7 +138,7 @@ async def stored_ids(engine: AsyncEngine, campaign_id: int) -> dict[int, tuple[s
 
 
 async def test_a_campaign_goes_out_through_another_transport(
-    engine: AsyncEngine, tmp_path: Path
+    engine: Database, tmp_path: Path
 ) -> None:
     campaigns = CampaignRepository(engine)
     subs = SubscriberRepository(engine)

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from aiogram.utils.formatting import sizeof
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import texts
 from bot.content.digest import MESSAGE_LIMIT, daily_period, weekly_period
@@ -30,6 +29,7 @@ from bot.content.models import (
 from bot.services import digests
 from bot.services.digests import create_digest, preview_digest
 from bot.storage.campaigns import CampaignRepository
+from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.items import ItemRepository
 from bot.storage.schema import deliveries
@@ -43,7 +43,7 @@ EVENTS_ONLY = frozenset({Topic.EVENTS})
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[Database]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/d.db")
     await migrate(engine)
     yield engine
@@ -51,17 +51,17 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def items(engine: AsyncEngine) -> ItemRepository:
+def items(engine: Database) -> ItemRepository:
     return ItemRepository(engine)
 
 
 @pytest.fixture
-def subs(engine: AsyncEngine) -> SubscriberRepository:
+def subs(engine: Database) -> SubscriberRepository:
     return SubscriberRepository(engine)
 
 
 @pytest.fixture
-def campaigns(engine: AsyncEngine) -> CampaignRepository:
+def campaigns(engine: Database) -> CampaignRepository:
     return CampaignRepository(engine)
 
 
@@ -97,7 +97,7 @@ async def add_content(items: ItemRepository) -> None:
     await items.add(new(ItemKind.ANNOUNCEMENT, "Объявление", approved_at=RUN - timedelta(days=1)))
 
 
-async def delivered_text(engine: AsyncEngine, campaign_id: int, chat_id: int) -> str | None:
+async def delivered_text(engine: Database, campaign_id: int, chat_id: int) -> str | None:
     """What reached this chat's delivery row: its variant's parts, joined."""
     async with engine.connect() as conn:
         variant_id = (
@@ -170,7 +170,7 @@ async def test_distinct_signatures_match_the_fan_out_and_skip_the_inactive(
 
 
 async def test_weekly_digest_is_personalised_and_skips_who_should_get_nothing(
-    engine: AsyncEngine,
+    engine: Database,
     items: ItemRepository,
     subs: SubscriberRepository,
     campaigns: CampaignRepository,
@@ -208,7 +208,7 @@ async def test_weekly_digest_is_personalised_and_skips_who_should_get_nothing(
 
 
 async def test_daily_events_only_subscriber_gets_events_only(
-    engine: AsyncEngine,
+    engine: Database,
     items: ItemRepository,
     subs: SubscriberRepository,
     campaigns: CampaignRepository,
@@ -279,7 +279,7 @@ async def test_a_slot_taken_while_composing_still_yields_one_campaign(
 
 
 async def test_groups_with_the_same_digest_are_rendered_once(
-    engine: AsyncEngine,
+    engine: Database,
     items: ItemRepository,
     subs: SubscriberRepository,
     campaigns: CampaignRepository,
@@ -301,7 +301,7 @@ async def test_groups_with_the_same_digest_are_rendered_once(
 
 
 async def test_a_big_digest_reaches_the_outbox_in_parts_under_the_limit(
-    engine: AsyncEngine,
+    engine: Database,
     items: ItemRepository,
     subs: SubscriberRepository,
     campaigns: CampaignRepository,

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot.services.feeds
 from bot.content.feeds import Feed, FeedKind, FeedSettings, parse_feed
@@ -23,6 +22,7 @@ from bot.services.feeds import (
     feed_removed_text,
     feeds_list_text,
 )
+from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.feeds import FeedRepository
 from bot.storage.schema import items
@@ -117,7 +117,7 @@ async def site() -> AsyncIterator[Site]:
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[Database]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/feeds.db")
     await migrate(engine)
     yield engine
@@ -128,11 +128,11 @@ SETTINGS = FeedSettings(contact_url=CONTACT, timeout_s=5, max_bytes=100_000, con
 
 
 @pytest.fixture
-def service(engine: AsyncEngine) -> FeedService:
+def service(engine: Database) -> FeedService:
     return FeedService(engine, SETTINGS)
 
 
-async def stored(engine: AsyncEngine, feed_id: int | None = None) -> list[Any]:
+async def stored(engine: Database, feed_id: int | None = None) -> list[Any]:
     query = items.select().order_by(items.c.id)
     if feed_id is not None:
         query = query.where(items.c.feed_id == feed_id)
@@ -140,14 +140,14 @@ async def stored(engine: AsyncEngine, feed_id: int | None = None) -> list[Any]:
         return list(await conn.execute(query))
 
 
-async def feed_row(engine: AsyncEngine, feed_id: int) -> Feed:
+async def feed_row(engine: Database, feed_id: int) -> Feed:
     feed = await FeedRepository(engine).get(feed_id)
     assert feed is not None
     return feed
 
 
 async def test_new_entries_queue_up_and_an_unchanged_feed_costs_one_304(
-    site: Site, service: FeedService, engine: AsyncEngine
+    site: Site, service: FeedService, engine: Database
 ) -> None:
     site.feed("/rss", (FIXTURES / "rss20.xml").read_bytes(), etag='"v1"')
     feed = await service.add_feed(site.url("/rss"), "news")
@@ -193,7 +193,7 @@ async def test_last_modified_is_sent_back_as_if_modified_since(
 
 
 async def test_auto_approved_feed_sends_new_entries_to_the_digest_but_not_its_back_catalogue(
-    site: Site, service: FeedService, engine: AsyncEngine
+    site: Site, service: FeedService, engine: Database
 ) -> None:
     site.feed("/rss", rss(("a", "Старая запись", "…"), ("b", "Ещё старая", "…")))
     feed = await service.add_feed(site.url("/rss"), "case", auto_approve=True)
@@ -208,7 +208,7 @@ async def test_auto_approved_feed_sends_new_entries_to_the_digest_but_not_its_ba
 
 
 async def test_oversize_responses_are_refused_and_the_poller_goes_on(
-    site: Site, service: FeedService, engine: AsyncEngine
+    site: Site, service: FeedService, engine: Database
 ) -> None:
     async def endless(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": RSS})
@@ -236,7 +236,7 @@ async def test_oversize_responses_are_refused_and_the_poller_goes_on(
     assert (await feed_row(engine, ok_feed.id)).error_count == 0
 
 
-async def test_a_slow_site_times_out_and_is_recorded(site: Site, engine: AsyncEngine) -> None:
+async def test_a_slow_site_times_out_and_is_recorded(site: Site, engine: Database) -> None:
     async def slow(request: web.Request) -> web.StreamResponse:
         await site.release.wait()  # answers only when the test is over
         return web.Response(body=rss(("a", "Поздно", "…")))
@@ -254,7 +254,7 @@ async def test_a_slow_site_times_out_and_is_recorded(site: Site, engine: AsyncEn
 
 
 async def test_redirects_are_followed_within_the_limit(
-    site: Site, service: FeedService, engine: AsyncEngine
+    site: Site, service: FeedService, engine: Database
 ) -> None:
     async def moved(request: web.Request) -> web.StreamResponse:
         raise web.HTTPMovedPermanently(location="/new/rss")
@@ -282,7 +282,7 @@ async def test_redirects_are_followed_within_the_limit(
 
 
 async def test_entries_seen_before_never_come_back_and_edits_update_only_the_queue(
-    site: Site, service: FeedService, engine: AsyncEngine
+    site: Site, service: FeedService, engine: Database
 ) -> None:
     site.feed("/rss", rss(("a", "Семинар", "Первый текст"), ("b", "Совет", "Повестка")))
     feed = await service.add_feed(site.url("/rss"), "material")
@@ -311,7 +311,7 @@ async def test_entries_seen_before_never_come_back_and_edits_update_only_the_que
 
 
 async def test_errors_back_off_doubling_to_a_day_and_a_success_resets(
-    site: Site, service: FeedService, engine: AsyncEngine
+    site: Site, service: FeedService, engine: Database
 ) -> None:
     healthy = False
 
@@ -346,7 +346,7 @@ async def test_errors_back_off_doubling_to_a_day_and_a_success_resets(
 
 
 async def test_a_surprise_in_one_feed_is_recorded_and_the_others_go_on(
-    site: Site, service: FeedService, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    site: Site, service: FeedService, engine: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real_parse = parse_feed  # the function bot.services.feeds calls
 
@@ -369,7 +369,7 @@ async def test_a_surprise_in_one_feed_is_recorded_and_the_others_go_on(
 
 
 async def test_check_shows_what_would_be_ingested_and_stores_nothing(
-    site: Site, service: FeedService, engine: AsyncEngine
+    site: Site, service: FeedService, engine: Database
 ) -> None:
     site.feed("/atom", (FIXTURES / "atom.xml").read_bytes(), content_type="application/atom+xml")
     from_url = await service.check_feed(site.url("/atom"))
@@ -395,7 +395,7 @@ async def test_check_shows_what_would_be_ingested_and_stores_nothing(
 
 
 async def test_operator_commands_add_list_remove(
-    site: Site, service: FeedService, engine: AsyncEngine
+    site: Site, service: FeedService, engine: Database
 ) -> None:
     feed = await service.add_feed(" https://school5.example.ru/rss ", "NEWS", auto_approve=True)
     assert feed.url == "https://school5.example.ru/rss"
@@ -434,7 +434,7 @@ async def test_operator_commands_add_list_remove(
 
 
 async def test_removing_a_feed_keeps_its_items(
-    site: Site, service: FeedService, engine: AsyncEngine
+    site: Site, service: FeedService, engine: Database
 ) -> None:
     site.feed("/rss", rss(("a", "Семинар", "Текст")))
     feed = await service.add_feed(site.url("/rss"), "news")
@@ -454,7 +454,7 @@ def test_poll_report_reads_as_one_log_line() -> None:
 
 
 async def test_disabled_feeds_are_not_polled(
-    site: Site, service: FeedService, engine: AsyncEngine
+    site: Site, service: FeedService, engine: Database
 ) -> None:
     site.feed("/rss", rss(("a", "Семинар", "Текст")))
     feed = await service.add_feed(site.url("/rss"), "news")
@@ -478,7 +478,7 @@ def dated_rss(count: int, newest: datetime) -> bytes:
 
 
 async def test_a_huge_feed_fills_the_queue_a_few_dozen_newest_at_a_time(
-    site: Site, engine: AsyncEngine
+    site: Site, engine: Database
 ) -> None:
     service = FeedService(engine, replace(SETTINGS, max_new_per_poll=50))
     archive = dated_rss(120, newest=T0 - timedelta(hours=1))

@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.storage.database import Database
 from bot.storage.db import create_engine, downgrade, migrate
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[Database]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/m.db")
     yield engine
     await engine.dispose()
 
 
-async def ids(engine: AsyncEngine) -> tuple[list[object], list[object]]:
+async def ids(engine: Database) -> tuple[list[object], list[object]]:
     async with engine.connect() as conn:
         deliveries = (
             await conn.execute(sa.text("SELECT message_id FROM deliveries ORDER BY id"))
@@ -30,13 +30,13 @@ async def ids(engine: AsyncEngine) -> tuple[list[object], list[object]]:
         return list(deliveries), list(progress)
 
 
-async def variants(engine: AsyncEngine) -> int:
+async def variants(engine: Database) -> int:
     async with engine.connect() as conn:
         count = await conn.execute(sa.text("SELECT count(*) FROM campaign_variants"))
         return int(count.scalar_one())
 
 
-async def test_telegram_ids_become_text_and_come_back(engine: AsyncEngine) -> None:
+async def test_telegram_ids_become_text_and_come_back(engine: Database) -> None:
     await migrate(engine, "0006")
     async with engine.begin() as conn:
         await conn.execute(

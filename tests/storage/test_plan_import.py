@@ -9,11 +9,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.models import ItemKind, OrgKind, Role
 from bot.content.plan import decode_plan, parse_plan
 from bot.services.plan_import import import_plan
+from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.items import ItemRepository
 from tests.support import PLAN_2021
@@ -24,7 +24,7 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=MSK)
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[Database]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/plan.db")
     await migrate(engine)
     yield engine
@@ -32,7 +32,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 
 async def test_the_plan_becomes_thirteen_activities_and_reimport_changes_nothing(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     plan = parse_plan(decode_plan(PLAN.read_bytes()))
     items = ItemRepository(engine)
@@ -52,7 +52,7 @@ async def test_the_plan_becomes_thirteen_activities_and_reimport_changes_nothing
     assert infozona.starts_at is None  # a season, not a dated event
 
 
-async def test_an_edited_plan_updates_its_rows_in_place(engine: AsyncEngine) -> None:
+async def test_an_edited_plan_updates_its_rows_in_place(engine: Database) -> None:
     plan = parse_plan(decode_plan(PLAN.read_bytes()))
     items = ItemRepository(engine)
     await import_plan(plan, items, MSK, NOW)

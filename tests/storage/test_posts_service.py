@@ -8,7 +8,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings, load_settings
 from bot.content.models import (
@@ -23,6 +22,7 @@ from bot.services.browsing import Remind, can_remind, remind_me
 from bot.services.container import Services, build_services
 from bot.services.moderation import Move, Reschedule, Rewrite
 from bot.services.posts import EditCheck, EditStart, QueuePublish, placed
+from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.schema import campaigns, deliveries
 from tests.support.subscribers import subscriber
@@ -41,7 +41,7 @@ class Wakes:
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[Database]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/p.db")
     await migrate(engine)
     yield engine
@@ -61,7 +61,7 @@ def wakes() -> Wakes:
 
 
 @pytest.fixture
-async def services(settings: Settings, engine: AsyncEngine, wakes: Wakes) -> Services:
+async def services(settings: Settings, engine: Database, wakes: Wakes) -> Services:
     services = build_services(settings, engine, wake=wakes)
     for chat_id in (1, 2):
         await subscriber(services.subscribers, chat_id)
@@ -139,7 +139,7 @@ async def test_an_edit_of_an_unsent_item_is_saved_without_asking(services: Servi
     assert missing.check is EditCheck.NOT_FOUND
 
 
-async def delivered(engine: AsyncEngine, campaign_id: int, *, finished: bool) -> None:
+async def delivered(engine: Database, campaign_id: int, *, finished: bool) -> None:
     """As if the sender had delivered the campaign (and, if `finished`, sent its report)."""
     async with engine.begin() as conn:
         await conn.execute(
@@ -156,7 +156,7 @@ async def delivered(engine: AsyncEngine, campaign_id: int, *, finished: bool) ->
 
 
 async def test_an_edit_of_a_sent_post_waits_for_its_report_then_asks_once(
-    services: Services, engine: AsyncEngine, wakes: Wakes
+    services: Services, engine: Database, wakes: Wakes
 ) -> None:
     created = await services.posts.create(draft(), PublishMode.NOW, EDITOR, NOW)
     assert created.campaign is not None

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.models import OrgKind, Role
 from bot.services.privacy import PrivacyService, key_hash, load_key
 from bot.storage.backup import backup_sqlite
+from bot.storage.database import Database
 from bot.storage.db import create_engine, downgrade, migrate
 from bot.storage.dialogs import DialogStateRepository
 from bot.storage.editors import AuditRepository
@@ -28,20 +28,20 @@ EDITOR = 9000
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[Database]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/p.db")
     await migrate(engine)
     yield engine
     await engine.dispose()
 
 
-async def rows(engine: AsyncEngine, table: str) -> list[tuple[object, ...]]:
+async def rows(engine: Database, table: str) -> list[tuple[object, ...]]:
     async with engine.connect() as conn:
         return [tuple(r) for r in await conn.execute(sa.text(f'SELECT * FROM "{table}"'))]
 
 
 async def test_forget_erases_questions_refusals_and_dialogs_and_lists_only_a_keyed_hash(
-    engine: AsyncEngine, tmp_path: Path
+    engine: Database, tmp_path: Path
 ) -> None:
     subscribers = SubscriberRepository(engine)
     questions = QuestionRepository(engine)
@@ -82,7 +82,7 @@ async def test_forget_erases_questions_refusals_and_dialogs_and_lists_only_a_key
 
 
 async def test_reapply_erases_those_back_from_a_backup_but_not_who_came_back_later(
-    engine: AsyncEngine, tmp_path: Path
+    engine: Database, tmp_path: Path
 ) -> None:
     subscribers = SubscriberRepository(engine)
     privacy = PrivacyService(engine, tmp_path / "forget.key")

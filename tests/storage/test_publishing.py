@@ -4,7 +4,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import texts
 from bot.content.models import (
@@ -16,6 +15,7 @@ from bot.content.models import (
     Topic,
 )
 from bot.services.publishing import Publisher
+from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.subscribers import SubscriberRepository
 from tests.support.subscribers import subscriber
@@ -25,14 +25,14 @@ NOW = datetime(2026, 11, 26, 18, 0, tzinfo=MSK)
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[Database]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/p.db")
     await migrate(engine)
     yield engine
     await engine.dispose()
 
 
-async def test_a_due_scheduled_post_goes_out_once_to_its_audience(engine: AsyncEngine) -> None:
+async def test_a_due_scheduled_post_goes_out_once_to_its_audience(engine: Database) -> None:
     subs = SubscriberRepository(engine)
     await subscriber(subs, 1, role=Role.COORDINATOR)
     await subscriber(subs, 2, role=Role.TEACHER)
@@ -59,7 +59,7 @@ async def test_a_due_scheduled_post_goes_out_once_to_its_audience(engine: AsyncE
     assert "Новая дата — 3 декабря." in part.text
 
 
-async def test_reminders_go_the_evening_before_to_those_who_asked(engine: AsyncEngine) -> None:
+async def test_reminders_go_the_evening_before_to_those_who_asked(engine: Database) -> None:
     subs = SubscriberRepository(engine)
     for chat_id in (1, 2, 3):
         await subscriber(subs, chat_id)
@@ -100,7 +100,7 @@ def test_a_post_keeps_the_editors_formatting() -> None:
     assert any(e.type == "text_link" and e.url == "https://imc.example/s" for e in rendered)
 
 
-async def _variant_id(engine: AsyncEngine, campaign_id: int) -> int:
+async def _variant_id(engine: Database, campaign_id: int) -> int:
     import sqlalchemy as sa
 
     from bot.storage.schema import campaign_variants

@@ -6,11 +6,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import load_settings
 from bot.services.container import Services, build_services
 from bot.services.questions import Ask, Reply
+from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.questions import OPEN_QUESTIONS_MAX, QUESTION_MAX
 from tests.support.subscribers import subscriber
@@ -21,7 +21,7 @@ OWNER, EDITOR, ASKER = 9000, 9001, 1
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[Database]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/q.db")
     await migrate(engine)
     yield engine
@@ -29,7 +29,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def services(tmp_path: Path, engine: AsyncEngine) -> Services:
+async def services(tmp_path: Path, engine: Database) -> Services:
     settings = load_settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path}/q.db", admin_ids=(OWNER,), _env_file=None
     )

@@ -2,10 +2,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.models import Item, ItemKind, ItemStatus
 from bot.content.search import search_document, stems
+from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.feedback import FeedbackRepository
 from bot.storage.items import ItemRepository
@@ -13,7 +13,7 @@ from bot.storage.subscribers import SubscriberRepository
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[Database]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/s.db")
     await migrate(engine)
     yield engine
@@ -27,7 +27,7 @@ def test_word_forms_share_a_stem() -> None:
     assert search_document("Площадки", "площадка и площадкам") == " площадк "
 
 
-async def test_search_finds_any_word_form_in_titles_and_bodies(engine: AsyncEngine) -> None:
+async def test_search_finds_any_word_form_in_titles_and_bodies(engine: Database) -> None:
     items = ItemRepository(engine)
     visible = ItemStatus.APPROVED
     await items.add(Item(0, ItemKind.MATERIAL, "Инновационные практики школ", status=visible))
@@ -51,7 +51,7 @@ async def test_search_finds_any_word_form_in_titles_and_bodies(engine: AsyncEngi
 
 
 async def test_feedback_is_one_vote_per_subscriber_and_survives_forget(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     items = ItemRepository(engine)
     item = await items.add(Item(0, ItemKind.MATERIAL, "Памятка", status=ItemStatus.APPROVED))

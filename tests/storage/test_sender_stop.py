@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import load_settings
 from bot.content.models import Audience, CampaignKind, MessagePart
 from bot.delivery.engine import Sender
 from bot.delivery.transport import Limits, Result
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
+from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.outbox import DeliveryResult, OutboxRepository
 from bot.storage.subscribers import SubscriberRepository
@@ -48,7 +48,7 @@ class InstantTransport:
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[Database]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/stop.db")
     await migrate(engine)
     subs = SubscriberRepository(engine)
@@ -59,7 +59,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 
 async def test_a_commit_under_way_at_shutdown_is_finished_not_cut_off(
-    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     entered, release, stopping = asyncio.Event(), asyncio.Event(), asyncio.Event()
     record = OutboxRepository.record

@@ -8,12 +8,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import load_settings
 from bot.content.models import Audience, CampaignKind, MessagePart
 from bot.services.status import status_report
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
+from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.outbox import LAST_SEND_AT, UNRECORDED_AT_RESTART, OutboxRepository
 from bot.storage.subscribers import SubscriberRepository
@@ -25,7 +25,7 @@ SETTINGS = load_settings(_env_file=None, quiet_hours="21:00-08:00", timezone="Eu
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[Database]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/s.db")
     await migrate(engine)
     subs = SubscriberRepository(engine)
@@ -35,14 +35,14 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-async def a_running_bot_at(engine: AsyncEngine, now: datetime) -> None:
+async def a_running_bot_at(engine: Database, now: datetime) -> None:
     beats = RuntimeStatusRepository(engine)
     await beats.put(LAST_TICK_AT, now.isoformat(), now)
     await beats.put(LAST_POLL_AT, now.isoformat(), now)
 
 
 async def test_a_campaign_paused_for_the_night_is_shown_as_such_not_as_a_stall(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     """Every night status used to exit 1: deliveries pending, the last send hours ago."""
     evening = datetime(2026, 3, 2, 20, 55, tzinfo=MSK)
@@ -72,7 +72,7 @@ async def test_a_campaign_paused_for_the_night_is_shown_as_such_not_as_a_stall(
 
 
 async def test_messages_sent_again_after_a_crash_are_told_but_are_no_alarm(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     """The sender's count of sends a killed run left unrecorded (the only way a subscriber
     gets a message twice) reaches the operator; a clean start (0) says nothing."""

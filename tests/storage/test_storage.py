@@ -5,9 +5,9 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.models import Frequency, OrgKind, Role, SubscriberStatus, Topic
+from bot.storage.database import Database
 from bot.storage.db import create_engine, downgrade, migrate
 from bot.storage.dialogs import DialogStateRepository
 from bot.storage.schema import metadata
@@ -15,21 +15,21 @@ from bot.storage.subscribers import SubscriberRepository
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[Database]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/nested/dir/test.db")
     await migrate(engine)
     yield engine
     await engine.dispose()
 
 
-async def test_sqlite_runs_in_wal_with_foreign_keys(engine: AsyncEngine, tmp_path: Path) -> None:
+async def test_sqlite_runs_in_wal_with_foreign_keys(engine: Database, tmp_path: Path) -> None:
     assert (tmp_path / "nested" / "dir" / "test.db").exists()
     async with engine.connect() as conn:
         assert (await conn.execute(sa.text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await conn.execute(sa.text("PRAGMA foreign_keys"))).scalar() == 1
 
 
-async def test_migrations_match_the_schema_the_code_uses(engine: AsyncEngine) -> None:
+async def test_migrations_match_the_schema_the_code_uses(engine: Database) -> None:
     def diff(connection: sa.Connection) -> list[object]:
         return list(compare_metadata(MigrationContext.configure(connection), metadata))
 
@@ -37,7 +37,7 @@ async def test_migrations_match_the_schema_the_code_uses(engine: AsyncEngine) ->
         assert await conn.run_sync(diff) == []
 
 
-async def test_every_migration_goes_down_and_up_again(engine: AsyncEngine) -> None:
+async def test_every_migration_goes_down_and_up_again(engine: Database) -> None:
     await downgrade(engine, "base")
     async with engine.connect() as conn:
         tables = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
@@ -49,7 +49,7 @@ async def test_every_migration_goes_down_and_up_again(engine: AsyncEngine) -> No
     assert {"subscribers", "fsm_states"} <= set(tables)
 
 
-async def test_register_never_creates_a_second_row(engine: AsyncEngine) -> None:
+async def test_register_never_creates_a_second_row(engine: Database) -> None:
     repo = SubscriberRepository(engine)
     first = await repo.register(42, name="Анна", username="anna", source="src_school12")
     again = await repo.register(42, name="Анна П.", username="anna", source="src_other")
@@ -62,7 +62,7 @@ async def test_register_never_creates_a_second_row(engine: AsyncEngine) -> None:
         assert (await conn.execute(sa.text("SELECT count(*) FROM subscribers"))).scalar() == 1
 
 
-async def test_preferences_round_trip(engine: AsyncEngine) -> None:
+async def test_preferences_round_trip(engine: Database) -> None:
     repo = SubscriberRepository(engine)
     await repo.register(7, name="Ольга", username=None, source=None)
     await repo.set_role(7, Role.COORDINATOR)
@@ -85,13 +85,13 @@ async def test_preferences_round_trip(engine: AsyncEngine) -> None:
     assert await repo.count_by("status") == {SubscriberStatus.ACTIVE.value: 1}
 
 
-async def test_updates_to_an_unknown_chat_change_nothing(engine: AsyncEngine) -> None:
+async def test_updates_to_an_unknown_chat_change_nothing(engine: Database) -> None:
     repo = SubscriberRepository(engine)
     assert await repo.set_role(999, Role.HEAD) is None
     assert await repo.get(999) is None
 
 
-async def test_forget_removes_the_row_and_dialog_state(engine: AsyncEngine) -> None:
+async def test_forget_removes_the_row_and_dialog_state(engine: Database) -> None:
     repo = SubscriberRepository(engine)
     dialogs = DialogStateRepository(engine)
     await repo.register(5, name="Игорь", username="igor", source=None)
@@ -118,7 +118,7 @@ async def test_dialog_state_survives_a_new_engine(tmp_path: Path) -> None:
     await second.dispose()
 
 
-async def test_moments_keep_their_instant_whatever_zone_they_came_in(engine: AsyncEngine) -> None:
+async def test_moments_keep_their_instant_whatever_zone_they_came_in(engine: Database) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from aiogram.types import TelegramObject, Update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_dispatcher, run_polling
 from bot.config import Settings, load_settings
 from bot.services.container import Services
+from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.subscribers import SubscriberRepository
 from tests.support.emulator import BotAPIEmulator, Call
@@ -98,7 +98,7 @@ async def subscribe(person: Person, *, topics_off: tuple[str, ...], frequency: s
 @dataclass
 class RunningBot:
     emu: BotAPIEmulator
-    engine: AsyncEngine
+    engine: Database
     settings: Settings
     subscribers: SubscriberRepository
     _tasks: list[tuple[Any, asyncio.Task[None]]] = field(default_factory=list)

@@ -14,7 +14,7 @@ def test_defaults_need_nothing_but_sqlite(monkeypatch: pytest.MonkeyPatch) -> No
         monkeypatch.delenv(name, raising=False)
     loaded = settings()
     assert loaded.bot_token is None
-    assert loaded.database_url == "sqlite+aiosqlite:///data/infozona.db"
+    assert loaded.database_url == "sqlite:///data/infozona.db"
     assert loaded.timezone == "Europe/Moscow"
     assert loaded.admin_ids == ()
 

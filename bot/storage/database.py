@@ -1,0 +1,307 @@
+"""The handle repositories talk to the database through.
+
+Repositories write `async with db.connect() as conn` (reads) and `async with db.begin() as
+conn` (writes, committed at the end) and `await conn.execute(statement)`; `Database` and
+`Connection` below are that surface. Two things provide it:
+
+- PostgreSQL: SQLAlchemy's own `AsyncEngine` over asyncpg, unchanged.
+- SQLite: `SqliteDatabase`, SQLAlchemy Core's *synchronous* engine over the standard sqlite3
+  module, each connection driven from a thread of its own — one thread hop a statement. The
+  async dialect (aiosqlite) makes four or five hops for the same read (cursor, execute, fetch,
+  close, the pool's rollback on return): an indexed single-row read cost 0.38 ms of CPU that
+  way against 0.09 ms here (`python -m bench.storage`), and every update makes several.
+
+Either way a block first waits for one of a fixed number of connections, in an asyncio queue
+with no timeout: a burst of updates waits its turn (and the bot answers late) instead of
+failing with the pool's "QueuePool limit reached" after 30 seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Protocol, TypeVar, TypeVarTuple, overload
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, CursorResult, Dialect, Engine, Row
+from sqlalchemy.engine import Connection as SyncConnection
+from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.selectable import TypedReturnsRows
+
+T = TypeVar("T")
+_Ts = TypeVarTuple("_Ts")
+
+# How many connections a process uses at most (the PostgreSQL pool's size too). Writes to
+# SQLite take turns anyway; reads in WAL mode run side by side.
+CONNECTIONS = 4
+STREAM_CHUNK = 500
+
+
+class Rows(Protocol):
+    """What `Connection.stream` gives: rows fetched a chunk at a time."""
+
+    def __aiter__(self) -> AsyncIterator[Row[*tuple[Any, ...]]]: ...
+
+
+class Connection(Protocol):
+    """A block's connection (SQLAlchemy's `AsyncConnection` is one)."""
+
+    @overload
+    async def execute(  # type: ignore[overload-overlap]  # as SQLAlchemy's own
+        self, statement: TypedReturnsRows[*_Ts], parameters: Any = None
+    ) -> CursorResult[*_Ts]: ...
+
+    @overload
+    async def execute(
+        self, statement: Executable, parameters: Any = None
+    ) -> CursorResult[Any]: ...
+
+    def stream(self, statement: Executable, parameters: Any = None) -> Awaitable[Rows]: ...
+
+    async def exec_driver_sql(self, statement: str) -> CursorResult[Any]: ...
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+class Database(Protocol):
+    """Blocks of work on the database (SQLAlchemy's `AsyncEngine` is one)."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    @property
+    def url(self) -> URL: ...
+
+    def connect(self) -> AbstractAsyncContextManager[Connection]: ...
+
+    def begin(self) -> AbstractAsyncContextManager[Connection]: ...
+
+    async def dispose(self) -> None: ...
+
+
+# ---------------------------------------------------------------- SQLite
+
+
+class _Cursor(sqlite3.Cursor):
+    """Fetches a query's rows within `execute`, in the connection's own thread, so that reading
+    them later (on the event loop) touches no SQLite state."""
+
+    _rows: list[Any] | None = None
+
+    def execute(self, sql: str, parameters: Any = ()) -> _Cursor:
+        super().execute(sql, parameters)
+        connection = self.connection
+        if self.description is not None and getattr(connection, "prefetch", True):
+            self._rows = super().fetchall()
+            self._rows.reverse()
+        else:
+            self._rows = None
+        return self
+
+    def fetchone(self) -> Any:
+        if self._rows is None:
+            return super().fetchone()
+        return self._rows.pop() if self._rows else None
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        if self._rows is None:
+            return super().fetchmany(self.arraysize if size is None else size)
+        taken = self._rows[-(size or self.arraysize) :]
+        del self._rows[-(size or self.arraysize) :]
+        taken.reverse()
+        return taken
+
+    def fetchall(self) -> list[Any]:
+        if self._rows is None:
+            return super().fetchall()
+        rows, self._rows = self._rows, []
+        rows.reverse()
+        return rows
+
+
+class _SqliteConnection(sqlite3.Connection):
+    prefetch = True
+
+    def cursor(self, factory: Any = _Cursor) -> Any:
+        return super().cursor(factory)
+
+
+class _Worker:
+    """One SQLite connection and the single thread that uses it."""
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        self._engine = engine
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
+        self._conn: SyncConnection | None = None
+
+    def _connection(self) -> SyncConnection:
+        if self._conn is None or self._conn.closed:
+            self._conn = self._engine.connect()
+        return self._conn
+
+    async def call(self, fn: Callable[[SyncConnection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._thread, lambda: fn(self._connection())
+        )
+
+    async def end(self, commit: bool) -> None:
+        """End the block's transaction; a read-only block needs no hop (SQLite opened none)."""
+        conn = self._conn
+        if conn is None or not conn.in_transaction():
+            return
+        dbapi = conn.connection.dbapi_connection
+        if not commit and dbapi is not None and not dbapi.in_transaction:
+            conn.rollback()  # only SQLAlchemy's bookkeeping: sqlite3 has nothing open
+            return
+        await self.call(lambda c: c.commit() if commit else c.rollback())
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await asyncio.get_running_loop().run_in_executor(self._thread, conn.close)
+        self._thread.shutdown(wait=False)
+
+
+class _Stream:
+    def __init__(self, worker: _Worker, result: CursorResult[Any]) -> None:
+        self._worker = worker
+        self._result = result
+
+    async def __aiter__(self) -> AsyncIterator[Row[*tuple[Any, ...]]]:
+        while True:
+            chunk = await self._worker.call(lambda _c: self._result.fetchmany(STREAM_CHUNK))
+            if not chunk:
+                return
+            for row in chunk:
+                yield row
+
+
+class SqliteConnection:
+    """A block's connection: every call is one hop to the connection's thread."""
+
+    def __init__(self, worker: _Worker) -> None:
+        self._worker = worker
+
+    @overload
+    async def execute(  # type: ignore[overload-overlap]  # as SQLAlchemy's own
+        self, statement: TypedReturnsRows[*_Ts], parameters: Any = None
+    ) -> CursorResult[*_Ts]: ...
+
+    @overload
+    async def execute(
+        self, statement: Executable, parameters: Any = None
+    ) -> CursorResult[Any]: ...
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        return await self._worker.call(lambda c: c.execute(statement, parameters))
+
+    async def stream(self, statement: Executable, parameters: Any = None) -> _Stream:
+        def run(c: SyncConnection) -> CursorResult[Any]:
+            dbapi = c.connection.dbapi_connection
+            dbapi.prefetch = False  # type: ignore[union-attr]
+            try:
+                return c.execute(statement, parameters)
+            finally:
+                dbapi.prefetch = True  # type: ignore[union-attr]
+
+        return _Stream(self._worker, await self._worker.call(run))
+
+    async def exec_driver_sql(self, statement: str) -> CursorResult[Any]:
+        return await self._worker.call(lambda c: c.exec_driver_sql(statement))
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._worker.call(lambda c: fn(c, *args))
+
+    async def commit(self) -> None:
+        await self._worker.call(lambda c: c.commit())
+
+    async def rollback(self) -> None:
+        await self._worker.call(lambda c: c.rollback())
+
+
+class SqliteDatabase:
+    def __init__(self, engine: Engine, connections: int = CONNECTIONS) -> None:
+        self.sync_engine = engine
+        memory = engine.url.database in (None, "", ":memory:")
+        self._size = 1 if memory else connections
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._workers: list[_Worker] = []
+        # Tasks with a block open: a block opened inside another (the same task) gets a
+        # connection of its own at once instead of waiting for one the outer block may hold.
+        self._holding: dict[asyncio.Task[Any] | None, int] = {}
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.sync_engine.dialect
+
+    @property
+    def url(self) -> URL:
+        return self.sync_engine.url
+
+    def _queue(self) -> asyncio.Queue[_Worker]:
+        if self._idle is None:
+            self._idle = asyncio.Queue()
+            for n in range(self._size):
+                worker = _Worker(self.sync_engine, f"sqlite-{n}")
+                self._workers.append(worker)
+                self._idle.put_nowait(worker)
+        return self._idle
+
+    @asynccontextmanager
+    async def _block(self, commit: bool) -> AsyncIterator[SqliteConnection]:
+        task = asyncio.current_task()
+        nested = task in self._holding
+        if nested:
+            worker = _Worker(self.sync_engine, "sqlite-nested")
+        else:
+            worker = await self._queue().get()
+            await worker.end(commit=False)  # a block cancelled mid-way may have left one open
+        self._holding[task] = self._holding.get(task, 0) + 1
+        try:
+            yield SqliteConnection(worker)
+        except BaseException:
+            await worker.end(commit=False)
+            raise
+        else:
+            await worker.end(commit=commit)
+        finally:
+            if self._holding[task] == 1:
+                del self._holding[task]
+            else:
+                self._holding[task] -= 1
+            if nested:
+                await worker.close()
+            else:
+                self._queue().put_nowait(worker)
+
+    def connect(self) -> AbstractAsyncContextManager[Connection]:
+        return self._block(commit=False)
+
+    def begin(self) -> AbstractAsyncContextManager[Connection]:
+        return self._block(commit=True)
+
+    async def dispose(self) -> None:
+        idle = self._idle
+        workers, self._workers, self._idle = self._workers, [], None
+        if idle is not None:
+            for worker in workers:
+                await worker.close()
+        self.sync_engine.dispose()
+
+
+def sqlite_engine(url: URL, pragmas: Callable[[Any, Any], None]) -> Engine:
+    engine = sa.create_engine(
+        url.set(drivername="sqlite"),
+        poolclass=NullPool,  # each worker keeps its one connection open
+        connect_args={"timeout": 30, "check_same_thread": False, "factory": _SqliteConnection},
+    )
+    sa.event.listen(engine, "connect", pragmas)
+    return engine

@@ -1,0 +1,104 @@
+"""The SQLite handle: blocks wait their turn for a connection, never fail for want of one."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.storage.database import Database, SqliteDatabase
+from bot.storage.db import create_engine
+
+metadata = sa.MetaData()
+notes = sa.Table(
+    "notes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("text", sa.String, nullable=False),
+)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = create_engine(f"sqlite:///{tmp_path}/n.db", connections=2)
+    assert isinstance(database, SqliteDatabase)
+    async with database.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    yield database
+    await database.dispose()
+
+
+async def test_a_burst_larger_than_the_pool_waits_and_every_write_lands(db: Database) -> None:
+    async def write(n: int) -> None:
+        async with db.begin() as conn:
+            await conn.execute(notes.insert().values(id=n, text=f"заметка {n}"))
+            await asyncio.sleep(0)  # hold the connection across a switch, as handlers do
+
+    await asyncio.gather(*(write(n) for n in range(300)))
+    async with db.connect() as conn:
+        count = (await conn.execute(sa.select(sa.func.count()).select_from(notes))).scalar_one()
+    assert count == 300
+
+
+async def test_a_block_inside_a_block_does_not_wait_for_the_outer_ones_connection(
+    db: Database,
+) -> None:
+    async def nested(n: int) -> str:
+        async with db.connect() as outer:
+            await outer.execute(sa.select(notes))
+            async with db.begin() as inner:
+                await inner.execute(notes.insert().values(id=n, text=f"вложенная {n}"))
+            row = (await outer.execute(sa.select(notes.c.text).where(notes.c.id == n))).one()
+            return str(row.text)
+
+    # Both connections of the pool are held by outer blocks; the inner ones still get theirs.
+    found = await asyncio.wait_for(asyncio.gather(nested(1), nested(2)), 10)
+    assert found == ["вложенная 1", "вложенная 2"]
+
+
+async def test_a_failed_write_is_rolled_back_and_the_connection_serves_the_next_block(
+    db: Database,
+) -> None:
+    with pytest.raises(sa.exc.IntegrityError):
+        async with db.begin() as conn:
+            await conn.execute(notes.insert().values(id=1, text="первая"))
+            await conn.execute(notes.insert().values(id=1, text="дубль"))
+    for _ in range(3):  # every connection of the pool, in turn
+        async with db.begin() as conn:
+            await conn.execute(notes.insert().values(text="после ошибки"))
+    async with db.connect() as conn:
+        texts = list((await conn.execute(sa.select(notes.c.text))).scalars())
+    assert texts == ["после ошибки"] * 3
+
+
+async def test_a_cancelled_write_leaves_nothing_open_for_the_next_block(db: Database) -> None:
+    started = asyncio.Event()
+
+    async def slow() -> None:
+        async with db.begin() as conn:
+            await conn.execute(notes.insert().values(id=7, text="не дописана"))
+            started.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(slow())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with db.begin() as conn:  # would wait on SQLite's write lock if the insert were open
+        await conn.execute(notes.insert().values(id=8, text="дописана"))
+    async with db.connect() as conn:
+        ids = list((await conn.execute(sa.select(notes.c.id))).scalars())
+    assert ids == [8]
+
+
+async def test_streamed_rows_come_in_chunks_and_all_arrive(db: Database) -> None:
+    async with db.begin() as conn:
+        await conn.execute(notes.insert(), [{"id": n, "text": str(n)} for n in range(1, 1201)])
+    async with db.connect() as conn:
+        rows = await conn.stream(sa.select(notes.c.id).order_by(notes.c.id))
+        seen = [row.id async for row in rows]
+    assert seen == list(range(1, 1201))
