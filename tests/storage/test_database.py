@@ -62,10 +62,13 @@ async def test_a_block_inside_a_block_does_not_wait_for_the_outer_ones_connectio
 async def test_a_failed_write_is_rolled_back_and_the_connection_serves_the_next_block(
     db: Database,
 ) -> None:
-    with pytest.raises(sa.exc.IntegrityError):
+    async def twice() -> None:
         async with db.begin() as conn:
             await conn.execute(notes.insert().values(id=1, text="первая"))
             await conn.execute(notes.insert().values(id=1, text="дубль"))
+
+    with pytest.raises(sa.exc.IntegrityError):
+        await twice()
     for _ in range(3):  # every connection of the pool, in turn
         async with db.begin() as conn:
             await conn.execute(notes.insert().values(text="после ошибки"))
