@@ -56,7 +56,7 @@ async def test_a_block_inside_a_block_does_not_wait_for_the_outer_ones_connectio
 
     # Both connections of the pool are held by outer blocks; the inner ones still get theirs.
     found = await asyncio.wait_for(asyncio.gather(nested(1), nested(2)), 10)
-    assert found == ["вложенная 1", "вложенная 2"]
+    assert list(found) == ["вложенная 1", "вложенная 2"]
 
 
 async def test_a_failed_write_is_rolled_back_and_the_connection_serves_the_next_block(
