@@ -1,9 +1,24 @@
-"""The inline keyboards, built from the callback data in `bot.telegram.callbacks`."""
+"""The inline keyboards, built from the callback data in `bot.telegram.callbacks`.
+
+Built directly as `InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(...)]])`, not with
+aiogram's `InlineKeyboardBuilder`: the builder deep-copies every button it holds on each
+`button()` and again in `as_markup()`, ten times the cost of the markup itself.
+
+Keyboards that depend only on a few enum or flag arguments (the onboarding and /settings steps,
+the confirmations, the /new steps) are built once per arguments and shared (`_shared`). A shared
+markup goes to every chat that gets that keyboard, so nothing may change one after it is
+returned: aiogram's markups and buttons are mutable models, and no handler touches them — a
+different keyboard is built here, never edited out of another.
+"""
 
 from __future__ import annotations
 
-from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import ParamSpec, TypeVar, cast
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
 from bot.content.models import (
@@ -50,107 +65,129 @@ from bot.telegram.callbacks import (
     WhenMode,
 )
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ROW_MAX = 8  # Telegram's widest row of inline buttons
+
+
+def _shared(build: Callable[P, R]) -> Callable[P, R]:
+    """Built once per distinct arguments (all hashable and few), then the same object returned."""
+    return cast(Callable[P, R], cache(build))
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def _markup(buttons: Sequence[InlineKeyboardButton], *sizes: int) -> InlineKeyboardMarkup:
+    """The buttons in rows of `sizes`, the last size repeating for the rest — the layout
+    `InlineKeyboardBuilder.adjust(*sizes)` gives (no sizes: rows of up to ROW_MAX)."""
+    widths = sizes or (ROW_MAX,)
+    rows: list[list[InlineKeyboardButton]] = []
+    start = 0
+    while start < len(buttons):
+        width = widths[min(len(rows), len(widths) - 1)]
+        rows.append(list(buttons[start : start + width]))
+        start += width
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
 
 def _checked(label: str, on: bool) -> str:
     return f"✓ {label}" if on else label
 
 
-def _back(builder: InlineKeyboardBuilder, flow: Flow) -> None:
+def _back(flow: Flow) -> list[InlineKeyboardButton]:
     if flow is Flow.SETTINGS:
-        builder.button(text="← Назад", callback_data=OpenSettings(section=Section.MENU))
+        return [_button("← Назад", OpenSettings(section=Section.MENU))]
+    return []
 
 
+@_shared
 def roles(flow: Flow, current: Role | None = None) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for role, label in texts.ROLE_LABELS.items():
-        builder.button(
-            text=_checked(label, role is current), callback_data=SetRole(flow=flow, role=role)
-        )
-    _back(builder, flow)
-    builder.adjust(1, 1, 2, 2, 1)
-    return builder.as_markup()
+    buttons = [
+        _button(_checked(label, role is current), SetRole(flow=flow, role=role))
+        for role, label in texts.ROLE_LABELS.items()
+    ]
+    return _markup([*buttons, *_back(flow)], 1, 1, 2, 2, 1)
 
 
+@_shared
 def org_kinds(flow: Flow, current: OrgKind | None = None) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for kind, label in texts.ORG_KIND_LABELS.items():
-        builder.button(
-            text=_checked(label, kind is current),
-            callback_data=SetOrgKind(flow=flow, org_kind=kind),
-        )
-    _back(builder, flow)
-    builder.adjust(2, 2, 1)
-    return builder.as_markup()
+    buttons = [
+        _button(_checked(label, kind is current), SetOrgKind(flow=flow, org_kind=kind))
+        for kind, label in texts.ORG_KIND_LABELS.items()
+    ]
+    return _markup([*buttons, *_back(flow)], 2, 2, 1)
 
 
+@_shared
 def org_name(flow: Flow) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
     label = texts.org_name_skip(flow is Flow.ONBOARDING)
-    builder.button(text=label, callback_data=SkipOrgName(flow=flow))
-    _back(builder, flow)
-    builder.adjust(1)
-    return builder.as_markup()
+    return _markup([_button(label, SkipOrgName(flow=flow)), *_back(flow)], 1)
 
 
+@_shared
 def topics(flow: Flow, chosen: frozenset[Topic]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for topic in texts.TOPIC_ORDER:
-        mark = "✅" if topic in chosen else "⬜"
-        builder.button(
-            text=f"{mark} {texts.TOPIC_LABELS[topic]}",
-            callback_data=ToggleTopic(flow=flow, topic=topic),
+    buttons = [
+        _button(
+            f"{'✅' if topic in chosen else '⬜'} {texts.TOPIC_LABELS[topic]}",
+            ToggleTopic(flow=flow, topic=topic),
         )
-    builder.button(text="Готово", callback_data=TopicsDone(flow=flow))
-    builder.adjust(1)
-    return builder.as_markup()
+        for topic in texts.TOPIC_ORDER
+    ]
+    return _markup([*buttons, _button("Готово", TopicsDone(flow=flow))], 1)
 
 
+@_shared
 def frequencies(flow: Flow, current: Frequency | None = None) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for frequency, label in texts.FREQUENCY_LABELS.items():
-        builder.button(
-            text=_checked(label, frequency is current),
-            callback_data=SetFrequency(flow=flow, frequency=frequency),
+    buttons = [
+        _button(
+            _checked(label, frequency is current), SetFrequency(flow=flow, frequency=frequency)
         )
-    _back(builder, flow)
-    builder.adjust(1)
-    return builder.as_markup()
+        for frequency, label in texts.FREQUENCY_LABELS.items()
+    ]
+    return _markup([*buttons, *_back(flow)], 1)
 
 
 def settings_menu(subscriber: Subscriber) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text="Роль", callback_data=OpenSettings(section=Section.ROLE))
-    builder.button(text="Тип организации", callback_data=OpenSettings(section=Section.ORG_KIND))
-    builder.button(
-        text="Название организации", callback_data=OpenSettings(section=Section.ORG_NAME)
-    )
-    builder.button(text="Темы", callback_data=OpenSettings(section=Section.TOPICS))
-    builder.button(text="Частота дайджеста", callback_data=OpenSettings(section=Section.FREQUENCY))
-    if subscriber.status is SubscriberStatus.PAUSED:
-        builder.button(
-            text="▶️ Возобновить рассылку", callback_data=OpenSettings(section=Section.RESUME)
-        )
+    return _settings_menu(subscriber.status is SubscriberStatus.PAUSED)
+
+
+@_shared
+def _settings_menu(paused: bool) -> InlineKeyboardMarkup:
+    if paused:
+        pause = _button("▶️ Возобновить рассылку", OpenSettings(section=Section.RESUME))
     else:
-        builder.button(
-            text="⏸ Приостановить рассылку", callback_data=OpenSettings(section=Section.PAUSE)
-        )
-    builder.button(text="Закрыть", callback_data=OpenSettings(section=Section.CLOSE))
-    builder.adjust(2, 1, 2, 1, 1)
-    return builder.as_markup()
+        pause = _button("⏸ Приостановить рассылку", OpenSettings(section=Section.PAUSE))
+    buttons = [
+        _button("Роль", OpenSettings(section=Section.ROLE)),
+        _button("Тип организации", OpenSettings(section=Section.ORG_KIND)),
+        _button("Название организации", OpenSettings(section=Section.ORG_NAME)),
+        _button("Темы", OpenSettings(section=Section.TOPICS)),
+        _button("Частота дайджеста", OpenSettings(section=Section.FREQUENCY)),
+        pause,
+        _button("Закрыть", OpenSettings(section=Section.CLOSE)),
+    ]
+    return _markup(buttons, 2, 1, 2, 1, 1)
 
 
 def confirm(action: Action, yes_label: str, no_label: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=yes_label, callback_data=Confirm(action=action, yes=True))
-    builder.button(text=no_label, callback_data=Confirm(action=action, yes=False))
-    builder.adjust(1)
-    return builder.as_markup()
+    return _markup(
+        [
+            _button(yes_label, Confirm(action=action, yes=True)),
+            _button(no_label, Confirm(action=action, yes=False)),
+        ],
+        1,
+    )
 
 
+@_shared
 def confirm_stop() -> InlineKeyboardMarkup:
     return confirm(Action.STOP, "Да, приостановить", "Нет, продолжать")
 
 
+@_shared
 def confirm_forget() -> InlineKeyboardMarkup:
     return confirm(Action.FORGET, "Удалить мои данные", "Отмена")
 
@@ -165,159 +202,136 @@ def next_answer(
 
     actions: (number shown, item id, can remind, can export).
     """
-    builder = InlineKeyboardBuilder()
-    sizes: list[int] = []
+    rows: list[list[InlineKeyboardButton]] = []
     for number, item_id, can_remind, can_export in actions:
-        row = 0
+        row = []
         if can_remind:
-            builder.button(text=f"⏰ Напомнить: {number}", callback_data=Remind(item_id=item_id))
-            row += 1
+            row.append(_button(f"⏰ Напомнить: {number}", Remind(item_id=item_id)))
         if can_export:
-            builder.button(
-                text=f"📅 В календарь: {number}", callback_data=Calendar(item_id=item_id)
-            )
-            row += 1
+            row.append(_button(f"📅 В календарь: {number}", Calendar(item_id=item_id)))
         if row:
-            sizes.append(row)
+            rows.append(row)
     if more is not None:
-        builder.button(text="Ещё ▸", callback_data=more)
-        sizes.append(1)
-    if not sizes:
+        rows.append([_button("Ещё ▸", more)])
+    if not rows:
         return None
-    builder.adjust(*sizes)
-    return builder.as_markup()
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def card(shelf: Shelf, index: int, total: int, item_id: int, votes: bool) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    sizes: list[int] = []
+    rows: list[list[InlineKeyboardButton]] = []
     if votes:
-        builder.button(text="👍 Полезно", callback_data=Vote(item_id=item_id, useful=True))
-        builder.button(text="🙅 Не про меня", callback_data=Vote(item_id=item_id, useful=False))
-        sizes.append(2)
-    nav = 0
+        rows.append(
+            [
+                _button("👍 Полезно", Vote(item_id=item_id, useful=True)),
+                _button("🙅 Не про меня", Vote(item_id=item_id, useful=False)),
+            ]
+        )
+    nav = []
     if index > 0:
-        builder.button(text="◂ Назад", callback_data=Card(shelf=shelf, index=index - 1))
-        nav += 1
+        nav.append(_button("◂ Назад", Card(shelf=shelf, index=index - 1)))
     if index + 1 < total:
-        builder.button(text="Ещё ▸", callback_data=Card(shelf=shelf, index=index + 1))
-        nav += 1
+        nav.append(_button("Ещё ▸", Card(shelf=shelf, index=index + 1)))
     if nav:
-        sizes.append(nav)
-    builder.adjust(*sizes)
-    return builder.as_markup()
+        rows.append(nav)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 # --- the editors' queue (/queue) -----------------------------------------------------------------
 
 
 def queue_card(item_id: int, index: int, total: int, approvable: bool) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
     labels = texts.QUEUE_BUTTONS
-    sizes: list[int] = []
-    if approvable:
-        builder.button(
-            text=labels["approve"],
-            callback_data=QueueDo(action=QueueAction.APPROVE, item_id=item_id, index=index),
-        )
-    builder.button(
-        text=labels["reject"],
-        callback_data=QueueDo(action=QueueAction.REJECT, item_id=item_id, index=index),
-    )
-    sizes.append(2 if approvable else 1)
-    for action in (QueueAction.EDIT, QueueAction.MOVE):
-        builder.button(
-            text=labels[action.value],
-            callback_data=QueueDo(action=action, item_id=item_id, index=index),
-        )
-    sizes.append(2)
-    for action in (QueueAction.PUBLISH, QueueAction.DELETE):
-        builder.button(
-            text=labels[action.value],
-            callback_data=QueueDo(action=action, item_id=item_id, index=index),
-        )
-        sizes.append(1)
-    nav = 0
+
+    def do(action: QueueAction) -> InlineKeyboardButton:
+        return _button(labels[action.value], QueueDo(action=action, item_id=item_id, index=index))
+
+    first = [do(QueueAction.APPROVE)] if approvable else []
+    rows = [
+        [*first, do(QueueAction.REJECT)],
+        [do(QueueAction.EDIT), do(QueueAction.MOVE)],
+        [do(QueueAction.PUBLISH)],
+        [do(QueueAction.DELETE)],
+    ]
+    nav = []
     if index > 0:
-        builder.button(text=labels["back"], callback_data=QueueCard(index=index - 1))
-        nav += 1
+        nav.append(_button(labels["back"], QueueCard(index=index - 1)))
     if index + 1 < total:
-        builder.button(text=labels["forward"], callback_data=QueueCard(index=index + 1))
-        nav += 1
+        nav.append(_button(labels["forward"], QueueCard(index=index + 1)))
     if nav:
-        sizes.append(nav)
-    builder.adjust(*sizes)
-    return builder.as_markup()
+        rows.append(nav)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def queue_confirm(action: QueueAction, item_id: int, index: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=texts.QUEUE_CONFIRM[action.value][1],
-        callback_data=QueueDo(action=action, item_id=item_id, index=index, sure=True),
+    return _markup(
+        [
+            _button(
+                texts.QUEUE_CONFIRM[action.value][1],
+                QueueDo(action=action, item_id=item_id, index=index, sure=True),
+            ),
+            _button(texts.QUEUE_BUTTONS["no"], QueueCard(index=index)),
+        ],
+        1,
     )
-    builder.button(text=texts.QUEUE_BUTTONS["no"], callback_data=QueueCard(index=index))
-    builder.adjust(1)
-    return builder.as_markup()
 
 
 # --- /new: an editor's post --------------------------------------------------------------------
 
 
+@_shared
 def new_kinds() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for kind, label in texts.NEW_KIND_LABELS.items():
-        builder.button(text=label, callback_data=NewKind(kind=kind))
-    builder.adjust(2, 2)
-    return builder.as_markup()
+    buttons = [_button(label, NewKind(kind=kind)) for kind, label in texts.NEW_KIND_LABELS.items()]
+    return _markup(buttons, 2, 2)
 
 
+@_shared
 def new_skip(step: NewStep) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=texts.NEW_SKIP, callback_data=NewSkip(step=step))
-    return builder.as_markup()
+    return _markup([_button(texts.NEW_SKIP, NewSkip(step=step))])
 
 
 def new_audience(roles: frozenset[Role], orgs: frozenset[OrgKind]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for role, label in texts.ROLE_LABELS.items():
-        builder.button(
-            text=_checked(label, role in roles),
-            callback_data=NewAudience(action=AudienceAction.ROLE, code=role.value),
+    buttons = [
+        _button(
+            _checked(label, role in roles),
+            NewAudience(action=AudienceAction.ROLE, code=role.value),
         )
-    for kind, label in texts.ORG_KIND_LABELS.items():
-        builder.button(
-            text=_checked(label, kind in orgs),
-            callback_data=NewAudience(action=AudienceAction.ORG, code=kind.value),
+        for role, label in texts.ROLE_LABELS.items()
+    ]
+    buttons += [
+        _button(
+            _checked(label, kind in orgs),
+            NewAudience(action=AudienceAction.ORG, code=kind.value),
         )
-    builder.button(
-        text=_checked(texts.NEW_AUDIENCE_ALL, not roles and not orgs),
-        callback_data=NewAudience(action=AudienceAction.ALL),
-    )
-    builder.button(
-        text=texts.NEW_AUDIENCE_DONE, callback_data=NewAudience(action=AudienceAction.DONE)
-    )
-    builder.adjust(2, 2, 2, 2, 2, 2)
-    return builder.as_markup()
+        for kind, label in texts.ORG_KIND_LABELS.items()
+    ]
+    buttons += [
+        _button(
+            _checked(texts.NEW_AUDIENCE_ALL, not roles and not orgs),
+            NewAudience(action=AudienceAction.ALL),
+        ),
+        _button(texts.NEW_AUDIENCE_DONE, NewAudience(action=AudienceAction.DONE)),
+    ]
+    return _markup(buttons, 2)
 
 
+@_shared
 def new_when() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for mode in WhenMode:
-        builder.button(text=texts.NEW_WHEN_LABELS[mode.value], callback_data=NewWhen(mode=mode))
-    builder.adjust(1)
-    return builder.as_markup()
+    buttons = [_button(texts.NEW_WHEN_LABELS[mode.value], NewWhen(mode=mode)) for mode in WhenMode]
+    return _markup(buttons, 1)
 
 
+@_shared
 def new_confirm(publish_now: bool) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=texts.NEW_PUBLISH if publish_now else texts.NEW_SAVE,
-        callback_data=NewConfirm(publish=True),
+    return _markup(
+        [
+            _button(
+                texts.NEW_PUBLISH if publish_now else texts.NEW_SAVE, NewConfirm(publish=True)
+            ),
+            _button(texts.NEW_DROP, NewConfirm(publish=False)),
+        ],
+        2,
     )
-    builder.button(text=texts.NEW_DROP, callback_data=NewConfirm(publish=False))
-    builder.adjust(2)
-    return builder.as_markup()
 
 
 # --- editors' feeds desk: /feeds ---------------------------------------------------------------
@@ -327,110 +341,93 @@ def feeds_desk(feeds: list[tuple[int, str]]) -> InlineKeyboardMarkup | None:
     """A button per feed: (id, short label)."""
     if not feeds:
         return None
-    builder = InlineKeyboardBuilder()
-    for feed_id, label in feeds:
-        builder.button(
-            text=f"№{feed_id} {label}"[:60],
-            callback_data=FeedDesk(action=FeedAction.OPEN, feed_id=feed_id),
-        )
-    builder.adjust(1)
-    return builder.as_markup()
+    buttons = [
+        _button(f"№{feed_id} {label}"[:60], FeedDesk(action=FeedAction.OPEN, feed_id=feed_id))
+        for feed_id, label in feeds
+    ]
+    return _markup(buttons, 1)
+
+
+@_shared
+def _feed_back_button() -> InlineKeyboardButton:
+    return _button(texts.FEED_DESK_BUTTON_BACK, FeedDesk(action=FeedAction.LIST))
 
 
 def feed_card(feed_id: int, enabled: bool, auto_approve: bool) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
     if enabled:
-        builder.button(
-            text=texts.FEED_DESK_BUTTON_PAUSE,
-            callback_data=FeedDesk(action=FeedAction.PAUSE, feed_id=feed_id),
+        pause = _button(
+            texts.FEED_DESK_BUTTON_PAUSE, FeedDesk(action=FeedAction.PAUSE, feed_id=feed_id)
         )
     else:
-        builder.button(
-            text=texts.FEED_DESK_BUTTON_RESUME,
-            callback_data=FeedDesk(action=FeedAction.RESUME, feed_id=feed_id),
+        pause = _button(
+            texts.FEED_DESK_BUTTON_RESUME, FeedDesk(action=FeedAction.RESUME, feed_id=feed_id)
         )
     if auto_approve:
-        builder.button(
-            text=texts.FEED_DESK_BUTTON_AUTO_OFF,
-            callback_data=FeedDesk(action=FeedAction.AUTO_OFF, feed_id=feed_id),
+        auto = _button(
+            texts.FEED_DESK_BUTTON_AUTO_OFF, FeedDesk(action=FeedAction.AUTO_OFF, feed_id=feed_id)
         )
     else:
-        builder.button(
-            text=texts.FEED_DESK_BUTTON_AUTO_ON,
-            callback_data=FeedDesk(action=FeedAction.AUTO_ON, feed_id=feed_id),
+        auto = _button(
+            texts.FEED_DESK_BUTTON_AUTO_ON, FeedDesk(action=FeedAction.AUTO_ON, feed_id=feed_id)
         )
-    builder.button(
-        text=texts.FEED_DESK_BUTTON_REMOVE,
-        callback_data=FeedDesk(action=FeedAction.REMOVE, feed_id=feed_id),
+    remove = _button(
+        texts.FEED_DESK_BUTTON_REMOVE, FeedDesk(action=FeedAction.REMOVE, feed_id=feed_id)
     )
-    builder.button(
-        text=texts.FEED_DESK_BUTTON_BACK, callback_data=FeedDesk(action=FeedAction.LIST)
-    )
-    builder.adjust(2, 1, 1)
-    return builder.as_markup()
+    return _markup([pause, auto, remove, _feed_back_button()], 2, 1, 1)
 
 
 def feed_remove_confirm(feed_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=texts.FEED_DESK_BUTTON_REMOVE_YES,
-        callback_data=FeedDesk(action=FeedAction.REMOVE_YES, feed_id=feed_id),
+    return _markup(
+        [
+            _button(
+                texts.FEED_DESK_BUTTON_REMOVE_YES,
+                FeedDesk(action=FeedAction.REMOVE_YES, feed_id=feed_id),
+            ),
+            _button(
+                texts.FEED_DESK_BUTTON_REMOVE_NO, FeedDesk(action=FeedAction.OPEN, feed_id=feed_id)
+            ),
+        ],
+        1,
     )
-    builder.button(
-        text=texts.FEED_DESK_BUTTON_REMOVE_NO,
-        callback_data=FeedDesk(action=FeedAction.OPEN, feed_id=feed_id),
-    )
-    builder.adjust(1)
-    return builder.as_markup()
 
 
+@_shared
 def feed_back() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=texts.FEED_DESK_BUTTON_BACK, callback_data=FeedDesk(action=FeedAction.LIST)
-    )
-    return builder.as_markup()
+    return _markup([_feed_back_button()])
 
 
 # --- questions to the IMC and the plan upload ---------------------------------------------------
 
 
 def answer_question(question_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=texts.ANSWER_BUTTON, callback_data=AnswerQuestion(question_id=question_id))
-    return builder.as_markup()
+    return _markup([_button(texts.ANSWER_BUTTON, AnswerQuestion(question_id=question_id))])
 
 
 def open_questions(question_ids: list[int]) -> InlineKeyboardMarkup | None:
     if not question_ids:
         return None
-    builder = InlineKeyboardBuilder()
-    for question_id in question_ids:
-        builder.button(
-            text=f"{texts.ANSWER_BUTTON}: № {question_id}",
-            callback_data=AnswerQuestion(question_id=question_id),
-        )
-    builder.adjust(2)
-    return builder.as_markup()
+    buttons = [
+        _button(f"{texts.ANSWER_BUTTON}: № {question_id}", AnswerQuestion(question_id=question_id))
+        for question_id in question_ids
+    ]
+    return _markup(buttons, 2)
 
 
 def plan_unresolved(first_year: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=texts.PLAN_UNRESOLVED_BUTTON, callback_data=PlanUnresolved(first_year=first_year)
-    )
-    return builder.as_markup()
+    return _markup([_button(texts.PLAN_UNRESOLVED_BUTTON, PlanUnresolved(first_year=first_year))])
 
 
 def edit_sent(item_id: int, version: int, count: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=texts.EDIT_SENT_BUTTON.format(count=count),
-        callback_data=EditSent(item_id=item_id, version=version, everywhere=True),
+    return _markup(
+        [
+            _button(
+                texts.EDIT_SENT_BUTTON.format(count=count),
+                EditSent(item_id=item_id, version=version, everywhere=True),
+            ),
+            _button(
+                texts.EDIT_BOT_ONLY_BUTTON,
+                EditSent(item_id=item_id, version=version, everywhere=False),
+            ),
+        ],
+        1,
     )
-    builder.button(
-        text=texts.EDIT_BOT_ONLY_BUTTON,
-        callback_data=EditSent(item_id=item_id, version=version, everywhere=False),
-    )
-    builder.adjust(1)
-    return builder.as_markup()
