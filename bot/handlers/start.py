@@ -36,7 +36,7 @@ async def start(
     subscriber = registration.subscriber
     if not registration.created:
         await services.subscribers.touch_profile(
-            subscriber.chat_id, name=clean_name(user.full_name), username=user.username
+            subscriber, name=clean_name(user.full_name), username=user.username
         )
     if subscriber.status is not SubscriberStatus.ACTIVE:
         subscriber = (

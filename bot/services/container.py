@@ -55,7 +55,8 @@ def build_services(settings: Settings, engine: Database, *, wake: Wake = no_wake
     subscribers = SubscriberRepository(engine)
     questions = QuestionRepository(engine)
     editors = EditorRepository(engine)
-    dialogs = DialogStateRepository(engine)
+    # One bot process per SQLite file (the instance lock): dialog states may be remembered.
+    dialogs = DialogStateRepository(engine, remember_empty=engine.dialect.name == "sqlite")
     return Services(
         engine=engine,
         subscribers=subscribers,

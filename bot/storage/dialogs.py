@@ -13,32 +13,73 @@ from bot.storage.db import utcnow
 from bot.storage.schema import fsm_states
 
 _UNSET: Any = object()
+_GET = sa.select(fsm_states.c.state, fsm_states.c.data).where(
+    fsm_states.c.key == sa.bindparam("k")
+)
+# Keys remembered as having no dialog, at most this many (then forgotten and learnt again).
+REMEMBERED_EMPTY = 100_000
 
 
 class DialogStateRepository:
-    def __init__(self, engine: Database) -> None:
+    """Reads and writes of dialog state; with `remember_empty`, keys known to hold no dialog
+    are answered from memory.
+
+    Nearly every update comes from someone who is in no dialog, and aiogram asks for the state
+    of every one (and `clear()` writes it twice on /start): remembering "empty" spares those
+    reads and writes. It is safe while this process is the only one writing dialog states —
+    SQLite, where the instance lock keeps a second bot off the file — because nothing but a
+    write through here can put a dialog under a key, and erasing a chat only empties keys.
+    """
+
+    def __init__(self, engine: Database, *, remember_empty: bool = False) -> None:
         self._engine = engine
+        self._empty: set[str] | None = set() if remember_empty else None
+        # Writes so far: a read that a write overtook may not remember its (older) "empty".
+        self._writes = 0
 
     async def get(self, key: str) -> tuple[str | None, dict[str, Any]]:
+        empty = self._empty
+        if empty is not None and key in empty:
+            return None, {}
+        writes = self._writes
         async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(fsm_states.c.state, fsm_states.c.data).where(fsm_states.c.key == key)
-                )
-            ).first()
+            row = (await conn.execute(_GET, {"k": key})).first()
         if row is None:
+            self._remember_empty(key, writes)
             return None, {}
         data: dict[str, Any] = json.loads(row.data)
+        if row.state is None and not data:
+            self._remember_empty(key, writes)
         return row.state, data
+
+    def _remember_empty(self, key: str, writes_before: int) -> None:
+        empty = self._empty
+        if empty is None or self._writes != writes_before:
+            return
+        if len(empty) >= REMEMBERED_EMPTY:
+            empty.clear()
+        empty.add(key)
 
     async def put(
         self, key: str, chat_id: int, *, state: str | None = _UNSET, data: Any = _UNSET
     ) -> None:
+        empty = self._empty
+        if empty is not None and key in empty:
+            if (state is _UNSET or state is None) and (data is _UNSET or not data):
+                return  # emptying what is known empty: nothing to write
+            empty.discard(key)
+        self._writes += 1
         values: dict[str, Any] = {"updated_at": utcnow()}
         if state is not _UNSET:
             values["state"] = state
         if data is not _UNSET:
             values["data"] = json.dumps(data, ensure_ascii=False)
+        try:
+            await self._write(key, chat_id, values)
+        finally:
+            self._writes += 1  # and once done: a read that overlapped any of it can't remember
+
+    async def _write(self, key: str, chat_id: int, values: dict[str, Any]) -> None:
         update = fsm_states.update().where(fsm_states.c.key == key).values(**values)
         async with self._engine.begin() as conn:
             if (await conn.execute(update)).rowcount:

@@ -57,15 +57,22 @@ class Registration:
     created: bool
 
 
+# Built once: the reads and writes every update makes, so only their parameters change.
+_BY_CHAT = subscribers.select().where(subscribers.c.chat_id == sa.bindparam("chat"))
+_UPDATE = (
+    subscribers.update()
+    .where(subscribers.c.chat_id == sa.bindparam("chat"))
+    .returning(*subscribers.c)
+)
+
+
 class SubscriberRepository:
     def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     async def get(self, chat_id: int) -> Subscriber | None:
         async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(subscribers.select().where(subscribers.c.chat_id == chat_id))
-            ).first()
+            row = (await conn.execute(_BY_CHAT, {"chat": chat_id})).first()
         return _to_subscriber(row) if row else None
 
     async def register(
@@ -78,26 +85,28 @@ class SubscriberRepository:
         now = utcnow()
         try:
             async with self._engine.begin() as conn:
-                await conn.execute(
-                    subscribers.insert().values(
-                        chat_id=chat_id,
-                        name=name[:128],
-                        username=username,
-                        topics=encode_topics(ALL_TOPICS),
-                        frequency=Frequency.WEEKLY.value,
-                        status=SubscriberStatus.ACTIVE.value,
-                        source=source,
-                        created_at=now,
-                        updated_at=now,
+                row = (
+                    await conn.execute(
+                        subscribers.insert()
+                        .values(
+                            chat_id=chat_id,
+                            name=name[:128],
+                            username=username,
+                            topics=encode_topics(ALL_TOPICS),
+                            frequency=Frequency.WEEKLY.value,
+                            status=SubscriberStatus.ACTIVE.value,
+                            source=source,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                        .returning(*subscribers.c)
                     )
-                )
+                ).one()
         except IntegrityError:  # two /start updates of one chat raced; the other one created it
             subscriber = await self.get(chat_id)
             assert subscriber is not None
             return Registration(subscriber, created=False)
-        subscriber = await self.get(chat_id)
-        assert subscriber is not None
-        return Registration(subscriber, created=True)
+        return Registration(_to_subscriber(row), created=True)
 
     async def by_username(self, username: str) -> Subscriber | None:
         async with self._engine.connect() as conn:
@@ -113,12 +122,8 @@ class SubscriberRepository:
     async def _update(self, chat_id: int, **values: Any) -> Subscriber | None:
         values["updated_at"] = utcnow()
         async with self._engine.begin() as conn:
-            result = await conn.execute(
-                subscribers.update().where(subscribers.c.chat_id == chat_id).values(**values)
-            )
-        if not result.rowcount:
-            return None
-        return await self.get(chat_id)
+            row = (await conn.execute(_UPDATE.values(**values), {"chat": chat_id})).first()
+        return _to_subscriber(row) if row else None
 
     async def set_role(self, chat_id: int, role: Role) -> Subscriber | None:
         return await self._update(chat_id, role=role.value)
@@ -141,13 +146,18 @@ class SubscriberRepository:
     async def mark_onboarded(self, chat_id: int, at: datetime | None = None) -> Subscriber | None:
         return await self._update(chat_id, onboarded_at=at or utcnow())
 
-    async def touch_profile(self, chat_id: int, *, name: str, username: str | None) -> None:
-        """Keep the display name current; the only personal data besides preferences."""
+    async def touch_profile(
+        self, subscriber: Subscriber, *, name: str, username: str | None
+    ) -> None:
+        """Keep the display name current; the only personal data besides preferences. Nothing
+        is written when it is what `subscriber` (just read) already has: a /start repeats."""
+        if subscriber.name == name[:128] and subscriber.username == username:
+            return
         async with self._engine.begin() as conn:
             await conn.execute(
                 subscribers.update()
                 .where(
-                    subscribers.c.chat_id == chat_id,
+                    subscribers.c.chat_id == subscriber.chat_id,
                     sa.or_(
                         subscribers.c.name != name[:128],
                         sa.func.coalesce(subscribers.c.username, "") != (username or ""),
