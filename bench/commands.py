@@ -52,6 +52,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Telegram
 
 from bench import buttons
 from bot.content.models import Item, ItemKind, ItemStatus
+from bot.heap import freeze_after_imports
 from bot.storage.items import ItemRepository
 from bot.storage.schema import subscribers
 from tests.support.emulator import BotAPIEmulator, Call
@@ -613,7 +614,11 @@ def main() -> None:
     parser.add_argument("--steady", type=int, default=60, help="steady updates a round and side")
     parser.add_argument("--burst", type=int, default=30, help="saturated updates a command")
     parser.add_argument("--onboardings", type=int, default=0, help="people onboarding at once")
-    asyncio.run(run(parser.parse_args()))
+    args = parser.parse_args()
+    # As `python -m bot run` does once its imports are done (bot/heap.py): both sides run in
+    # this process, so both are spared full collections over the import-time objects.
+    freeze_after_imports()
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":
