@@ -40,6 +40,7 @@ def _report(sender: Sender, cpu0: float, started: float, **extra: object) -> Non
         "flushes": stats.flushes,
         "progress_edits": stats.progress_edits,
         "unrecorded_at_start": stats.unrecorded_at_start,
+        "max_in_flight": sender._max_in_flight,  # its cap: the floor is held to the same
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         **extra,
     }
@@ -69,6 +70,7 @@ async def main(argv: list[str]) -> None:
     started = time.monotonic()
     cpu0 = _cpu()
     sender.start(TelegramTransport.from_settings(bot, settings))
+    _report(sender, cpu0, started)  # at once: the bench reads the in-flight cap from it
     try:
         while True:
             await asyncio.sleep(args.report_every)
