@@ -245,7 +245,7 @@ def _russian_score(text: str) -> int:
     return sum(
         len(word)
         for word in _RUSSIAN_WORD.findall(text)
-        if sum(c.islower() for c in word) * 2 > len(word)
+        if word.islower() or sum(map(str.islower, word)) * 2 > len(word)
     )
 
 
