@@ -39,6 +39,12 @@ _Ts = TypeVarTuple("_Ts")
 # SQLite take turns anyway; reads in WAL mode run side by side.
 CONNECTIONS = 4
 STREAM_CHUNK = 500
+# How long a statement waits for a lock held by another process (in its thread, never on the
+# loop); the same 30 s as sqlite3's default busy timeout before.
+BUSY_MS = 30_000
+# A passive checkpoint (copying the write-ahead log into the database file) every this many
+# write blocks, in the writer's thread; SQLite's own would run inside a commit, on the loop.
+CHECKPOINT_EVERY = 500
 
 
 class Rows(Protocol):
@@ -134,32 +140,68 @@ class _SqliteConnection(sqlite3.Connection):
         return super().cursor(factory)
 
 
-class _Worker:
-    """One SQLite connection and the single thread that uses it."""
+def _busy(error: sa.exc.OperationalError) -> bool:
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
-    def __init__(self, engine: Engine, name: str) -> None:
+
+class _Worker:
+    """One SQLite connection, used on the event loop, and a thread for when it must wait.
+
+    A statement of this bot takes SQLite microseconds (an indexed read, a one-row write to
+    the write-ahead log without fsync): less than handing it to a thread and back, and a hop's
+    result waits its turn in the loop's queue, which under a burst is where the time goes. So
+    statements run on the loop with SQLite's busy timeout at zero. Only when the file is locked
+    by someone else (another process writing, a checkpoint) does the statement — which then
+    did nothing — go to the connection's thread and wait there, with the full timeout, while
+    the loop goes on. Checkpoints, which write the database file and sync it, are kept off the
+    loop too (`SqliteDatabase` runs them in the thread every CHECKPOINT_EVERY writes).
+    """
+
+    def __init__(self, engine: Engine, name: str, *, inline: bool = True) -> None:
         self._engine = engine
         self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
         self._conn: SyncConnection | None = None
+        self._inline = inline
 
     def _connection(self) -> SyncConnection:
         if self._conn is None or self._conn.closed:
             self._conn = self._engine.connect()
+            self._conn.exec_driver_sql(f"PRAGMA busy_timeout={0 if self._inline else BUSY_MS}")
+            self._conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            self._conn.commit()
         return self._conn
 
     async def call(self, fn: Callable[[SyncConnection], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(
-            self._thread, lambda: fn(self._connection())
-        )
+        if self._inline and self._conn is not None and not self._conn.closed:
+            try:
+                return fn(self._conn)
+            except sa.exc.OperationalError as error:
+                if not _busy(error):
+                    raise
+        return await self.in_thread(fn)
+
+    async def in_thread(self, fn: Callable[[SyncConnection], T]) -> T:
+        """`fn` in the connection's thread, waiting for locks as long as BUSY_MS."""
+
+        def patiently() -> T:
+            conn = self._connection()
+            if not self._inline:
+                return fn(conn)
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            raw.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+            try:
+                return fn(conn)
+            finally:
+                raw.execute("PRAGMA busy_timeout=0")
+
+        return await asyncio.get_running_loop().run_in_executor(self._thread, patiently)
 
     async def end(self, commit: bool) -> None:
-        """End the block's transaction; a read-only block needs no hop (SQLite opened none)."""
+        """End the block's transaction (nothing to do for a read: SQLite opened none)."""
         conn = self._conn
         if conn is None or not conn.in_transaction():
-            return
-        dbapi = conn.connection.dbapi_connection
-        if not commit and dbapi is not None and not dbapi.in_transaction:
-            conn.rollback()  # only SQLAlchemy's bookkeeping: sqlite3 has nothing open
             return
         await self.call(lambda c: c.commit() if commit else c.rollback())
 
@@ -177,7 +219,7 @@ class _Stream:
 
     async def __aiter__(self) -> AsyncIterator[Row[*tuple[Any, ...]]]:
         while True:
-            chunk = await self._worker.call(lambda _c: self._result.fetchmany(STREAM_CHUNK))
+            chunk = await self._worker.in_thread(lambda _c: self._result.fetchmany(STREAM_CHUNK))
             if not chunk:
                 return
             for row in chunk:
@@ -212,13 +254,13 @@ class SqliteConnection:
             finally:
                 dbapi.prefetch = True  # type: ignore[union-attr]
 
-        return _Stream(self._worker, await self._worker.call(run))
+        return _Stream(self._worker, await self._worker.in_thread(run))
 
     async def exec_driver_sql(self, statement: str) -> CursorResult[Any]:
         return await self._worker.call(lambda c: c.exec_driver_sql(statement))
 
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self._worker.call(lambda c: fn(c, *args))
+        return await self._worker.in_thread(lambda c: fn(c, *args))
 
     async def commit(self) -> None:
         await self._worker.call(lambda c: c.commit())
@@ -230,13 +272,15 @@ class SqliteConnection:
 class SqliteDatabase:
     def __init__(self, engine: Engine, connections: int = CONNECTIONS) -> None:
         self.sync_engine = engine
-        memory = engine.url.database in (None, "", ":memory:")
-        self._size = 1 if memory else connections
-        self._idle: asyncio.Queue[_Worker] | None = None
+        self._memory = engine.url.database in (None, "", ":memory:")
+        self._readers = max(1, connections - 1)
+        self._idle: tuple[asyncio.Queue[_Worker], asyncio.Queue[_Worker]] | None = None
         self._workers: list[_Worker] = []
         # Tasks with a block open: a block opened inside another (the same task) gets a
         # connection of its own at once instead of waiting for one the outer block may hold.
         self._holding: dict[asyncio.Task[Any] | None, int] = {}
+        self._writes = 0
+        self._checkpoints: set[asyncio.Task[None]] = set()
 
     @property
     def dialect(self) -> Dialect:
@@ -246,23 +290,33 @@ class SqliteDatabase:
     def url(self) -> URL:
         return self.sync_engine.url
 
-    def _queue(self) -> asyncio.Queue[_Worker]:
+    def _queue(self, commit: bool) -> asyncio.Queue[_Worker]:
+        """Idle connections: one for the writing blocks, the rest for the reading ones.
+
+        SQLite lets one connection write at a time; writers of the same process queued in
+        its busy handler sleep in growing steps (up to 100 ms) however soon the lock is free,
+        so they queue here instead, on one connection, and never meet each other's lock.
+        """
         if self._idle is None:
-            self._idle = asyncio.Queue()
-            for n in range(self._size):
-                worker = _Worker(self.sync_engine, f"sqlite-{n}")
-                self._workers.append(worker)
-                self._idle.put_nowait(worker)
-        return self._idle
+            writing: asyncio.Queue[_Worker] = asyncio.Queue()
+            reading = writing if self._memory else asyncio.Queue()
+            self._workers.append(_Worker(self.sync_engine, "sqlite-writer"))
+            writing.put_nowait(self._workers[-1])
+            for n in range(0 if self._memory else self._readers):
+                self._workers.append(_Worker(self.sync_engine, f"sqlite-reader-{n}"))
+                reading.put_nowait(self._workers[-1])
+            self._idle = (reading, writing)
+        return self._idle[commit]
 
     @asynccontextmanager
     async def _block(self, commit: bool) -> AsyncIterator[SqliteConnection]:
         task = asyncio.current_task()
         nested = task in self._holding
+        queue = self._queue(commit)
         if nested:
-            worker = _Worker(self.sync_engine, "sqlite-nested")
+            worker = _Worker(self.sync_engine, "sqlite-nested", inline=False)
         else:
-            worker = await self._queue().get()
+            worker = await queue.get()
             await worker.end(commit=False)  # a block cancelled mid-way may have left one open
         self._holding[task] = self._holding.get(task, 0) + 1
         try:
@@ -272,6 +326,8 @@ class SqliteDatabase:
             raise
         else:
             await worker.end(commit=commit)
+            if commit and not nested:
+                self._wrote()
         finally:
             if self._holding[task] == 1:
                 del self._holding[task]
@@ -280,7 +336,28 @@ class SqliteDatabase:
             if nested:
                 await worker.close()
             else:
-                self._queue().put_nowait(worker)
+                queue.put_nowait(worker)
+
+    def _wrote(self) -> None:
+        self._writes += 1
+        if self._writes % CHECKPOINT_EVERY == 0 and not self._checkpoints:
+            task = asyncio.create_task(self.checkpoint())
+            self._checkpoints.add(task)
+            task.add_done_callback(self._checkpoints.discard)
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file, in the writer's thread."""
+
+        def passive(conn: SyncConnection) -> None:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            conn.commit()
+
+        queue = self._queue(commit=True)
+        worker = await queue.get()
+        try:
+            await worker.in_thread(passive)
+        finally:
+            queue.put_nowait(worker)
 
     def connect(self) -> AbstractAsyncContextManager[Connection]:
         return self._block(commit=False)
@@ -289,6 +366,8 @@ class SqliteDatabase:
         return self._block(commit=True)
 
     async def dispose(self) -> None:
+        for task in list(self._checkpoints):
+            await task
         idle = self._idle
         workers, self._workers, self._idle = self._workers, [], None
         if idle is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -105,3 +106,29 @@ async def test_streamed_rows_come_in_chunks_and_all_arrive(db: Database) -> None
         rows = await conn.stream(sa.select(notes.c.id).order_by(notes.c.id))
         seen = [row.id async for row in rows]
     assert seen == list(range(1, 1201))
+
+
+async def test_a_write_waits_off_the_loop_while_another_process_holds_the_lock(
+    db: Database, tmp_path: Path
+) -> None:
+    async with db.begin() as conn:  # both connections opened
+        await conn.execute(notes.insert().values(id=1, text="первая"))
+    other = sqlite3.connect(tmp_path / "n.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's write in progress
+
+    async def write() -> None:
+        async with db.begin() as conn:
+            await conn.execute(notes.insert().values(id=2, text="вторая"))
+
+    task = asyncio.create_task(write())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    # Waiting, not failed and not holding the loop (on the loop it would have failed at once,
+    # with a busy timeout there the loop would have stood still for it).
+    assert not task.done()
+    other.execute("COMMIT")
+    other.close()
+    await asyncio.wait_for(task, 30)
+    async with db.connect() as conn:
+        ids = list((await conn.execute(sa.select(notes.c.id).order_by(notes.c.id))).scalars())
+    assert ids == [1, 2]
