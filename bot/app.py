@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -15,7 +14,7 @@ from aiogram.types import BotCommandScopeChat, BotCommandScopeDefault, ErrorEven
 
 from bot import texts
 from bot.config import Settings
-from bot.content.cleaning import clean_json
+from bot.content.cleaning import loads_clean
 from bot.delivery.engine import Sender, stop_sender
 from bot.handlers import build_router
 from bot.services.container import Services, build_services
@@ -30,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 def json_loads(content: str) -> Any:
-    return clean_json(json.loads(content))
+    return loads_clean(content)
 
 
 def build_bot(settings: Settings) -> Bot:

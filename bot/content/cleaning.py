@@ -9,6 +9,7 @@ and no bidirectional overrides that turn «Школа» around or hide it.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from typing import Any
@@ -31,6 +32,22 @@ def _replacement(match: re.Match[str]) -> str:
 def clean_text(text: str) -> str:
     """Lone surrogates become U+FFFD, control characters (but \\t and \\n) a space."""
     return _UNSAFE.sub(_replacement, text)
+
+
+# What in a JSON text can decode to something `_UNSAFE` matches: the escapes of surrogates,
+# of C0/C1 controls and the short \b \f \r, or such a character written as it is. A few
+# harmless things match too (an escaped \t, a surrogate pair, an escaped backslash before b):
+# such a document is only walked through in full.
+_UNSAFE_IN_JSON = re.compile(
+    r"\\u(?:[dD][89a-fA-F]|00[0189]|007[fF])|\\[bfr]|[\ud800-\udfff\x7f-\x9f]"
+)
+
+
+def loads_clean(text: str) -> Any:
+    """`json.loads` and `clean_json`; a document with nothing to clean (almost every one)
+    isn't walked through."""
+    value = json.loads(text)
+    return clean_json(value) if _UNSAFE_IN_JSON.search(text) else value
 
 
 def clean_json(value: Any) -> Any:

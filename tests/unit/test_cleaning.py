@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from bot.content.cleaning import clean_json, clean_name, clean_text
+from bot.content.cleaning import clean_json, clean_name, clean_text, loads_clean
 
 
 def _utf16(text: str) -> int:
@@ -40,6 +41,24 @@ def test_every_string_of_an_update_is_cleaned() -> None:
         },
         "callback_query": {"data": "x\ufffd"},
     }
+
+
+def _upper_escapes(document: str) -> str:
+    return re.sub(r"\\u[0-9a-f]{4}", lambda m: "\\u" + m.group()[2:].upper(), document)
+
+
+def test_a_document_read_without_a_walk_through_is_cleaned_all_the_same() -> None:
+    """Every character of the BMP, surrogates included, escaped or written as it is, in either
+    case of hex: the quick path (no walk when nothing could need cleaning) gives what the
+    full walk gives."""
+    for code in range(0x10000):
+        value = {"t": f"a{chr(code)}b", "n": [1, {"k": chr(code)}]}
+        for document in (
+            json.dumps(value),
+            _upper_escapes(json.dumps(value)),
+            json.dumps(value, ensure_ascii=False),
+        ):
+            assert loads_clean(document) == clean_json(json.loads(document)), hex(code)
 
 
 @pytest.mark.parametrize(
