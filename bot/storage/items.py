@@ -131,6 +131,30 @@ def item_values(item: Item, now: datetime) -> dict[str, Any]:
     }
 
 
+def _activities() -> sa.Select[Any]:
+    """Visible events starting in [since, until), then activities without an exact start whose
+    period overlaps [first, last]; built once (what's next is asked all the time)."""
+    c = items.c
+    dated = sa.and_(
+        c.starts_at.is_not(None),
+        c.starts_at >= sa.bindparam("since"),
+        c.starts_at < sa.bindparam("until"),
+    )
+    ongoing = sa.and_(
+        c.starts_at.is_(None),
+        c.period_start <= sa.bindparam("last"),
+        c.period_end >= sa.bindparam("first"),
+    )
+    return (
+        items.select()
+        .where(c.kind == ItemKind.EVENT.value, c.status.in_(_VISIBLE), sa.or_(dated, ongoing))
+        .order_by(c.starts_at.is_(None), c.starts_at, c.period_start, c.id)
+    )
+
+
+_ACTIVITIES = _activities()
+
+
 class ItemRepository:
     def __init__(self, engine: Database) -> None:
         self._engine = engine
@@ -307,19 +331,9 @@ class ItemRepository:
     ) -> list[Item]:
         """Visible events of a window, dated first: those starting in [since, until), then
         ongoing activities (plan rows without an exact start) whose period overlaps the days."""
-        c = items.c
-        dated = sa.and_(
-            c.starts_at.is_not(None), c.starts_at >= _stored(since), c.starts_at < _stored(until)
-        )
-        ongoing = sa.and_(
-            c.starts_at.is_(None), c.period_start <= last_day, c.period_end >= first_day
-        )
+        params = {
+            "since": _stored(since), "until": _stored(until), "first": first_day, "last": last_day
+        }  # fmt: skip
         async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                items.select()
-                .where(
-                    c.kind == ItemKind.EVENT.value, c.status.in_(_VISIBLE), sa.or_(dated, ongoing)
-                )
-                .order_by(c.starts_at.is_(None), c.starts_at, c.period_start, c.id)
-            )
+            rows = await conn.execute(_ACTIVITIES, params)
             return [_to_item(row) for row in rows]
