@@ -28,7 +28,9 @@ from bot.storage.subscribers import decode_topics
 
 E = TypeVar("E", bound=StrEnum)
 
-_VISIBLE = sorted(s.value for s in VISIBLE_STATUSES)
+# A fixed list of bound values, not an "expanding" IN: that one is rendered into the SQL at
+# every execution, this one is compiled once like the rest of the statement.
+_VISIBLE = [sa.literal(v) for v in sorted(s.value for s in VISIBLE_STATUSES)]
 
 
 def _codes(values: Iterable[StrEnum]) -> str:
