@@ -611,8 +611,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rate", type=float, default=10, help="steady updates a second")
-    parser.add_argument("--steady", type=int, default=60, help="steady updates a round and side")
-    parser.add_argument("--burst", type=int, default=30, help="saturated updates a command")
+    parser.add_argument("--steady", type=int, default=100, help="steady updates a round and side")
+    parser.add_argument("--burst", type=int, default=100, help="saturated updates a command")
     parser.add_argument("--onboardings", type=int, default=0, help="people onboarding at once")
     args = parser.parse_args()
     # As `python -m bot run` does once its imports are done (bot/heap.py): both sides run in
