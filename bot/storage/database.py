@@ -6,10 +6,12 @@ conn` (writes, committed at the end) and `await conn.execute(statement)`; `Datab
 
 - PostgreSQL: SQLAlchemy's own `AsyncEngine` over asyncpg, unchanged.
 - SQLite: `SqliteDatabase`, SQLAlchemy Core's *synchronous* engine over the standard sqlite3
-  module, each connection driven from a thread of its own — one thread hop a statement. The
-  async dialect (aiosqlite) makes four or five hops for the same read (cursor, execute, fetch,
-  close, the pool's rollback on return): an indexed single-row read cost 0.38 ms of CPU that
-  way against 0.09 ms here (`python -m bench.storage`), and every update makes several.
+  module. A statement runs on the event loop itself and goes to its connection's thread only
+  when it has to wait for another process's lock (see `_Worker`). The async dialect
+  (aiosqlite) made four or five thread hops for one read (cursor, execute, fetch, close, the
+  pool's rollback on return), each answer queued behind whatever the loop had to do: an
+  indexed single-row read cost 0.38 ms of CPU that way, 0.09 ms with one hop, ~0.02 ms here
+  (`python -m bench.storage`), and a burst of onboardings waited mostly for those hops.
 
 Either way a block first waits for one of a fixed number of connections, in an asyncio queue
 with no timeout: a burst of updates waits its turn (and the bot answers late) instead of
@@ -21,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol, TypeVar, TypeVarTuple, overload
 
@@ -163,6 +165,9 @@ class _Worker:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
         self._conn: SyncConnection | None = None
         self._inline = inline
+        # The thread's latest work: until it has finished (a cancelled block's statement may
+        # still be waiting for a lock there), the connection is used only from the thread.
+        self._in_thread: Future[Any] | None = None
 
     def _connection(self) -> SyncConnection:
         if self._conn is None or self._conn.closed:
@@ -173,7 +178,8 @@ class _Worker:
         return self._conn
 
     async def call(self, fn: Callable[[SyncConnection], T]) -> T:
-        if self._inline and self._conn is not None and not self._conn.closed:
+        idle = self._in_thread is None or self._in_thread.done()
+        if self._inline and idle and self._conn is not None and not self._conn.closed:
             try:
                 return fn(self._conn)
             except sa.exc.OperationalError as error:
@@ -196,7 +202,8 @@ class _Worker:
             finally:
                 raw.execute("PRAGMA busy_timeout=0")
 
-        return await asyncio.get_running_loop().run_in_executor(self._thread, patiently)
+        work = self._in_thread = self._thread.submit(patiently)
+        return await asyncio.wrap_future(work)
 
     async def end(self, commit: bool) -> None:
         """End the block's transaction (nothing to do for a read: SQLite opened none)."""

@@ -132,3 +132,32 @@ async def test_a_write_waits_off_the_loop_while_another_process_holds_the_lock(
     async with db.connect() as conn:
         ids = list((await conn.execute(sa.select(notes.c.id).order_by(notes.c.id))).scalars())
     assert ids == [1, 2]
+
+
+async def test_a_write_cancelled_while_it_waits_for_the_lock_lands_nothing(
+    db: Database, tmp_path: Path
+) -> None:
+    async with db.begin() as conn:
+        await conn.execute(notes.insert().values(id=1, text="первая"))
+    other = sqlite3.connect(tmp_path / "n.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+
+    async def write(n: int) -> None:
+        async with db.begin() as conn:
+            await conn.execute(notes.insert().values(id=n, text=f"заметка {n}"))
+
+    waiting = asyncio.create_task(write(2))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    waiting.cancel()  # the bot stops, say, while the statement waits in the thread
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    after = asyncio.create_task(write(3))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    other.execute("COMMIT")
+    other.close()
+    await asyncio.wait_for(after, 30)
+    async with db.connect() as conn:
+        ids = list((await conn.execute(sa.select(notes.c.id).order_by(notes.c.id))).scalars())
+    assert ids == [1, 3]
