@@ -9,9 +9,10 @@ conn` (writes, committed at the end) and `await conn.execute(statement)`; `Datab
   module. A statement runs on the event loop itself and goes to its connection's thread only
   when it has to wait for another process's lock (see `_Worker`). The async dialect
   (aiosqlite) made four or five thread hops for one read (cursor, execute, fetch, close, the
-  pool's rollback on return), each answer queued behind whatever the loop had to do: an
-  indexed single-row read cost 0.38 ms of CPU that way, 0.09 ms with one hop, ~0.02 ms here
-  (`python -m bench.storage`), and a burst of onboardings waited mostly for those hops.
+  pool's rollback on return), each answer queued behind whatever the loop had to do: reading
+  a subscriber through the repository cost 0.26 ms of CPU that way and 0.044 ms here (bare
+  sqlite3: 0.006; `python -m bench.storage`), and a burst of onboardings waited mostly for
+  those hops.
 
 Either way a block first waits for one of a fixed number of connections, in an asyncio queue
 with no timeout: a burst of updates waits its turn (and the bot answers late) instead of
