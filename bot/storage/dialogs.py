@@ -6,13 +6,21 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.storage.database import Database
 from bot.storage.db import utcnow
 from bot.storage.schema import fsm_states
 
 _UNSET: Any = object()
+
+
+def _insert_for(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE: the same words on SQLite and PostgreSQL, each through
+    its own dialect's construct."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 _GET = sa.select(fsm_states.c.state, fsm_states.c.data).where(
     fsm_states.c.key == sa.bindparam("k")
 )
@@ -80,16 +88,13 @@ class DialogStateRepository:
             self._writes += 1  # and once done: a read that overlapped any of it can't remember
 
     async def _write(self, key: str, chat_id: int, values: dict[str, Any]) -> None:
-        update = fsm_states.update().where(fsm_states.c.key == key).values(**values)
+        """One statement: insert the key's row, or update what `values` names in it."""
+        upsert = _insert_for(self._engine.dialect.name)(fsm_states).values(
+            key=key, chat_id=chat_id, **values
+        )
+        upsert = upsert.on_conflict_do_update(index_elements=[fsm_states.c.key], set_=values)
         async with self._engine.begin() as conn:
-            if (await conn.execute(update)).rowcount:
-                return
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(fsm_states.insert().values(key=key, chat_id=chat_id, **values))
-        except IntegrityError:  # a concurrent first write for the same key won the insert
-            async with self._engine.begin() as conn:
-                await conn.execute(update)
+            await conn.execute(upsert)
 
     async def forget_chat(self, chat_id: int) -> None:
         async with self._engine.begin() as conn:
