@@ -124,7 +124,7 @@ class CallbackAnswers(BaseMiddleware):
     def __init__(self, within: float | None = None) -> None:
         self._within = ANSWER_WITHIN if within is None else within
         self._presses: dict[str, _Press] = {}
-        self._timers: set[asyncio.Task[None]] = set()
+        self._late_answers: set[asyncio.Task[None]] = set()
         self.requests = _FirstAnswerOnly(self)
 
     def install(self, bot: Bot) -> None:
@@ -148,9 +148,10 @@ class CallbackAnswers(BaseMiddleware):
             return await handler(event, data)
         query_id = query.id
         press = self._presses[query_id] = _Press(query.from_user.id)
-        timer = asyncio.create_task(self._answer_later(bot, query_id, press))
-        self._timers.add(timer)
-        timer.add_done_callback(self._timers.discard)
+        # A timer handle, not a task: nearly every press is answered long before it fires.
+        timer = asyncio.get_running_loop().call_later(
+            self._within, self._answer_late, bot, query_id, press
+        )
         try:
             result = await handler(event, data)
         except BaseException:
@@ -166,11 +167,13 @@ class CallbackAnswers(BaseMiddleware):
             self._presses.pop(query_id, None)
         return result
 
-    async def _answer_later(self, bot: Bot, query_id: str, press: _Press) -> None:
-        await asyncio.sleep(self._within)
-        if not press.answered:
-            log.info("button answered before its handler finished: user=%s", press.chat_id)
-            await self._answer(bot, query_id, press)
+    def _answer_late(self, bot: Bot, query_id: str, press: _Press) -> None:
+        if press.answered:
+            return
+        log.info("button answered before its handler finished: user=%s", press.chat_id)
+        task = asyncio.create_task(self._answer(bot, query_id, press))
+        self._late_answers.add(task)
+        task.add_done_callback(self._late_answers.discard)
 
     async def _answer(self, bot: Bot, query_id: str, press: _Press) -> None:
         # Through the session like any answer: `requests` marks the press answered.
