@@ -1,5 +1,6 @@
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -7,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bot.content.models import Frequency, OrgKind, Role, SubscriberStatus, Topic
-from bot.storage.database import Database
+from bot.storage.database import Database, SqliteDatabase
 from bot.storage.db import create_engine, downgrade, migrate
 from bot.storage.dialogs import DialogStateRepository
 from bot.storage.schema import metadata
@@ -60,6 +61,27 @@ async def test_register_never_creates_a_second_row(engine: Database) -> None:
     assert not first.subscriber.onboarded
     async with engine.connect() as conn:
         assert (await conn.execute(sa.text("SELECT count(*) FROM subscribers"))).scalar() == 1
+
+
+async def test_a_repeated_start_writes_the_profile_only_when_the_name_changed(
+    engine: Database,
+) -> None:
+    repo = SubscriberRepository(engine)
+    registered = (await repo.register(42, name="Анна", username="anna", source=None)).subscriber
+    assert isinstance(engine, SqliteDatabase)
+    written: list[str] = []
+
+    @sa.event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("UPDATE"):
+            written.append(statement)
+
+    await repo.touch_profile(registered, name="Анна", username="anna")
+    assert written == []
+    await repo.touch_profile(registered, name="Анна Петровна", username="anna")
+    assert len(written) == 1
+    again = await repo.get(42)
+    assert again is not None and again.name == "Анна Петровна"
 
 
 async def test_preferences_round_trip(engine: Database) -> None:
