@@ -150,13 +150,13 @@ async def test_a_write_cancelled_while_it_waits_for_the_lock_lands_nothing(
     for _ in range(20):
         await asyncio.sleep(0)
     waiting.cancel()  # the bot stops, say, while the statement waits in the thread
-    with pytest.raises(asyncio.CancelledError):
-        await waiting
     after = asyncio.create_task(write(3))
     for _ in range(20):
         await asyncio.sleep(0)
-    other.execute("COMMIT")
+    other.execute("COMMIT")  # the cancelled block's rollback waits behind its statement
     other.close()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(waiting, 30)
     await asyncio.wait_for(after, 30)
     async with db.connect() as conn:
         ids = list((await conn.execute(sa.select(notes.c.id).order_by(notes.c.id))).scalars())
