@@ -198,11 +198,19 @@ def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> int:
     from bot.content.plan import PlanFormatError, parse_plan
     from bot.content.plan_docx import plan_text
     from bot.services.plan_import import import_plan
+    from bot.services.plan_upload import PLAN_FILE_MAX
     from bot.storage.items import ItemRepository
 
     path = Path(args.file)
     if not path.is_file():
         print(texts.PLAN_FILE_MISSING.format(path=path), file=sys.stderr)
+        return 1
+    size = path.stat().st_size
+    if size > PLAN_FILE_MAX:  # the bot's limit: a 50 MB «plan» is no plan, and would take minutes
+        print(
+            texts.PLAN_UPLOAD_TOO_BIG.format(size=size // 1024, limit=PLAN_FILE_MAX // 1024),
+            file=sys.stderr,
+        )
         return 1
     try:
         plan = parse_plan(plan_text(path.read_bytes()))

@@ -38,3 +38,20 @@ async def test_import_plan_command_reports_in_russian_and_prints_json(tmp_path: 
     assert "без изменений: 13" in out
     code, _, err = await run(str(tmp_path / "нет-такого.txt"))
     assert code == 1 and "Файл не найден" in err
+
+
+async def test_a_huge_file_is_refused_at_once_and_nothing_is_written(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "BOT_TOKEN"}}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path}/cli.db", PYTHONPATH=str(REPO))
+    huge = tmp_path / "план.txt"  # the bot's 2 MB limit holds for the command too
+    huge.write_bytes(PLAN.read_bytes() * (3 * 1024 * 1024 // PLAN.stat().st_size + 1))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "import-plan", str(huge), cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    assert err.decode().strip().startswith("Файл слишком большой")
+    assert "не больше 2048 КБ" in err.decode()
+    assert out == b""
+    assert not (tmp_path / "cli.db").exists()
