@@ -63,6 +63,7 @@ class PlanProblem(StrEnum):
     PDF = "pdf"
     NO_SCHOOL_YEAR = "no_school_year"  # the title names no «2021-2022» and none was given
     NO_ITEMS = "no_items"  # no numbered rows found
+    BINARY = "binary"  # no text at all: a picture, an archive, a program renamed .txt or .docx
 
 
 class PlanFormatError(ValueError):
@@ -749,6 +750,28 @@ class PlanParse:
 # --- decoding ------------------------------------------------------------------------------------
 
 
+_BINARY_SIGNATURES = (
+    b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"RIFF", b"II*\x00", b"MM\x00*",  # pictures
+    b"Rar!", b"7z\xbc\xaf", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"MZ", b"\x7fELF",
+)  # fmt: skip
+# Bytes no text file has (a text's own are tab, line breaks and form feed).
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0b\x0c") + b"\x7f"
+
+
+def _mostly_controls(data: bytes) -> bool:
+    """More than 1 % control bytes in what has no BOM nor UTF-16's zero bytes: no text."""
+    if data[:4] in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE) or data[:2] in (
+        codecs.BOM_UTF16_LE,
+        codecs.BOM_UTF16_BE,
+    ):
+        return False
+    sample = data[:65536]
+    if sample.count(0) > len(sample) // 50:  # UTF-16 without a BOM: decode_plan reads it
+        return False
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return controls > len(sample) // 100
+
+
 def decode_plan(data: bytes) -> str:
     """The text of an uploaded plan: UTF-8 with or without BOM, UTF-16/32, or windows-1251.
 
@@ -760,6 +783,8 @@ def decode_plan(data: bytes) -> str:
         raise PlanFormatError(PlanProblem.DOC, "a Word .doc file: save the plan as plain text")
     if data.startswith(b"%PDF"):
         raise PlanFormatError(PlanProblem.PDF, "a PDF file: save the plan as plain text")
+    if data.startswith(_BINARY_SIGNATURES) or _mostly_controls(data):
+        raise PlanFormatError(PlanProblem.BINARY, "not text: a picture, an archive or a program")
     for bom, encoding in (
         (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: its BOM starts the same
         (codecs.BOM_UTF32_BE, "utf-32-be"),

@@ -99,6 +99,9 @@ async def test_broken_files_are_explained_and_store_nothing(running_bot: Running
         (archive.getvalue(), "plan.docx", "Не удалось прочитать файл как документ Word"),
         (b"PK\x03\x04broken", "plan.docx", "Не удалось прочитать файл как документ Word"),
         (b"%PDF-1.7\n...", "plan.pdf", "Это PDF"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), "plan.doc", "старого формата (.doc)"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "plan.docx", "похоже на картинку"),
+        (bytes(range(256)) * 64, "plan.txt", "похоже на картинку, архив или программу"),
         ("Просто заметки без таблицы".encode(), "notes.txt", "учебный год"),
         ("План на 2026-2027 учебный год\nничего".encode(), "plan.txt", "ни одного"),
     ]
