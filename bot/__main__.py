@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
@@ -194,8 +195,19 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def school_year_argument(text: str) -> tuple[int, int]:
+    """«2026/2027», «2026-2027», «2026/27» or «2026» (the year it starts)."""
+    match = re.fullmatch(r"\s*(\d{4})\s*(?:[/-]\s*(\d{2}|\d{4}))?\s*", text)
+    if match:
+        first, second = int(match[1]), match[2]
+        follows = second is None or int(second) in (first + 1, (first + 1) % 100)
+        if follows and 2000 <= first <= 2100:
+            return first, first + 1
+    raise argparse.ArgumentTypeError(texts.PLAN_SCHOOL_YEAR_ARGUMENT.format(value=text))
+
+
 def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.content.plan import PlanFormatError, parse_plan
+    from bot.content.plan import PlanFormatError, PlanProblem, parse_plan
     from bot.content.plan_docx import plan_text
     from bot.services.plan_import import import_plan
     from bot.services.plan_upload import PLAN_FILE_MAX
@@ -213,9 +225,12 @@ def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
     try:
-        plan = parse_plan(plan_text(path.read_bytes()))
+        plan = parse_plan(plan_text(path.read_bytes()), args.school_year)
     except PlanFormatError as exc:
-        print(texts.PLAN_PROBLEMS.get(exc.problem.value, str(exc)), file=sys.stderr)
+        if exc.problem is PlanProblem.NO_SCHOOL_YEAR:
+            print(texts.PLAN_NO_SCHOOL_YEAR_CLI, file=sys.stderr)
+        else:
+            print(texts.PLAN_PROBLEMS.get(exc.problem.value, str(exc)), file=sys.stderr)
         return 1
 
     async def store(settings: Settings, engine: Database) -> None:
@@ -386,8 +401,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
         "восстановить базу SQLite из резервной копии (бот должен быть остановлен)",
     )  # fmt: skip
     restore.add_argument("backup", help="файл копии, например data/backups/infozona-2026-12-01.db")
-    plan = command("import-plan", cmd_import_plan, "загрузить годовой план ИМЦ (текстовый файл)")
-    plan.add_argument("file", help="файл плана (.txt: UTF-8, UTF-16 или windows-1251)")
+    plan = command("import-plan", cmd_import_plan, "загрузить годовой план (.docx или .txt)")
+    plan.add_argument("file", help="файл плана: .docx или .txt (UTF-8, UTF-16 или windows-1251)")
+    plan.add_argument(
+        "--school-year",
+        type=school_year_argument,
+        help="учебный год плана, если его нет в заголовке, например 2026/2027",
+    )
     plan.add_argument(
         "--dry-run", action="store_true", help="только показать, ничего не сохранять"
     )

@@ -67,9 +67,10 @@ class PlanProblem(StrEnum):
 
 
 class PlanFormatError(ValueError):
-    def __init__(self, problem: PlanProblem, detail: str) -> None:
+    def __init__(self, problem: PlanProblem, detail: str, *, title: str = "") -> None:
         super().__init__(detail)
         self.problem = problem
+        self.title = title  # what the plan calls itself, when it got that far
 
 
 # --- when: the resolved timing -------------------------------------------------------------------
@@ -1205,13 +1206,15 @@ def parse_plan(text: str, school_year: tuple[int, int] | None = None) -> PlanPar
 
     start = next((i for i, line in enumerate(title_lines) if line.lower().startswith("план")), 0)
     title = _tidy(_join(title_lines[start:]))
+    if not rows:  # before the year: there is no point asking the year of what has no items
+        raise PlanFormatError(PlanProblem.NO_ITEMS, "no numbered items found in the plan")
     year_pair = school_year or school_year_from_title(title)
     if year_pair is None:
         raise PlanFormatError(
-            PlanProblem.NO_SCHOOL_YEAR, "the plan's title names no school year such as 2021-2022"
+            PlanProblem.NO_SCHOOL_YEAR,
+            "the plan's title names no school year such as 2021-2022",
+            title=title,
         )
-    if not rows:
-        raise PlanFormatError(PlanProblem.NO_ITEMS, "no numbered items found in the plan")
     period = _period_from_title(title)
     year = _Year.of(year_pair, period)
 

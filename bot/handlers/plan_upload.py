@@ -10,20 +10,29 @@ from datetime import datetime
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
 from bot.config import Settings
-from bot.content.plan import PlanFormatError
+from bot.content.plan import PlanFormatError, PlanProblem
+from bot.handlers.common import drop_keyboard
 from bot.services.container import Services
 from bot.services.plan_import import stored_unresolved
-from bot.services.plan_upload import PLAN_FILE_MAX, PlanTooBigError, import_plan_file
+from bot.services.plan_upload import (
+    PLAN_FILE_MAX,
+    PlanTooBigError,
+    import_plan_file,
+    likely_school_years,
+)
 from bot.telegram import callbacks as cb
 from bot.telegram import keyboards as kb
 
 log = logging.getLogger(__name__)
 
 MESSAGE_MAX = 4000
+# The dialog data key of a plan waiting for its school year (a Telegram file id).
+PLAN_FILE_KEY = "plan_file"
 
 
 async def _download(bot: Bot, file_id: str) -> bytes | None:
@@ -37,23 +46,57 @@ async def _download(bot: Bot, file_id: str) -> bytes | None:
 
 
 async def plan_document(
-    message: Message, bot: Bot, settings: Settings, services: Services
+    message: Message, bot: Bot, settings: Settings, services: Services, state: FSMContext
 ) -> None:
     document = message.document
     assert document is not None
-    size = document.file_size or 0
-    if size > PLAN_FILE_MAX:
+    await _import(message, bot, settings, services, state, document.file_id, document.file_size)
+
+
+async def school_year_picked(
+    callback: CallbackQuery,
+    callback_data: cb.PlanSchoolYear,
+    bot: Bot,
+    settings: Settings,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    """The editor named the school year of a plan whose title has none: import it with it."""
+    file_id = (await state.get_data()).get(PLAN_FILE_KEY)
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    if not isinstance(file_id, str):
+        await callback.message.answer(texts.PLAN_YEAR_FILE_GONE)
+        return
+    await drop_keyboard(bot, callback.message.chat.id, callback.message.message_id)
+    year = (callback_data.first_year, callback_data.first_year + 1)
+    await _import(callback.message, bot, settings, services, state, file_id, None, year)
+
+
+async def _import(
+    message: Message,
+    bot: Bot,
+    settings: Settings,
+    services: Services,
+    state: FSMContext,
+    file_id: str,
+    size: int | None,
+    school_year: tuple[int, int] | None = None,
+) -> None:
+    if (size or 0) > PLAN_FILE_MAX:
         await message.answer(
-            texts.PLAN_UPLOAD_TOO_BIG.format(size=size // 1024, limit=PLAN_FILE_MAX // 1024)
+            texts.PLAN_UPLOAD_TOO_BIG.format(size=(size or 0) // 1024, limit=PLAN_FILE_MAX // 1024)
         )
         return
-    data = await _download(bot, document.file_id)
+    data = await _download(bot, file_id)
     if data is None:
         await message.answer(texts.PLAN_UPLOAD_DOWNLOAD_FAILED)
         return
+    now = datetime.now(settings.tz)
     try:
         plan, report = await import_plan_file(
-            data, services.items, settings.tz, datetime.now(settings.tz)
+            data, services.items, settings.tz, now, school_year=school_year
         )
     except PlanTooBigError as exc:  # file_size is optional in the Bot API
         await message.answer(
@@ -62,8 +105,18 @@ async def plan_document(
         return
     except PlanFormatError as exc:
         log.info("plan upload refused: %s", exc.problem.value)
+        if exc.problem is PlanProblem.NO_SCHOOL_YEAR and school_year is None:
+            # Kept for the answer: the file is downloaded again once the year is known.
+            await state.update_data({PLAN_FILE_KEY: file_id})
+            await message.answer(
+                texts.PLAN_ASK_SCHOOL_YEAR.format(title=exc.title or texts.PLAN_UNTITLED),
+                reply_markup=kb.plan_school_years(likely_school_years(now.date())),
+            )
+            return
         await message.answer(texts.PLAN_PROBLEMS.get(exc.problem.value, str(exc)))
         return
+    if school_year is not None:
+        await state.update_data({PLAN_FILE_KEY: None})
     log.info(
         "plan uploaded: new=%s updated=%s unchanged=%s unresolved=%s",
         report.new, report.updated, report.unchanged, len(report.unresolved),
@@ -121,4 +174,5 @@ def build_router() -> Router:
     # dialog's.
     router.message.register(plan_document, F.document, StateFilter(None))
     router.callback_query.register(show_unresolved, cb.PlanUnresolved.filter())
+    router.callback_query.register(school_year_picked, cb.PlanSchoolYear.filter())
     return router

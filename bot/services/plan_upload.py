@@ -6,7 +6,7 @@ python-docx."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 from bot.content.plan import PlanParse, parse_plan
 from bot.content.plan_docx import plan_text
@@ -22,17 +22,30 @@ class PlanTooBigError(ValueError):
         self.size = size
 
 
-def read_plan(data: bytes) -> PlanParse:
+def read_plan(data: bytes, school_year: tuple[int, int] | None = None) -> PlanParse:
     """A plan file's bytes as parsed rows; raises PlanFormatError when it is not a plan."""
-    return parse_plan(plan_text(data))
+    return parse_plan(plan_text(data), school_year)
+
+
+def likely_school_years(today: date) -> list[tuple[int, int]]:
+    """What a plan without a year is most likely for: the school year under way (from
+    August on, the one that starts this September) and the next one."""
+    first = today.year if today.month >= 8 else today.year - 1
+    return [(first, first + 1), (first + 1, first + 2)]
 
 
 async def import_plan_file(
-    data: bytes, items: ItemRepository, tz: tzinfo, now: datetime
+    data: bytes,
+    items: ItemRepository,
+    tz: tzinfo,
+    now: datetime,
+    *,
+    school_year: tuple[int, int] | None = None,
 ) -> tuple[PlanParse, PlanImportReport]:
-    """Read (a long plan is CPU work: off the event loop) and store an uploaded plan.
-    Raises PlanTooBigError, or PlanFormatError when the file is not a plan."""
+    """Read (a long plan is CPU work: off the event loop) and store an uploaded plan, in
+    `school_year` when its title names none. Raises PlanTooBigError, or PlanFormatError when
+    the file is not a plan (or names no year and none was given)."""
     if len(data) > PLAN_FILE_MAX:
         raise PlanTooBigError(len(data))
-    plan = await asyncio.to_thread(read_plan, data)
+    plan = await asyncio.to_thread(read_plan, data, school_year)
     return plan, await import_plan(plan, items, tz, now)

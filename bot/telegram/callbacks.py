@@ -250,6 +250,13 @@ class PlanUnresolved(CallbackData, prefix="pu1"):
 
 
 @editor_button
+class PlanSchoolYear(CallbackData, prefix="py1"):
+    """The school year an editor picked for a plan whose title names none («2026»: 2026-2027)."""
+
+    first_year: Annotated[int, Field(ge=2000, le=2100)]
+
+
+@editor_button
 class EditSent(CallbackData, prefix="ed1"):
     """After /edit: also change the sent messages (`everywhere`) or only the bot's copy.
     `version` names this edit: a double tap or an old button cannot start it twice."""

@@ -48,6 +48,7 @@ from bot.telegram.callbacks import (
     NewWhen,
     NextPage,
     OpenSettings,
+    PlanSchoolYear,
     PlanUnresolved,
     QueueAction,
     QueueCard,
@@ -415,6 +416,19 @@ def open_questions(question_ids: list[int]) -> InlineKeyboardMarkup | None:
 
 def plan_unresolved(first_year: int) -> InlineKeyboardMarkup:
     return _markup([_button(texts.PLAN_UNRESOLVED_BUTTON, PlanUnresolved(first_year=first_year))])
+
+
+def plan_school_years(years: Sequence[tuple[int, int]]) -> InlineKeyboardMarkup:
+    return _markup(
+        [
+            _button(
+                texts.PLAN_SCHOOL_YEAR_BUTTON.format(first=first, second=second),
+                PlanSchoolYear(first_year=first),
+            )
+            for first, second in years
+        ],
+        len(years),
+    )
 
 
 def edit_sent(item_id: int, version: int, count: int) -> InlineKeyboardMarkup:

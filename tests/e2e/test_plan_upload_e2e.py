@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zipfile
+from datetime import datetime
 from typing import Any
 
 from docx import Document
@@ -102,7 +104,7 @@ async def test_broken_files_are_explained_and_store_nothing(running_bot: Running
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), "plan.doc", "старого формата (.doc)"),
         (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "plan.docx", "похоже на картинку"),
         (bytes(range(256)) * 64, "plan.txt", "похоже на картинку, архив или программу"),
-        ("Просто заметки без таблицы".encode(), "notes.txt", "учебный год"),
+        ("Просто заметки без таблицы".encode(), "notes.txt", "ни одного"),
         ("План на 2026-2027 учебный год\nничего".encode(), "plan.txt", "ни одного"),
     ]
     for content, name, expected in cases:
@@ -120,3 +122,37 @@ async def test_a_document_from_a_non_editor_is_not_a_plan(running_bot: RunningBo
     answer = await send_file(running_bot, 1501, PLAN.read_bytes(), "plan.txt")
     assert "Я не понял это сообщение" in answer["text"]
     assert await ItemRepository(running_bot.engine).by_source_key("plan:2021-2022:1") is None
+
+
+async def test_a_plan_without_a_school_year_asks_which_one_with_buttons(
+    running_bot: RunningBot,
+) -> None:
+    owner = running_bot.person(EDITOR_ID, "Владелец")
+    items = ItemRepository(running_bot.engine)
+    plan = parse_plan(decode_plan(PLAN.read_bytes()))
+    untitled = dataclasses.replace(plan, title="План работы ИМЦ по инновационной деятельности")
+    question = await send_file(
+        running_bot, EDITOR_ID, plan_as_docx(untitled), "план.docx", DOCX_MIME
+    )
+    assert "не указан учебный год" in question["text"]
+    assert "«План работы ИМЦ по инновационной деятельности»" in question["text"]
+    labels = [
+        button["text"] for row in question["reply_markup"]["inline_keyboard"] for button in row
+    ]
+    today = datetime.now(running_bot.settings.tz).date()
+    first = today.year if today.month >= 8 else today.year - 1
+    assert labels == [f"{first}/{first + 1}", f"{first + 1}/{first + 2}"]
+    assert await items.by_source_key(f"plan:{first}-{first + 1}:1") is None
+
+    _, report = await owner.tap(question, f"{first + 1}/{first + 2}", expect="send")
+    assert "Новых: 13" in report["text"]
+    assert await items.by_source_key(f"plan:{first + 1}-{first + 2}:1") is not None
+    assert not running_bot.emu.buttons(running_bot.emu.message(EDITOR_ID, question["message_id"]))
+
+    # The same button again: the file was imported and forgotten, nothing is imported twice.
+    answer, _ = await owner.tap_data(
+        question, running_bot.emu.button_data(question, f"{first}/{first + 1}"), expect="answer"
+    )
+    gone = await running_bot.emu.next_message(EDITOR_ID)
+    assert "Пришлите план ещё раз" in gone["text"]
+    assert await items.by_source_key(f"plan:{first}-{first + 1}:1") is None
