@@ -150,7 +150,7 @@ async def test_a_plan_without_a_school_year_asks_which_one_with_buttons(
     assert not running_bot.emu.buttons(running_bot.emu.message(EDITOR_ID, question["message_id"]))
 
     # The same button again: the file was imported and forgotten, nothing is imported twice.
-    answer, _ = await owner.tap_data(
+    await owner.tap_data(
         question, running_bot.emu.button_data(question, f"{first}/{first + 1}"), expect="answer"
     )
     gone = await running_bot.emu.next_message(EDITOR_ID)
