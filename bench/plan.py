@@ -8,24 +8,35 @@ reads (everything after the header becomes one huge row); and «repeated», the 
 (tests/support PLAN_2021) copied over and over, whose repeats pile into its last row. Each is
 decoded and parsed the way an upload is (`decode_plan`, `parse_plan`), best of three. The
 floor is one pass of the parser's own tokeniser over the same text, measured in the same run:
-what any reader of the text must spend at least. The last line is
+what any reader of the text must spend at least. Then a 300-row Word plan, built here with
+python-docx (ten sections merged across the table, items numbered by Word's automatic list
+numbering): reading it into rows of cells (`read_docx`), and reading and parsing it the way an
+upload is (`plan_text`, `parse_plan`); the floor is python-docx opening the file. The last line is
 
     plan: kb_64_ms=… kb_256_ms=… kb_1024_ms=… kb_2048_ms=… repeated_kb_64_ms=… …
-          floor_kb_2048_ms=… ratio_kb_2048=…
+          floor_kb_2048_ms=… ratio_kb_2048=… docx_rows_300_open_ms=… docx_rows_300_read_ms=…
+          docx_rows_300_import_ms=…
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import random
 import time
 from collections.abc import Callable
 from functools import partial
 
+from docx import Document
+
 from bot.content.plan import _TOKEN, PlanFormatError, decode_plan, parse_plan
+from bot.content.plan_docx import plan_text, read_docx
 from tests.support import PLAN_2021
+from tests.support.word import PLAN_HEADER, PLAN_TITLE, add_list, number, table, to_bytes
 
 SIZES_KB = (64, 256, 1024, 2048)
+DOCX_ROWS = 300
+MONTHS = ("Сентябрь", "Октябрь", "Ноябрь", "Декабрь", "Январь", "Февраль", "Март", "Апрель", "Май")
 WORDS = (
     (
         "Сентябрь март В течение года Руководители ОУ педагоги 2021 2022 1 раз в квартал Семинар"
@@ -52,6 +63,28 @@ def junk(size: int, seed: int = 1) -> bytes:
 def repeated(size: int) -> bytes:
     real = PLAN_2021.read_bytes()
     return real * max(1, round(size / len(real)))  # whole copies: valid UTF-8 throughout
+
+
+def word_plan(rows: int, sections: int = 10) -> bytes:
+    """A plan of `rows` items in one table: a merged heading row per section, the first column
+    numbered by Word's automatic numbering, two paragraphs in each title cell."""
+    document = Document()
+    num_id, _ = add_list(document)
+    document.add_paragraph(PLAN_TITLE)
+    word = table(document, PLAN_HEADER, [])
+    per_section = rows // sections
+    for index in range(rows):
+        if index % per_section == 0:
+            cells = word.add_row().cells  # type: ignore[no-untyped-call]
+            cells[0].merge(cells[-1]).text = f"{index // per_section + 1}. Раздел плана"
+        cells = word.add_row().cells  # type: ignore[no-untyped-call]
+        number(cells[0].paragraphs[0], num_id)
+        cells[1].text = f"Семинар для педагогов № {index + 1}"
+        cells[1].add_paragraph("«Инфозона: новые возможности»")
+        year = 2024 if index % len(MONTHS) < 4 else 2025
+        cells[2].text = f"{MONTHS[index % len(MONTHS)]} {year}"
+        cells[3].text = "Руководители ОУ, методисты"
+    return to_bytes(document)
 
 
 def best_ms(work: Callable[[], object], runs: int) -> float:
@@ -88,6 +121,18 @@ def main() -> None:
                 floor = best_ms(partial(_TOKEN.findall, text), args.runs)
                 figures[f"floor_kb_{kb}_ms"] = f"{floor:.0f}"
                 figures[f"ratio_kb_{kb}"] = f"{ms / floor:.1f}"
+    data = word_plan(DOCX_ROWS)
+    opened = best_ms(lambda: Document(io.BytesIO(data)), args.runs)
+    read = best_ms(partial(read_docx, data), args.runs)
+    imported = best_ms(lambda: parse_plan(plan_text(data)), args.runs)
+    rows = len(parse_plan(plan_text(data)).items)
+    figures[f"docx_rows_{DOCX_ROWS}_open_ms"] = f"{opened:.0f}"
+    figures[f"docx_rows_{DOCX_ROWS}_read_ms"] = f"{read:.0f}"
+    figures[f"docx_rows_{DOCX_ROWS}_import_ms"] = f"{imported:.0f}"
+    print(
+        f"docx {DOCX_ROWS} rows ({len(data) // 1024} KB): python-docx opens it in {opened:.0f} ms,"
+        f" read_docx {read:.0f} ms, read and parsed {imported:.0f} ms ({rows} rows)"
+    )
     print("plan: " + " ".join(f"{key}={value}" for key, value in figures.items()))
 
 

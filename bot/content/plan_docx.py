@@ -327,7 +327,8 @@ class _Numbering:
 
 
 def _unwrapped(element: BaseOxmlElement, tag: str) -> Iterator[BaseOxmlElement]:
-    """`element`'s children, looking through content controls (w:sdt) and tracked insertions."""
+    """`element`'s children named `tag` (paragraphs and tables for ""), looking through content
+    controls (w:sdt)."""
     for child in element.iterchildren():
         if child.tag == qn("w:sdt"):
             content = child.find(qn("w:sdtContent"))

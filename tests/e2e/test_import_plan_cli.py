@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.support import PLAN_2021, REPO
+from tests.support.word import word_numbered_plan
 
 PLAN = PLAN_2021
 
@@ -55,3 +56,26 @@ async def test_a_huge_file_is_refused_at_once_and_nothing_is_written(tmp_path: P
     assert "не больше 2048 КБ" in err.decode()
     assert out == b""
     assert not (tmp_path / "cli.db").exists()
+
+
+async def test_a_word_numbered_docx_imports_its_rows(tmp_path: Path) -> None:
+    """Numbers from Word's automatic list numbering count as the rows' numbers."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "BOT_TOKEN"}}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path}/cli.db", PYTHONPATH=str(REPO))
+    plan = tmp_path / "План 2024-2025.docx"
+    plan.write_bytes(word_numbered_plan())
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "import-plan", str(plan), "--dry-run", "--json",
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    assert "Новых: 4, обновлено: 0, без изменений: 0, не распознано: 0." in err.decode()
+    items = json.loads(out)["items"]
+    assert [(i["number"], i["title"], i["timing"]) for i in items] == [
+        (1, "Семинар для заместителей директоров", "Сентябрь 2024"),
+        (2, "Конкурс «Учитель года»", "Январь-февраль 2025"),
+        (3, "Совещание руководителей", "Январь-февраль 2025"),
+        (4, "Отчёт о работе за год", "Май 2025"),
+    ]
+    assert items[1]["when"] == {"kind": "range", "start": "2025-01-01", "end": "2025-02-28"}
