@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from docx import Document
@@ -15,6 +15,7 @@ from bot.content.plan_docx import plan_text
 from bot.storage.items import ItemRepository
 from tests.support import PLAN_2021
 from tests.support.harness import EDITOR_ID, RunningBot, onboard
+from tests.support.word import word_numbered_plan
 
 PLAN = PLAN_2021
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -156,3 +157,20 @@ async def test_a_plan_without_a_school_year_asks_which_one_with_buttons(
     gone = await running_bot.emu.next_message(EDITOR_ID)
     assert "Пришлите план ещё раз" in gone["text"]
     assert await items.by_source_key(f"plan:{first}-{first + 1}:1") is None
+
+
+async def test_an_editor_sends_a_word_numbered_table_and_it_imports(
+    running_bot: RunningBot,
+) -> None:
+    """The editor's own Word plan: numbers by Word's automatic numbering (not in the text), a
+    merged section row, one timing cell over two rows."""
+    running_bot.person(EDITOR_ID, "Владелец")
+    items = ItemRepository(running_bot.engine)
+    report = await send_file(running_bot, EDITOR_ID, word_numbered_plan(), "План.docx", DOCX_MIME)
+    assert "на 2024-2025 учебный год" in report["text"]
+    assert "Новых: 4, обновлено: 0, без изменений: 0, не распознано: 0" in report["text"]
+    contest = await items.by_source_key("plan:2024-2025:2")
+    assert contest is not None and contest.title == "Конкурс «Учитель года»"
+    assert (contest.period_start, contest.period_end) == (date(2025, 1, 1), date(2025, 2, 28))
+    meeting = await items.by_source_key("plan:2024-2025:3")
+    assert meeting is not None and meeting.timing_text == "Январь-февраль 2025"
