@@ -29,6 +29,23 @@ Decisions on ambiguous phrases (tests pin each one down):
   (октябрь, апрель)») the named months are more useful than the count: → "months".
 - «По плану …», «По планам площадок», «По графику …», «По согласованию», «По запросу»,
   «По мере необходимости» → "undated": ongoing, no dates of its own.
+- A quarter of the school year («четверть») is I: 1 September – 31 October, II: 1 November –
+  31 December, III: 1 January – 31 March, IV: 1 April – 31 May (real quarters end at the
+  holidays, a few days earlier), in the plan's school year or the one written with it («I
+  четверть 2024-2025 уч. г.»); with a calendar year («III четверть 2025») the year of its months.
+  «II–III четверть» → a range. «1 раз в четверть», «каждую четверть», «в конце (каждой)
+  четверти» → "recurring" every school quarter; «в конце I четверти» does not resolve.
+- «Еженедельно», «1 раз в неделю», «каждый вторник», «по четвергам» → "recurring" weekly; the
+  named days («еженедельно, по вторникам и четвергам») are kept as `weekdays`.
+- A deadline «до 15 сентября», «не позднее 20.05.2024» → a range from the plan's first day to
+  that day; «до мая» (before May, or through it?) does not resolve. An open start «с 14
+  октября», «с ноября», «со II полугодия» → from its first day to the plan's last day.
+- A school year on its own («2024-2025 уч. г.», «2023/24 учебный год») → that school year; but
+  not in a row of text, where it ends titles («…на 2024-2025 учебный год»).
+- A year after a comma («Ноябрь, 2023») belongs to the month. Typos are forgiven: a doubled word
+  («в течение течение года»), a missing space («до15 сентября», «сентябрь-октябрь2024»),
+  «в теч. года», «втечение года».
+- «В течение месяца» does not resolve: which month only a month heading could tell.
 - A bare year («2022») does not resolve: a title ending in «Школа 2030» must not become a timing.
 - A row whose timing cannot be resolved is still listed, with {"kind": "undated"}, and also goes
   to `unresolved` with the reason, so an editor sees it and nothing in the plan is lost.
@@ -115,30 +132,40 @@ class Months:
 
 
 class Every(StrEnum):
+    WEEK = "week"
     MONTH = "month"
     QUARTER = "quarter"
     HALF_YEAR = "half-year"
     YEAR = "year"
+    SCHOOL_QUARTER = "school-quarter"  # «четверть», a quarter of the school year (see _TERMS)
 
 
 @dataclass(frozen=True, slots=True)
 class Recurring:
-    """`times` times every `every`, between `start` and `end` (the school year)."""
+    """`times` times every `every`, between `start` and `end` (the school year).
+
+    `weekdays` (0 = Monday) are the days a weekly activity is held on, when the plan names them
+    («еженедельно, по четвергам» → (3,)); empty otherwise, and then left out of the JSON.
+    """
 
     kind: ClassVar[str] = "recurring"
     every: Every
     times: int
     start: date
     end: date
+    weekdays: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        return {
+        json: dict[str, object] = {
             "kind": self.kind,
             "every": self.every.value,
             "times": self.times,
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
         }
+        if self.weekdays:
+            json["weekdays"] = list(self.weekdays)
+        return json
 
     def bounds(self) -> tuple[date, date] | None:
         return self.start, self.end
@@ -254,12 +281,15 @@ _COUNT_WORDS = {
     "четыре": 4, "пять": 5, "шесть": 6,
 }  # fmt: skip
 _EVERY_WORDS = {
+    "неделю": Every.WEEK,
     "месяц": Every.MONTH,
     "квартал": Every.QUARTER,
     "полугодие": Every.HALF_YEAR,
     "год": Every.YEAR,
+    "четверть": Every.SCHOOL_QUARTER,
 }
 _EVERY_ADVERBS = {
+    "еженедельно": Every.WEEK,
     "ежемесячно": Every.MONTH,
     "ежеквартально": Every.QUARTER,
     "ежеполугодно": Every.HALF_YEAR,
@@ -271,7 +301,7 @@ _SY_TOKEN = r"@(\d{4})"  # a school year after normalisation: «2026/2027 уче
 _DASH_RUN = re.compile(f"[{_DASHES}]")
 _ABBREVIATION_DOT = re.compile(r"(?<!\d)\.|\.(?!\d)")
 _WHITESPACE = re.compile(r"\s+")
-_ORDINAL_SUFFIX = re.compile(r"\b(\d|i{1,3}|iv)\s*-\s*(?:й|ый|ой|ий|е|ое|го|ого|м|ом)\b")
+_ORDINAL_SUFFIX = re.compile(r"\b(\d|i{1,3}|iv)\s*-\s*(?:й|ый|ой|ий|е|ое|го|ого|м|ом|я|ая)\b")
 _ORDINAL_RES = tuple(
     (re.compile(rf"\b{stem}(?:ый|ий|ой|ое|ом|ого|ая|ую)\b"), digit)
     for stem, digit in _ORDINAL_WORDS.items()
@@ -286,6 +316,18 @@ _SCHOOL_YEAR_PAIR = re.compile(
     r"(?: (?:учебн\w*|уч)(?: (?:год\w*|г)\b)?)?"
 )
 _BARE_SCHOOL_YEAR = re.compile(r"\b(?:учебн\w*|уч) (?:год\w*|г)\b")
+# Typos and shorthands people write: «втечение», «в теч. года», «до15 сентября»,
+# «сентябрь-октябрь2024», «в течение течение года», «01.10.2023г.».
+_GLUED_TECHENIE = re.compile(r"\bвтечени")
+_SHORT_TECHENIE = re.compile(r"\bтеч\b")
+_LETTER_DIGIT = re.compile(r"(?<=[а-я])(?=\d)|(?<=\d)(?=[а-я])")
+_DOUBLED_WORD = re.compile(r"\b([^\W\d_]+)(?: \1\b)+")
+_DATE_YEAR_WORD = re.compile(r"(\d{1,2}\.\d{1,2}\.\d{2,4}) (?:гг|г|года|году|год)\b")
+_YEAR_AFTER_COMMA = re.compile(r"\b([а-я]+), (\d{4})(?![\d.])")  # «ноябрь, 2023»
+
+
+def _year_after_comma(match: re.Match[str]) -> str:
+    return f"{match[1]} {match[2]}" if match[1] in _MONTH_FORMS else match[0]
 
 
 def _normalise(text: str, year: _Year) -> str:
@@ -294,7 +336,11 @@ def _normalise(text: str, year: _Year) -> str:
     s = text.lower().replace("ё", "е").replace("\u0456", "i")  # Cyrillic і typed for Roman I
     s = _DASH_RUN.sub("-", s)
     s = _ABBREVIATION_DOT.sub(" ", s)  # abbreviation dots; dates keep theirs
+    s = _GLUED_TECHENIE.sub("в течени", s)
+    s = _LETTER_DIGIT.sub(" ", s)
     s = _WHITESPACE.sub(" ", s).strip()
+    s = _SHORT_TECHENIE.sub("течение", s)
+    s = _DOUBLED_WORD.sub(r"\1", s)
     s = _ORDINAL_SUFFIX.sub(r"\1", s)  # «1-й»
     for pattern, digit in _ORDINAL_RES:
         s = pattern.sub(digit, s)
@@ -303,6 +349,8 @@ def _normalise(text: str, year: _Year) -> str:
     s = _OPEN_BRACKET.sub(" (", s)
     s = _CLOSE_BRACKET.sub(")", s)
     s = _YEAR_WORD.sub(r"\1", s)
+    s = _DATE_YEAR_WORD.sub(r"\1", s)
+    s = _YEAR_AFTER_COMMA.sub(_year_after_comma, s)
 
     def school_year(match: re.Match[str]) -> str:
         pair = _school_year_pair(match[1], match[2])
@@ -325,15 +373,20 @@ _UNDATED_RE = re.compile(
 )
 _WHOLE_YEAR_RE = re.compile(
     rf"^(?:(?:в )?течени[еия] (?:всего )?(?:года|{_SY_TOKEN}|(\d{{4}}))"
-    rf"|весь (?:год|{_SY_TOKEN})|постоянно|круглогодично)$"
+    rf"|весь (?:год|{_SY_TOKEN})|постоянно|круглогодично|{_SY_TOKEN})$"
 )
 
 
-def _whole_year(s: str, year: _Year) -> DateRange | None:
+def _whole_year(s: str, year: _Year, *, bare: bool = True) -> DateRange | None:
+    """The whole year: «в течение года», «весь 2024/2025 уч. г.», «2024-2025 уч. г.».
+
+    A school year on its own («2024-2025 уч. г.») only when `bare`: inside a row of text it is
+    as likely to end the title («Анализ работы за 2023-2024 учебный год»).
+    """
     match = _WHOLE_YEAR_RE.match(s)
-    if not match:
+    if not match or (match[4] and not bare):
         return None
-    school = match[1] or match[3]
+    school = match[1] or match[3] or match[4]
     if school:
         year = year.shifted(int(school))
     elif match[2]:
@@ -372,6 +425,9 @@ def _recurring(s: str, year: _Year) -> When | None:
     tail = groups["tail"].strip(" ,;:-")
     if tail.startswith("(") and tail.endswith(")"):
         tail = tail[1:-1].strip(" ,;:")
+    days = _weekdays(tail, prefix_needed=False) if tail and every is Every.WEEK else None
+    if days is not None:
+        return Recurring(every, times if n else len(days), year.start, year.end, days)
     if tail:
         whole = _whole_year(tail, year)
         if whole is not None:
@@ -382,17 +438,69 @@ def _recurring(s: str, year: _Year) -> When | None:
     return Recurring(every, times, year.start, year.end)
 
 
+_WEEKDAY_STEMS = ("понедельник", "вторник", "сред", "четверг", "пятниц", "суббот", "воскресень")
+_WEEKDAY_RE = re.compile(
+    rf"^(?:по |кажд\w* |во? )?({'|'.join(_WEEKDAY_STEMS)})(?:а|у|ам|ы|е|ям)?$"
+)
+_WEEKLY_RE = re.compile(r"^(?:по|кажд\w*) ")
+
+
+def _weekdays(s: str, *, prefix_needed: bool = True) -> tuple[int, ...] | None:
+    """(1, 3) from «по вторникам и четвергам», «каждый вторник, четверг»; None otherwise."""
+    if prefix_needed and not _WEEKLY_RE.match(s):
+        return None
+    days: set[int] = set()
+    for part in re.split(r", (?:и )?| и ", s):
+        match = _WEEKDAY_RE.match(part)
+        if not match:
+            return None
+        days.add(_WEEKDAY_STEMS.index(match[1]))
+    return tuple(sorted(days))
+
+
+def _weekly(s: str, year: _Year) -> Recurring | None:
+    """«каждый вторник», «по четвергам»: weekly on the named days."""
+    days = _weekdays(s)
+    if days is None:
+        return None
+    return Recurring(Every.WEEK, len(days), year.start, year.end, days)
+
+
+_QUARTER_END_RE = re.compile(r"^(?:в конце|по итогам|по окончании) (?:каждой )?четверти$")
+
+
+def _quarter_end(s: str, year: _Year) -> Recurring | None:
+    """«в конце четверти», «по итогам каждой четверти»: once a school quarter, at its end."""
+    if not _QUARTER_END_RE.match(s):
+        return None
+    return Recurring(Every.SCHOOL_QUARTER, 1, year.start, year.end)
+
+
+# The quarters of the school year («четверти»), as (first month, last month): I is
+# September–October, II November–December, III January–March, IV April–May. Real quarters end
+# a few days earlier, at the holidays; the months are the convention a plan's reader uses.
+_TERMS = {1: (9, 10), 2: (11, 12), 3: (1, 3), 4: (4, 5)}
+
+
 @dataclass(frozen=True, slots=True)
 class _Point:
     """One end of a span as written: a day, a month, a quarter or a half-year."""
 
-    unit: str  # "day" | "month" | "quarter" | "half"
-    value: int  # day of month, month, quarter or half number
+    unit: str  # "day" | "month" | "quarter" | "half" | "term" (a school quarter)
+    value: int  # day of month, month, quarter, half or term number
     month: int  # the (first) month, for year inference
     year: int | None = None  # an explicit calendar year
-    school: int | None = None  # an explicit school year (halves)
+    school: int | None = None  # an explicit school year (halves, terms)
 
     def span(self, year: int, context: _Year) -> tuple[date, date]:
+        if self.unit == "term":  # `year` is not used: a term knows its school year
+            first, last = _TERMS[self.value]
+            if self.year is not None:  # «III четверть 2025»: the calendar year of its months
+                school = self.year if first >= 9 else self.year - 1
+            else:
+                school = self.school or context.first
+            in_year = school if first >= 9 else school + 1
+            return date(in_year, first, 1), _month_end(in_year, last)
         if self.unit == "day":
             return date(year, self.month, self.value), date(year, self.month, self.value)
         if self.unit == "month":
@@ -411,6 +519,11 @@ class _Point:
     @property
     def school_half(self) -> bool:
         return self.unit == "half" and self.year is None
+
+    @property
+    def school_bound(self) -> bool:
+        """Whether its dates come from the school year, not from a calendar year's inference."""
+        return self.school_half or self.unit == "term"
 
 
 _YEAR = r"(?: (\d{4}))?"
@@ -435,6 +548,10 @@ _POINT_RES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], _Point | None
         re.compile(rf"^([12]|i{{1,2}}) полугод\w*(?: (\d{{4}})| {_SY_TOKEN})?$"),
         lambda m: _numbered("half", m[1], m[2], m[3]),
     ),
+    (
+        re.compile(rf"^([1-4]|i{{1,3}}|iv) четверт\w*(?: (\d{{4}})| {_SY_TOKEN})?$"),
+        lambda m: _numbered("term", m[1], m[2], m[3]),
+    ),
 )
 
 
@@ -457,6 +574,8 @@ def _numbered(unit: str, number: str, year: str | None, school: str | None = Non
     value = _ROMAN[number] if number in _ROMAN else int(number)
     if unit == "quarter":
         return _Point(unit, value, 3 * value - 2, _opt_int(year))
+    if unit == "term":
+        return _Point(unit, value, _TERMS[value][0], _opt_int(year), _opt_int(school))
     return _Point(unit, value, 1 if value == 1 else 7, _opt_int(year), _opt_int(school))
 
 
@@ -474,7 +593,7 @@ def _inherit(start: str, end: _Point) -> _Point | None:
     s = re.sub(r"^(?:во?|с|со) ", "", start)
     if end.unit == "day" and re.fullmatch(r"\d{1,2}", s):
         return _day(int(s), end.month, str(end.year) if end.year else None)
-    if end.unit in ("quarter", "half") and re.fullmatch(r"[1-4]|i{1,3}|iv", s):
+    if end.unit in ("quarter", "half", "term") and re.fullmatch(r"[1-4]|i{1,3}|iv", s):
         value = _ROMAN[s] if s in _ROMAN else int(s)
         if not 1 <= value <= (2 if end.unit == "half" else 4):
             return None
@@ -503,8 +622,11 @@ def _range(s: str, context: _Year) -> DateRange | None:
         first_span = start.span(0, context if school is None else context.shifted(school))
         last_span = end.span(0, context if school is None else context.shifted(school))
         return DateRange(first_span[0], last_span[1]) if first_span[0] <= last_span[1] else None
-    if start.school_half or end.school_half:
-        return None  # «I полугодие – март»: too odd to guess
+    if start.unit == "term" and end.unit == "term":  # «II–III четверть»
+        first_span, last_span = start.span(0, context), end.span(0, context)
+        return DateRange(first_span[0], last_span[1]) if first_span[0] <= last_span[1] else None
+    if start.school_bound or end.school_bound:
+        return None  # «I полугодие – март», «I четверть – декабрь»: too odd to guess
     if start.year is not None and end.year is not None:
         start_year, end_year = start.year, end.year
     elif end.year is not None:
@@ -571,16 +693,42 @@ def _known(year: int | None) -> int:
     return year
 
 
+def _point_dates(point: _Point, context: _Year) -> tuple[date, date]:
+    if point.school_bound:
+        return point.span(0, context)
+    year = point.year if point.year is not None else context.year_of(point.month)
+    return point.span(year, context)
+
+
+_DEADLINE_RE = re.compile(r"^(?:(?:в )?срок )?(?:до|не позднее|не позже) (.+)$")
+_OPEN_START_RE = re.compile(r"^(?:с|со|начиная с) (.+)$")
+
+
+def _deadline(s: str, context: _Year) -> DateRange | None:
+    """«до 15 сентября», «не позднее 20.05.2024»: from the plan's first day to that day."""
+    match = _DEADLINE_RE.match(s)
+    point = _point(match[1]) if match else None
+    if point is None or point.unit != "day":
+        return None  # «до мая»: before May or through May? Not guessed.
+    end = _point_dates(point, context)[1]
+    return DateRange(context.start, end) if context.start <= end else None
+
+
 def _dates(s: str, context: _Year) -> When | None:
-    point = _point(s)
-    if point is not None:
-        if point.school_half:
-            return DateRange(*point.span(0, context))
-        year = point.year if point.year is not None else context.year_of(point.month)
-        return DateRange(*point.span(year, context))
     whole = _range(s, context) if " - " in s or re.match(r"^со? ", s) else None
     if whole is not None:
         return whole
+    opened = _OPEN_START_RE.match(s)
+    if opened is not None:
+        # «с 14 октября», «со II полугодия»: from its first day to the plan's last day.
+        point = _point(opened[1])
+        if point is None:
+            return None
+        start = _point_dates(point, context)[0]
+        return DateRange(start, context.end) if start <= context.end else None
+    point = _point(s)
+    if point is not None:
+        return DateRange(*_point_dates(point, context))
     if "," in s or " и " in s:
         listed = _month_list(re.sub(r"^во? ", "", s), context)
         if listed is not None and len(listed.months) > 1:
@@ -588,29 +736,42 @@ def _dates(s: str, context: _Year) -> When | None:
     return None
 
 
-def _resolve(s: str, year: _Year) -> When | None:
+def _resolve(s: str, year: _Year, *, within_row: bool = False) -> When | None:
     if _UNDATED_RE.match(s):
         return Undated()
-    return _whole_year(s, year) or _recurring(s, year) or _dates(s, year)
+    return (
+        _whole_year(s, year, bare=not within_row)
+        or _recurring(s, year)
+        or _weekly(s, year)
+        or _quarter_end(s, year)
+        or _deadline(s, year)
+        or _dates(s, year)
+    )
 
 
 def resolve_timing(
-    text: str, school_year: tuple[int, int], *, period: tuple[date, date] | None = None
+    text: str,
+    school_year: tuple[int, int],
+    *,
+    period: tuple[date, date] | None = None,
+    within_row: bool = False,
 ) -> When | None:
     """What a timing cell means, in the plan's school year; None if it is not understood.
 
     `period` overrides the school year's days (1 September – 30 June) when the plan names its
-    own. See the module docstring for how each kind of phrase is read.
+    own. `within_row`: the text is a candidate cut out of a row of text, not a cell, so a school
+    year on its own («2024-2025 уч. г.») is not read as a timing (titles end in them). See the
+    module docstring for how each kind of phrase is read.
     """
     year = _Year.of(school_year, period)
     s = _normalise(text, year)
     if not s:
         return None
     try:
-        when = _resolve(s, year)
+        when = _resolve(s, year, within_row=within_row)
         if when is None and "(" in s:
             bare = _strip_remarks(s)
-            when = _resolve(bare, year) if bare else None
+            when = _resolve(bare, year, within_row=within_row) if bare else None
     except ValueError:  # a date that does not exist, e.g. «31.04.2027» after year inference
         return None
     return when
@@ -1066,7 +1227,7 @@ def _find_timing(text: str, year: _Year) -> _Cut | None:
         for stop, strict in attempts:
             if stop <= start or stop in failed or not _ends_cell(lines, stop, strict=strict):
                 continue
-            when = resolve_timing(text[start:stop], school_year, period=period)
+            when = resolve_timing(text[start:stop], school_year, period=period, within_row=True)
             if when is not None:
                 return _Cut(start, stop, when)
             failed.add(stop)

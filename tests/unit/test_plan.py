@@ -419,7 +419,7 @@ def test_timing_phrases(text: str, school_year: tuple[int, int], expected: When)
         "",
         "   ",
         "2022",  # a bare year: could be the end of a title («Школа 2030»)
-        "Еженедельно",
+        "Ежедневно",  # «Еженедельно» is read since issue #11; daily is not a plan's rhythm
         "31.04.2027",
         "29.02",  # 2027 is no leap year
         "Когда получится",
