@@ -466,6 +466,15 @@ def _weekly(s: str, year: _Year) -> Recurring | None:
     return Recurring(Every.WEEK, len(days), year.start, year.end, days)
 
 
+# The words of the phrases above and below that _TIMING_WORDS (the row finder's) did not have,
+# so a row of text can be cut at «Еженедельно, по четвергам» or «Не позднее 20 мая» too.
+_PHRASE_WORDS = frozenset({
+    "еженедельно", "неделю", "четверть", "четверти", "каждой", "конце", "итогам", "окончании",
+    "не", "позднее", "позже", "срок", "начиная", "теч", "втечение", "втечении", "я", "ая",
+    *(stem + ending for stem in _WEEKDAY_STEMS for ending in ("", "а", "у", "ам", "е", "ям")),
+})  # fmt: skip
+_PHRASE_OPENINGS = ("еженедел", "втечени")
+
 _QUARTER_END_RE = re.compile(r"^(?:в конце|по итогам|по окончании) (?:каждой )?четверти$")
 
 
@@ -1071,7 +1080,7 @@ _TIMING_WORDS = frozenset({
     "ого", "первое", "второе", "первый", "второй", "третий", "четвертый", "четвёртый", "первом",
     "втором", "третьем", "четвертом", "четвёртом", "постоянно", "круглогодично", "i", "ii", "iii",
     "iv", "і", "іі", "ііі"
-})  # fmt: skip
+}) | _PHRASE_WORDS  # fmt: skip
 _TOKEN = re.compile(r"\d{1,2}\.\d{1,2}(?:\.\d{2,4})?|\d+|[^\W\d_]+|[^\s\w]")
 
 
@@ -1088,7 +1097,9 @@ def _timing_token(token: str) -> bool:
 
 # How the words a phrase can open with begin beyond _TIMING_WORDS: «Течения», «Каждые»,
 # «Согласно плану», ordinals («Первая»), «Учебного года», as _resolve's patterns read them.
-_TIMING_OPENINGS = ("течени", "кажд", "согласно", "перв", "втор", "трет", "четверт", "учебн")
+_TIMING_OPENINGS = (
+    "течени", "кажд", "согласно", "перв", "втор", "трет", "четверт", "учебн", *_PHRASE_OPENINGS
+)  # fmt: skip
 
 
 def _may_open_timing(token: str) -> bool:

@@ -569,7 +569,7 @@ I квартал 2027
 Координация
 7
 Открытые уроки
-Еженедельно
+Ежедневно
 Учителя ОУ
 Обмен опытом
 8
@@ -638,7 +638,7 @@ def test_a_plan_for_another_year_takes_its_years_from_the_title() -> None:
             "Методисты ИМЦ",
             Months(((2026, 10), (2027, 4))),
         ),
-        (7, 2, "Открытые уроки", "Еженедельно", "Учителя ОУ", Undated()),
+        (7, 2, "Открытые уроки", "Ежедневно", "Учителя ОУ", Undated()),
         (
             8,
             2,
@@ -663,13 +663,13 @@ def test_a_plan_for_another_year_takes_its_years_from_the_title() -> None:
 def test_an_unknown_timing_is_listed_and_reported() -> None:
     plan = parse_plan(PLAN_2026)
     [entry] = plan.unresolved
-    assert (entry.number, entry.title, entry.timing) == (7, "Открытые уроки", "Еженедельно")
+    assert (entry.number, entry.title, entry.timing) == (7, "Открытые уроки", "Ежедневно")
     assert entry.reason is UnresolvedReason.UNKNOWN_TIMING
     assert plan.to_json()["unresolved"] == [
         {
             "number": 7,
             "title": "Открытые уроки",
-            "timing": "Еженедельно",
+            "timing": "Ежедневно",
             "reason": "unknown_timing",
             "detail": entry.detail,
         }

@@ -231,3 +231,37 @@ def test_a_school_year_inside_a_text_rows_title_is_not_its_timing() -> None:
         "Руководители ОУ",
     )
     assert item.when == _range("2024-09-01", "2024-09-30")
+
+
+ROWS = "План работы на 2024-2025 учебный год\n1. Раздел\n1\n"
+
+
+@pytest.mark.parametrize(
+    ("row", "timing", "expected"),
+    [
+        ("Открытые уроки\nЕженедельно, по четвергам\nУчителя ОУ\nОбмен опытом\n",
+         "Еженедельно, по четвергам", _every(Every.WEEK, 1, 2024, (THU,))),
+        ("Мониторинг\nI четверть\nЗаместители директоров\nСправка\n",
+         "I четверть", _range("2024-09-01", "2024-10-31")),
+        ("Совещание\n1 раз в четверть\nРуководители ОУ\nПротокол\n",
+         "1 раз в четверть", _every(Every.SCHOOL_QUARTER, 1, 2024)),
+        ("Сдача отчётов\nНе позднее 20 мая\nРуководители ОУ\nОтчёт\n",
+         "Не позднее 20 мая", _range("2024-09-01", "2025-05-20")),
+        ("Приём заявок\nС 14 октября\nПедагоги\nСписок\n",
+         "С 14 октября", _range("2024-10-14", "2025-06-30")),
+        ("Консультации\nКаждый вторник\nМолодые педагоги\nПомощь\n",
+         "Каждый вторник", _every(Every.WEEK, 1, 2024, (TUE,))),
+        ("Курсы\nНоябрь, 2024\nПедагоги\nУдостоверения\n",
+         "Ноябрь, 2024", _range("2024-11-01", "2024-11-30")),
+        ("Работа с сайтом\nВтечение года\nМетодисты\nНовости\n",
+         "Втечение года", _range("2024-09-01", "2025-06-30")),
+    ],
+)  # fmt: skip
+def test_a_row_of_text_is_cut_at_the_new_phrases(row: str, timing: str, expected: When) -> None:
+    plan = parse_plan(ROWS + row)
+    [item] = plan.items
+    title, _, audience, _ = row.split("\n", 3)
+    assert (item.title, item.timing, item.audience, item.when) == (
+        title, timing, audience, expected,
+    )  # fmt: skip
+    assert not plan.unresolved
