@@ -3,8 +3,9 @@
     python -m bench.plan
 
 Two inputs at 64 KB, 256 KB, 1 MB and 2 MB (the upload limit): «junk», the plan's own title
-and header followed by random bytes and plan words, as a legacy binary file renamed .txt
-reads (everything after the header becomes one huge row); and «repeated», the real plan
+and header followed by random printable bytes and plan words (everything after the header
+becomes one huge row; junk with control bytes, a binary file renamed .txt, is refused as «not
+text» before parsing, timed once at 2 MB); and «repeated», the real plan
 (tests/support PLAN_2021) copied over and over, whose repeats pile into its last row. Each is
 decoded and parsed the way an upload is (`decode_plan`, `parse_plan`), best of three. The
 floor is one pass of the parser's own tokeniser over the same text, measured in the same run:
@@ -47,14 +48,22 @@ WORDS = (
 )
 
 
-def junk(size: int, seed: int = 1) -> bytes:
+# Junk that still reads as text (letters, digits, signs, line breaks in windows-1251): with
+# control bytes in it, junk is refused as «not text» at once and never reaches the parser.
+_TEXTISH = bytes([*range(0x20, 0x7F), *range(0xC0, 0x100), 0x0A, 0x09])
+
+
+def junk(size: int, seed: int = 1, *, textish: bool = True) -> bytes:
     real = PLAN_2021.read_bytes()
     head = real[: real.index(b"1 \n")] + b"1 \n"
     rnd = random.Random(seed)
     out = bytearray(head)
     while len(out) < size:
         if rnd.random() < 0.5:
-            out += rnd.randbytes(rnd.randrange(1, 40))
+            length = rnd.randrange(1, 40)
+            out += (
+                bytes(rnd.choices(_TEXTISH, k=length)) if textish else rnd.randbytes(length)
+            )
         else:
             out += rnd.choice(WORDS) + b" "
     return bytes(out[:size])
@@ -121,6 +130,10 @@ def main() -> None:
                 floor = best_ms(partial(_TOKEN.findall, text), args.runs)
                 figures[f"floor_kb_{kb}_ms"] = f"{floor:.0f}"
                 figures[f"ratio_kb_{kb}"] = f"{ms / floor:.1f}"
+    binary = junk(SIZES_KB[-1] * 1024, textish=False)
+    refused = best_ms(partial(parse, binary), args.runs)
+    figures[f"binary_kb_{SIZES_KB[-1]}_ms"] = f"{refused:.1f}"
+    print(f"binary junk {SIZES_KB[-1]} KB: {refused:.1f} ms ({parse(binary)})")
     data = word_plan(DOCX_ROWS)
     opened = best_ms(lambda: Document(io.BytesIO(data)), args.runs)
     read = best_ms(partial(read_docx, data), args.runs)
