@@ -61,9 +61,7 @@ def junk(size: int, seed: int = 1, *, textish: bool = True) -> bytes:
     while len(out) < size:
         if rnd.random() < 0.5:
             length = rnd.randrange(1, 40)
-            out += (
-                bytes(rnd.choices(_TEXTISH, k=length)) if textish else rnd.randbytes(length)
-            )
+            out += bytes(rnd.choices(_TEXTISH, k=length)) if textish else rnd.randbytes(length)
         else:
             out += rnd.choice(WORDS) + b" "
     return bytes(out[:size])
