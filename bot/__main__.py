@@ -207,10 +207,9 @@ def school_year_argument(text: str) -> tuple[int, int]:
 
 
 def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.content.plan import PlanFormatError, PlanProblem, parse_plan
-    from bot.content.plan_docx import plan_text
+    from bot.content.plan import PlanFormatError, PlanProblem
     from bot.services.plan_import import import_plan
-    from bot.services.plan_upload import PLAN_FILE_MAX
+    from bot.services.plan_upload import PLAN_FILE_MAX, read_plan
     from bot.storage.items import ItemRepository
 
     path = Path(args.file)
@@ -225,7 +224,7 @@ def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
     try:
-        plan = parse_plan(plan_text(path.read_bytes()), args.school_year)
+        plan = read_plan(path.read_bytes(), args.school_year)
     except PlanFormatError as exc:
         if exc.problem is PlanProblem.NO_SCHOOL_YEAR:
             print(texts.PLAN_NO_SCHOOL_YEAR_CLI, file=sys.stderr)

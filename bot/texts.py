@@ -604,6 +604,7 @@ PLAN_PROBLEMS: Mapping[str, str] = {
 PLAN_UNRESOLVED_REASONS: Mapping[str, str] = {
     "no_timing": "не удалось найти столбец сроков",
     "unknown_timing": "срок не распознан",
+    "empty_timing": "срок не указан",
 }
 PLAN_FILE_MISSING = "Файл не найден: {path}"
 PLAN_DRY_RUN = "Пробный прогон: в базе ничего не изменено."

@@ -61,9 +61,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar, TypeAlias
+from typing import ClassVar, Protocol, TypeAlias
 
 from bot.content.models import OrgKind, Role
+from bot.content.plan_columns import Field, column_fields
 
 SCHOOL_YEAR_START = (9, 1)  # (month, day)
 SCHOOL_YEAR_END = (6, 30)
@@ -848,6 +849,8 @@ class PlanItem:
     result: str
     when: When
     school_year: tuple[int, int]
+    responsible: str = ""  # who runs it («Ответственный»): not the audience
+    label: str = ""  # the row's number as the document shows it («3», «1.2»); "" when none
 
     @property
     def key(self) -> str:
@@ -865,10 +868,12 @@ class PlanItem:
     def to_json(self) -> dict[str, object]:
         return {
             "number": self.number,
+            "label": self.label,
             "section": {"number": self.section_number, "title": self.section_title},
             "title": self.title,
             "timing": self.timing,
             "audience": self.audience,
+            "responsible": self.responsible,
             "result": self.result,
             "when": self.when.to_json(),
         }
@@ -877,6 +882,7 @@ class PlanItem:
 class UnresolvedReason(StrEnum):
     NO_TIMING = "no_timing"  # no timing cell could be told apart in the row
     UNKNOWN_TIMING = "unknown_timing"  # a timing cell whose phrase is not understood
+    EMPTY_TIMING = "empty_timing"  # a table row whose timing cell is empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -1376,18 +1382,10 @@ def parse_plan(text: str, school_year: tuple[int, int] | None = None) -> PlanPar
         elif rows:
             rows[-1].lines.append(line)
 
-    start = next((i for i, line in enumerate(title_lines) if line.lower().startswith("план")), 0)
-    title = _tidy(_join(title_lines[start:]))
+    title = _plan_title(title_lines)
     if not rows:  # before the year: there is no point asking the year of what has no items
         raise PlanFormatError(PlanProblem.NO_ITEMS, "no numbered items found in the plan")
-    year_pair = school_year or school_year_from_title(title)
-    if year_pair is None:
-        raise PlanFormatError(
-            PlanProblem.NO_SCHOOL_YEAR,
-            "the plan's title names no school year such as 2021-2022",
-            title=title,
-        )
-    period = _period_from_title(title)
+    year_pair, period = _plan_year(title, school_year)
     year = _Year.of(year_pair, period)
 
     items: list[PlanItem] = []
@@ -1404,18 +1402,226 @@ def parse_plan(text: str, school_year: tuple[int, int] | None = None) -> PlanPar
             result=_tidy(cells.result),
             when=cells.when if cells.when is not None else Undated(),
             school_year=year_pair,
+            label=str(row.number),
         )
         items.append(item)
         if cells.when is None:
-            if item.timing:
-                reason, detail = (
-                    UnresolvedReason.UNKNOWN_TIMING,
-                    f"timing «{item.timing}» is not a phrase the importer understands",
-                )
-            else:
-                reason, detail = (
+            unresolved.append(
+                _unresolved(
+                    item,
                     UnresolvedReason.NO_TIMING,
                     "no timing cell could be told apart from the title and audience",
                 )
-            unresolved.append(Unresolved(item.number, item.title, item.timing, reason, detail))
+            )
+    return PlanParse(title, year_pair, tuple(items), tuple(unresolved), period)
+
+
+# --- shared by both readers ----------------------------------------------------------------------
+
+
+def _plan_title(lines: Sequence[str]) -> str:
+    """The plan's title: the lines above its table from the first that starts with «План»
+    (an approval stamp, «УТВЕРЖДАЮ…», comes before it), or all of them."""
+    start = next((i for i, line in enumerate(lines) if line.lower().startswith("план")), 0)
+    return _tidy(_join(lines[start:]))
+
+
+def _plan_year(
+    title: str, school_year: tuple[int, int] | None
+) -> tuple[tuple[int, int], tuple[date, date] | None]:
+    """The school year (given, or from the title) and the plan's own dates if the title names
+    them; PlanFormatError(NO_SCHOOL_YEAR) when there is no year."""
+    year_pair = school_year or school_year_from_title(title)
+    if year_pair is None:
+        raise PlanFormatError(
+            PlanProblem.NO_SCHOOL_YEAR,
+            "the plan's title names no school year such as 2021-2022",
+            title=title,
+        )
+    return year_pair, _period_from_title(title)
+
+
+def _unresolved(item: PlanItem, empty: UnresolvedReason, empty_detail: str) -> Unresolved:
+    """Why an undated row is undated: its timing is not understood, or there is none (`empty`)."""
+    if item.timing:
+        return Unresolved(
+            item.number,
+            item.title,
+            item.timing,
+            UnresolvedReason.UNKNOWN_TIMING,
+            f"timing «{item.timing}» is not a phrase the importer understands",
+        )
+    return Unresolved(item.number, item.title, "", empty, empty_detail)
+
+
+# --- the plan as rows of cells (a Word table) ----------------------------------------------------
+
+
+class PlanRow(Protocol):
+    """A table row as a reader gives it (plan_docx.DocxRow is one)."""
+
+    @property
+    def cells(self) -> tuple[str, ...]: ...  # one text per cell, a merged cell once
+
+    @property
+    def number(self) -> str | None: ...  # Word's automatic number of the first cell: «1.2»
+
+    @property
+    def heading(self) -> bool: ...  # one cell spanning the whole row
+
+    @property
+    def columns(self) -> tuple[int, ...]: ...  # each cell's first grid column; () if unknown
+
+
+_ROW_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*)[.)]?$")
+_HEADING_NUMBER = re.compile(r"^(?:раздел\s+)?(?:\d{1,2}(?:\.\d{1,2})*|[IVX]{1,5})[.)]?\s+", re.I)
+_ROW_FIELDS = (Field.TITLE, Field.TIMING, Field.AUDIENCE, Field.RESPONSIBLE, Field.RESULT)
+
+
+@dataclass(slots=True)
+class _Read:
+    """A row after the header, read by the columns: a section heading or an item."""
+
+    label: str  # its number as written («1.2»), "" when none
+    cells: dict[Field, str]
+    heading: str | None = None  # the section's text when the row is a heading
+
+    @property
+    def filled(self) -> bool:
+        """Whether it has anything but a title: a timing, audience, responsible or result."""
+        return any(self.cells[name] for name in _ROW_FIELDS[1:])
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    fields: dict[Field, int]  # each field's grid column
+    cells: int  # how many cells the header row has
+
+    @classmethod
+    def of(cls, row: PlanRow, found: dict[Field, int]) -> _Columns:
+        grid = row.columns or tuple(range(len(row.cells)))
+        return cls({name: grid[index] for name, index in found.items()}, len(row.cells))
+
+    def cell(self, row: PlanRow, name: Field) -> str:
+        """The text of the row's cell starting at `name`'s column; "" when none starts there
+        (a cell merged across it from the left)."""
+        column = self.fields.get(name)
+        if column is None:
+            return ""
+        grid = row.columns or tuple(range(len(row.cells)))
+        try:
+            return row.cells[grid.index(column)].strip()
+        except (ValueError, IndexError):
+            return ""
+
+
+def _read_row(row: PlanRow, columns: _Columns) -> _Read | None:
+    """The row by its columns; None for an empty row or the «1 2 3 4 5» row under a header."""
+    texts = [cell.strip() for cell in row.cells]
+    filled = [text for text in texts if text]
+    if not filled or all(_ROW_NUMBER.match(text) for text in filled):
+        return None
+    cells = {name: columns.cell(row, name) for name in _ROW_FIELDS}
+    written = columns.cell(row, Field.NUMBER)
+    match = _ROW_NUMBER.match(written)
+    label = row.number or (match[1] if match else "")
+    if row.number and columns.fields.get(Field.TITLE) == (row.columns or (0,))[0]:
+        # Word numbered the title cell itself: its number is shown before the text.
+        cells[Field.TITLE] = re.sub(rf"^{re.escape(row.number)}[.)]?\s*", "", cells[Field.TITLE])
+    read = _Read(label, cells)
+    words = [text for text in filled if not _ROW_NUMBER.match(text)]
+    merged = bool(row.columns) and columns.fields[Field.TIMING] not in row.columns
+    if row.heading:
+        read.heading = filled[0]
+    elif merged and len(row.cells) < columns.cells:
+        read.heading = " ".join(words)  # «1. | Организационная работа», merged to the end
+    elif not cells[Field.TITLE] and len(words) == 1 and (not label or written == words[0]):
+        # One text in a cell that is not the title's: «1. Организационная работа» typed in
+        # the number column, a month («Сентябрь») over the rows done in it. A numbered row
+        # with only a timing has lost its title, and is skipped.
+        read.heading = words[0]
+    return read
+
+
+def _headings(reads: list[_Read]) -> None:
+    """Rows that head a section without being merged: «1.» with no timing over «1.1», «1.2»;
+    a title alone, with no number, among numbered rows."""
+    numbered = any(read.label for read in reads if read.heading is None)
+    for index, read in enumerate(reads):
+        if read.heading is not None or read.filled:
+            continue
+        following = next((r for r in reads[index + 1 :] if r.heading is None), None)
+        over = following is not None and following.label.startswith(read.label + ".")
+        if (read.label and over) or (not read.label and numbered):
+            read.heading = read.cells[Field.TITLE] or None
+
+
+def parse_plan_rows(
+    title_lines: Sequence[str],
+    rows: Iterable[PlanRow],
+    school_year: tuple[int, int] | None = None,
+) -> PlanParse:
+    """The plan's items from its table rows, read by the columns their header names.
+
+    `title_lines` are the paragraphs above the table (and rows above its header count too).
+    A row naming the columns (`column_fields`) is a header: the rows after it are read by its
+    columns, up to the next header, so a second table may have its own or continue the first
+    one's. A row's number is Word's automatic one or the one typed («1», «1.», «1.2.1»), kept
+    as the item's `label`; items are numbered in order whatever their labels. Headings are rows
+    merged across the table, rows merged from the title to the end, a lone text in a cell that
+    is not the title's, a numbered row with nothing but a title over rows numbered under it
+    («1.» over «1.1»), and a title alone among numbered rows. Rows with no title are skipped;
+    «Отметка о выполнении» is not read. Raises PlanFormatError when no row is an item or there
+    is no school year.
+    """
+    title_lines = list(title_lines)
+    columns: _Columns | None = None
+    reads: list[_Read] = []
+    for row in rows:
+        found = None if row.heading else column_fields(row.cells)
+        if found is not None:
+            columns = _Columns.of(row, found)
+            continue
+        if columns is None:  # above the first header: a row of the title
+            title_lines.extend(dict.fromkeys(cell.strip() for cell in row.cells if cell.strip()))
+            continue
+        read = _read_row(row, columns)
+        if read is not None:
+            reads.append(read)
+    _headings(reads)
+
+    title = _plan_title(title_lines)
+    entries = [read for read in reads if read.heading is not None or read.cells[Field.TITLE]]
+    if not any(read.heading is None for read in entries):
+        raise PlanFormatError(PlanProblem.NO_ITEMS, "no rows with a title under a table header")
+    year_pair, period = _plan_year(title, school_year)
+
+    items: list[PlanItem] = []
+    unresolved: list[Unresolved] = []
+    section_number, section_title = 0, ""
+    for read in entries:
+        if read.heading is not None:
+            section_number += 1
+            section_title = _tidy(_HEADING_NUMBER.sub("", read.heading))
+            continue
+        timing = _tidy(read.cells[Field.TIMING])
+        when = resolve_timing(timing, year_pair, period=period) if timing else None
+        item = PlanItem(
+            number=len(items) + 1,
+            section_number=section_number,
+            section_title=section_title,
+            title=_tidy(read.cells[Field.TITLE]),
+            timing=timing,
+            audience=_tidy(read.cells[Field.AUDIENCE]),
+            result=_tidy(read.cells[Field.RESULT]),
+            when=when if when is not None else Undated(),
+            school_year=year_pair,
+            responsible=_tidy(read.cells[Field.RESPONSIBLE]),
+            label=read.label,
+        )
+        items.append(item)
+        if when is None:
+            unresolved.append(
+                _unresolved(item, UnresolvedReason.EMPTY_TIMING, "the row's timing cell is empty")
+            )
     return PlanParse(title, year_pair, tuple(items), tuple(unresolved), period)

@@ -24,6 +24,11 @@ pins each down):
 - A vertically merged cell (`w:vMerge`): the restarting cell's text is repeated in each row the
   merge covers, and those cells' indices are in the row's `continued`.
 
+`parse_plan_file` reads an upload: a .docx whose table has a header row naming its columns
+goes to the rows parser (`plan.parse_plan_rows`): the paragraphs above that table are the
+title, a later table's paragraphs above it a section heading. A .docx with no such header, and
+text, go to the text parser, the .docx flattened by `docx_text`.
+
 `docx_text` flattens the document into lines shaped like the plain-text export
 (bot.content.plan) so today's text parser reads it: a body paragraph is a line; a table row a
 line per non-empty cell. A row that opens with a number (typed or automatic, «3» or «3.») is an
@@ -44,7 +49,15 @@ from docx.oxml.ns import qn
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.text.paragraph import Paragraph
 
-from bot.content.plan import PlanFormatError, PlanProblem, decode_plan
+from bot.content.plan import (
+    PlanFormatError,
+    PlanParse,
+    PlanProblem,
+    decode_plan,
+    parse_plan,
+    parse_plan_rows,
+)
+from bot.content.plan_columns import column_fields
 
 # A 2 MB upload can unzip to gigabytes; a real plan's XML is well under this.
 UNZIPPED_MAX = 30 * 1024 * 1024
@@ -486,3 +499,43 @@ def docx_text(data: bytes) -> str:
 def plan_text(data: bytes) -> str:
     """The text of an uploaded plan: a .docx, or plain text in any of decode_plan's encodings."""
     return docx_text(data) if is_zip(data) else decode_plan(data)
+
+
+# --- read as rows --------------------------------------------------------------------------------
+
+
+def _has_header(table: DocxTable) -> bool:
+    return any(not row.heading and column_fields(row.cells) for row in table.rows)
+
+
+def plan_rows(document: DocxDocument) -> tuple[list[str], list[DocxRow]] | None:
+    """The title paragraphs and the rows, from the first table with a header on; a later
+    table's paragraphs above it become a heading row. None when no table has a header."""
+    tables = [block for block in document.blocks if isinstance(block, DocxTable)]
+    first = next((table for table in tables if _has_header(table)), None)
+    if first is None:
+        return None
+    title: list[str] = []
+    for block in document.blocks:
+        if block is first:
+            break
+        if isinstance(block, str):
+            title.append(block)
+    rows = list(first.rows)
+    for table in tables[tables.index(first) + 1 :]:
+        if table.before:
+            rows.append(DocxRow((" ".join(table.before),), None, True, (0,)))
+        rows.extend(table.rows)
+    return title, rows
+
+
+def parse_plan_file(data: bytes, school_year: tuple[int, int] | None = None) -> PlanParse:
+    """An uploaded plan parsed: a .docx by its table's rows, text by the text parser.
+    PlanFormatError when it is not a plan."""
+    if not is_zip(data):
+        return parse_plan(decode_plan(data), school_year)
+    document = read_docx(data)
+    found = plan_rows(document)
+    if found is None:  # no header the importer knows: the table read as text
+        return parse_plan("\n".join(docx_lines(document)), school_year)
+    return parse_plan_rows(*found, school_year)

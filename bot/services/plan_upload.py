@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, tzinfo
 
-from bot.content.plan import PlanParse, parse_plan
-from bot.content.plan_docx import plan_text
+from bot.content.plan import PlanParse
+from bot.content.plan_docx import parse_plan_file
 from bot.services.plan_import import PlanImportReport, import_plan
 from bot.storage.items import ItemRepository
 
@@ -24,7 +24,7 @@ class PlanTooBigError(ValueError):
 
 def read_plan(data: bytes, school_year: tuple[int, int] | None = None) -> PlanParse:
     """A plan file's bytes as parsed rows; raises PlanFormatError when it is not a plan."""
-    return parse_plan(plan_text(data), school_year)
+    return parse_plan_file(data, school_year)
 
 
 def likely_school_years(today: date) -> list[tuple[int, int]]:

@@ -11,7 +11,7 @@ from typing import Any
 from docx import Document
 
 from bot.content.plan import PlanParse, decode_plan, parse_plan
-from bot.content.plan_docx import plan_text
+from bot.content.plan_docx import parse_plan_file
 from bot.storage.items import ItemRepository
 from tests.support import PLAN_2021
 from tests.support.harness import EDITOR_ID, RunningBot, onboard
@@ -56,7 +56,7 @@ async def send_file(
 
 def test_a_docx_table_reads_the_same_as_the_text_export() -> None:
     plan = parse_plan(decode_plan(PLAN.read_bytes()))
-    from_docx = parse_plan(plan_text(plan_as_docx(plan)))
+    from_docx = parse_plan_file(plan_as_docx(plan))
     assert len(from_docx.items) == 13
     assert from_docx.items == plan.items
     assert from_docx.unresolved == ()

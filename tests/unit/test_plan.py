@@ -258,7 +258,8 @@ def test_json_has_the_documented_shape(plan: PlanParse) -> None:
     assert set(data) == {"items", "unresolved"}
     assert data["unresolved"] == []
     first = data["items"][0]
-    assert set(first) == {"number", "section", "title", "timing", "audience", "result", "when"}
+    assert set(first) == {"number", "label", "section", "title", "timing", "audience",
+                          "responsible", "result", "when"}  # fmt: skip
     assert first["section"] == {"number": 1, "title": SECTIONS[1]}
     whens = {item["number"]: item["when"] for item in data["items"]}
     assert whens[1] == {"kind": "range", "start": "2021-09-01", "end": "2022-06-30"}
