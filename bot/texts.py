@@ -621,7 +621,8 @@ def plan_report(
     ]
     for number, title, timing, reason in rows:
         why = PLAN_UNRESOLVED_REASONS.get(reason, reason)
-        lines.append(f"  № {number} «{title}»: {why} («{timing}») — сохранено как «без срока».")
+        shown = timing or "—"
+        lines.append(f"  № {number} «{title}»: {why} («{shown}») — сохранено как «без срока».")
     return "\n".join(lines)
 
 
