@@ -1081,6 +1081,8 @@ def next_entry(number: int, item: Item, tz: tzinfo) -> Text:
     details: list[Text | str] = []
     if item.audience_text:
         details.append(f"Для: {_one_line(item.audience_text)}")
+    if item.responsible_text:
+        details.append(f"Ответственные: {_one_line(item.responsible_text)}")
     if item.place:
         details.append(f"📍 {_one_line(item.place)}")
     if registration := _web_url(item.registration_url):

@@ -146,6 +146,7 @@ class Item:
     period_start: date | None = None  # days an ongoing activity covers (plan items)
     period_end: date | None = None
     audience_text: str | None = None  # the audience as the plan words it
+    responsible_text: str | None = None  # who runs it, as the plan words it («Ответственный»)
     attachment_file_id: str | None = None  # an editor's photo or document (Telegram file id)
     attachment_kind: str | None = None  # "photo" or "document"
     created_at: datetime | None = None

@@ -132,6 +132,7 @@ items = sa.Table(
     sa.Column("period_start", sa.Date),
     sa.Column("period_end", sa.Date),
     sa.Column("audience_text", sa.String(300)),
+    sa.Column("responsible_text", sa.String(300)),  # «Ответственный» in a plan: not the audience
     # Snowball stems of title and body between spaces, for /search (content.search).
     sa.Column("search_stems", sa.Text, nullable=False, server_default=""),
     # A photo or document an editor attached in Telegram: its file id and "photo"/"document".

@@ -7,12 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import texts
 from bot.content.plan import PlanFormatError
 from bot.services.plan_upload import PLAN_FILE_MAX, PlanTooBigError, import_plan_file
 from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.items import ItemRepository
 from tests.support import PLAN_2021
+from tests.support.word import word_numbered_plan
 
 MSK = ZoneInfo("Europe/Moscow")
 NOW = datetime(2021, 9, 1, 9, 0, tzinfo=MSK)
@@ -41,3 +43,24 @@ async def test_a_huge_or_foreign_file_is_refused(engine: Database) -> None:
         await import_plan_file(b"x" * (PLAN_FILE_MAX + 1), items, MSK, NOW)
     with pytest.raises(PlanFormatError):
         await import_plan_file("Список покупок: хлеб, молоко".encode(), items, MSK, NOW)
+
+
+async def test_a_word_plans_responsible_column_is_stored_apart_and_shown(
+    engine: Database,
+) -> None:
+    """«Ответственный» is who runs the activity, not who it is for: the item keeps it as its
+    own text, its audience stays everyone, and the «what's next» entry shows it."""
+    items = ItemRepository(engine)
+    plan, report = await import_plan_file(word_numbered_plan(), items, MSK, NOW)
+    assert report.new == 4
+    contest = await items.by_source_key("plan:2024-2025:2")
+    assert contest is not None
+    assert contest.responsible_text == "Педагоги" and not contest.audience_text
+    assert contest.audience_roles == frozenset() and contest.audience_orgs == frozenset()
+    text, _ = texts.next_entry(1, contest, MSK).render()
+    assert "Ответственные: Педагоги" in text and "Для:" not in text
+    _, again = await import_plan_file(word_numbered_plan(), items, MSK, NOW)
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 4)
+    assert [item.responsible for item in plan.items] == [
+        "Руководители ОУ", "Педагоги", "Руководители ОУ", "Методисты",
+    ]  # fmt: skip
