@@ -12,7 +12,8 @@ floor is one pass of the parser's own tokeniser over the same text, measured in 
 what any reader of the text must spend at least. Then a 300-row Word plan, built here with
 python-docx (ten sections merged across the table, items numbered by Word's automatic list
 numbering): reading it into rows of cells (`read_docx`), and reading and parsing it the way an
-upload is (`plan_text`, `parse_plan`); the floor is python-docx opening the file. The last line is
+upload is (`parse_plan_file`: its rows read by their columns); the floor is python-docx opening
+the file. The last line is
 
     plan: kb_64_ms=… kb_256_ms=… kb_1024_ms=… kb_2048_ms=… repeated_kb_64_ms=… …
           floor_kb_2048_ms=… ratio_kb_2048=… docx_rows_300_open_ms=… docx_rows_300_read_ms=…
@@ -31,7 +32,7 @@ from functools import partial
 from docx import Document
 
 from bot.content.plan import _TOKEN, PlanFormatError, decode_plan, parse_plan
-from bot.content.plan_docx import plan_text, read_docx
+from bot.content.plan_docx import parse_plan_file, read_docx
 from tests.support import PLAN_2021
 from tests.support.word import PLAN_HEADER, PLAN_TITLE, add_list, number, table, to_bytes
 
@@ -135,8 +136,8 @@ def main() -> None:
     data = word_plan(DOCX_ROWS)
     opened = best_ms(lambda: Document(io.BytesIO(data)), args.runs)
     read = best_ms(partial(read_docx, data), args.runs)
-    imported = best_ms(lambda: parse_plan(plan_text(data)), args.runs)
-    rows = len(parse_plan(plan_text(data)).items)
+    imported = best_ms(partial(parse_plan_file, data), args.runs)
+    rows = len(parse_plan_file(data).items)
     figures[f"docx_rows_{DOCX_ROWS}_open_ms"] = f"{opened:.0f}"
     figures[f"docx_rows_{DOCX_ROWS}_read_ms"] = f"{read:.0f}"
     figures[f"docx_rows_{DOCX_ROWS}_import_ms"] = f"{imported:.0f}"
