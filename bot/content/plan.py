@@ -1474,7 +1474,12 @@ class PlanRow(Protocol):
 
 
 _ROW_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*)[.)]?$")
-_HEADING_NUMBER = re.compile(r"^(?:раздел\s+)?(?:\d{1,2}(?:\.\d{1,2})*|[IVX]{1,5})[.)]?\s+", re.I)
+# «1. », «2.1. », «II. », «Раздел 3.» before a heading's text; not «III четверть», «1.09.2024».
+_HEADING_NUMBER = re.compile(
+    r"^(?:раздел\s+(?:\d{1,2}|[IVX]{1,5})[.)]?\s*"
+    r"|(?:\d{1,2}(?:\.\d{1,2})*|[IVX]{1,5})[.)](?:\s+|(?=[^\W\d_])))",
+    re.I,
+)
 _ROW_FIELDS = (Field.TITLE, Field.TIMING, Field.AUDIENCE, Field.RESPONSIBLE, Field.RESULT)
 
 
@@ -1556,6 +1561,36 @@ def _headings(reads: list[_Read]) -> None:
             read.heading = read.cells[Field.TITLE] or None
 
 
+_WITHIN_MONTH = re.compile(r"^(?:в\s*)?течени[еия]\s+(?:всего\s+)?месяца\.?$", re.I)
+
+
+def _dating_heading(
+    heading: str, school_year: tuple[int, int], period: tuple[date, date] | None
+) -> When | None:
+    """What a heading that is itself a timing («Сентябрь», «I четверть») dates, else None."""
+    when = resolve_timing(heading, school_year, period=period)
+    return when if isinstance(when, DateRange | Months) else None
+
+
+def _dated_under(timing: str, heading: str, dated_by: When | None) -> str:
+    """A row's timing under a heading that dates it: an empty cell takes the heading
+    («Сентябрь»); «в течение месяца» under a month is that month, kept as a remark
+    («Сентябрь (в течение месяца)»), so the stored timing still reads the same."""
+    if dated_by is None:
+        return timing
+    if not timing:
+        return heading
+    bounds = dated_by.bounds()
+    start = bounds[0] if bounds else None
+    one_month = start is not None and bounds == (
+        start.replace(day=1),
+        _month_end(start.year, start.month),
+    )
+    if one_month and _WITHIN_MONTH.match(timing):
+        return f"{heading} ({timing})"
+    return timing
+
+
 def parse_plan_rows(
     title_lines: Sequence[str],
     rows: Iterable[PlanRow],
@@ -1571,7 +1606,9 @@ def parse_plan_rows(
     merged across the table, rows merged from the title to the end, a lone text in a cell that
     is not the title's, a numbered row with nothing but a title over rows numbered under it
     («1.» over «1.1»), and a title alone among numbered rows. Rows with no title are skipped;
-    «Отметка о выполнении» is not read. Raises PlanFormatError when no row is an item or there
+    «Отметка о выполнении» is not read. A heading that is a timing itself («Сентябрь», «I
+    четверть») dates the rows under it with an empty timing cell, and a month's «в течение
+    месяца» (see `_dated_under`). Raises PlanFormatError when no row is an item or there
     is no school year.
     """
     title_lines = list(title_lines)
@@ -1598,13 +1635,14 @@ def parse_plan_rows(
 
     items: list[PlanItem] = []
     unresolved: list[Unresolved] = []
-    section_number, section_title = 0, ""
+    section_number, section_title, dated_by = 0, "", None
     for read in entries:
         if read.heading is not None:
             section_number += 1
             section_title = _tidy(_HEADING_NUMBER.sub("", read.heading))
+            dated_by = _dating_heading(section_title, year_pair, period)
             continue
-        timing = _tidy(read.cells[Field.TIMING])
+        timing = _dated_under(_tidy(read.cells[Field.TIMING]), section_title, dated_by)
         when = resolve_timing(timing, year_pair, period=period) if timing else None
         item = PlanItem(
             number=len(items) + 1,

@@ -258,3 +258,44 @@ def _untitled_table() -> WordDocument:
     document.add_paragraph("План работы ИМЦ")
     table(document, ("№", "Мероприятие", "Срок"), [("1", "Семинар", "Октябрь")])
     return document
+
+
+def test_month_headings_date_the_rows_under_them_that_give_no_timing_of_their_own() -> None:
+    document = titled()
+    word = table(document, ("№", "Мероприятие", "Срок", "Ответственный"), [
+        ("1", "Сбор сведений о кадрах", "", "Методист"),
+        ("2", "Консультации для молодых педагогов", "в течение месяца", "Методист"),
+        ("3", "Конференция", "15.09.2024", "Директор"),
+        ("4", "Мониторинг сайтов", "В течение месяца", "Методист"),
+        ("5", "Итоги четверти", "", "Завуч"),
+    ])  # fmt: skip
+    merged_heading(word, "СЕНТЯБРЬ", before=1)
+    merged_heading(word, "Январь 2025", before=5)
+    merged_heading(word, "III четверть", before=7)
+    plan = parse_plan_file(to_bytes(document))
+    september = _month("2024-09")
+    assert [(i.section_title, i.title, i.timing, i.when) for i in plan.items] == [
+        ("СЕНТЯБРЬ", "Сбор сведений о кадрах", "СЕНТЯБРЬ", september),
+        ("СЕНТЯБРЬ", "Консультации для молодых педагогов", "СЕНТЯБРЬ (в течение месяца)",
+         september),
+        ("СЕНТЯБРЬ", "Конференция", "15.09.2024", _range("2024-09-15", "2024-09-15")),
+        ("Январь 2025", "Мониторинг сайтов", "Январь 2025 (В течение месяца)",
+         _month("2025-01")),
+        ("III четверть", "Итоги четверти", "III четверть", _range("2025-01-01", "2025-03-31")),
+    ]  # fmt: skip
+    assert plan.unresolved == ()
+
+
+def test_within_a_month_under_a_heading_that_is_no_month_stays_unresolved() -> None:
+    document = titled()
+    word = table(document, ("№", "Мероприятие", "Срок"), [
+        ("1", "Консультации", "в течение месяца"), ("2", "Отчёт", ""),
+    ])  # fmt: skip
+    merged_heading(word, "Работа с кадрами", before=1)
+    plan = parse_plan_file(to_bytes(document))
+    assert [(i.timing, i.when) for i in plan.items] == [
+        ("в течение месяца", Undated()), ("", Undated()),
+    ]  # fmt: skip
+    assert [u.reason for u in plan.unresolved] == [
+        UnresolvedReason.UNKNOWN_TIMING, UnresolvedReason.EMPTY_TIMING,
+    ]  # fmt: skip
