@@ -79,3 +79,5 @@ async def test_a_word_numbered_docx_imports_its_rows(tmp_path: Path) -> None:
         (4, "Отчёт о работе за год", "Май 2025"),
     ]
     assert items[1]["when"] == {"kind": "range", "start": "2025-01-01", "end": "2025-02-28"}
+    # «Ответственный» is its own field, not the audience.
+    assert (items[1]["responsible"], items[1]["audience"]) == ("Педагоги", "")
