@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,10 +16,20 @@ from bot.storage.schema import fsm_states
 _UNSET: Any = object()
 
 
-def _insert_for(dialect: str) -> Any:
-    """INSERT … ON CONFLICT DO UPDATE: the same words on SQLite and PostgreSQL, each through
-    its own dialect's construct."""
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+@cache
+def _upsert(dialect: str, columns: frozenset[str]) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE of `columns` (with the key, chat and updated_at), the
+    same words on SQLite and PostgreSQL through each dialect's own construct; built once for
+    each set of columns, the values bound at execution."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values: dict[str, Any] = {name: sa.bindparam(f"v_{name}") for name in sorted(columns)}
+    statement = insert(fsm_states).values(
+        key=sa.bindparam("k"), chat_id=sa.bindparam("chat"), **values
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[fsm_states.c.key],
+        set_={name: statement.excluded[name] for name in values},
+    )
 
 
 _GET = sa.select(fsm_states.c.state, fsm_states.c.data).where(
@@ -89,12 +100,10 @@ class DialogStateRepository:
 
     async def _write(self, key: str, chat_id: int, values: dict[str, Any]) -> None:
         """One statement: insert the key's row, or update what `values` names in it."""
-        upsert = _insert_for(self._engine.dialect.name)(fsm_states).values(
-            key=key, chat_id=chat_id, **values
-        )
-        upsert = upsert.on_conflict_do_update(index_elements=[fsm_states.c.key], set_=values)
+        upsert = _upsert(self._engine.dialect.name, frozenset(values))
+        params = {"k": key, "chat": chat_id, **{f"v_{name}": v for name, v in values.items()}}
         async with self._engine.begin() as conn:
-            await conn.execute(upsert)
+            await conn.execute(upsert, params)
 
     async def forget_chat(self, chat_id: int) -> None:
         async with self._engine.begin() as conn:

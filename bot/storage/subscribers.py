@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,11 +60,18 @@ class Registration:
 
 # Built once: the reads and writes every update makes, so only their parameters change.
 _BY_CHAT = subscribers.select().where(subscribers.c.chat_id == sa.bindparam("chat"))
-_UPDATE = (
-    subscribers.update()
-    .where(subscribers.c.chat_id == sa.bindparam("chat"))
-    .returning(*subscribers.c)
-)
+
+
+@cache
+def _update_of(columns: frozenset[str]) -> sa.Update:
+    """UPDATE … SET `columns` … RETURNING the row, for one subscriber: built once for each set
+    of columns a preference change writes, the values bound at execution."""
+    return (
+        subscribers.update()
+        .where(subscribers.c.chat_id == sa.bindparam("chat"))
+        .values({name: sa.bindparam(f"v_{name}") for name in sorted(columns)})
+        .returning(*subscribers.c)
+    )
 
 
 class SubscriberRepository:
@@ -122,7 +130,9 @@ class SubscriberRepository:
     async def _update(self, chat_id: int, **values: Any) -> Subscriber | None:
         values["updated_at"] = utcnow()
         async with self._engine.begin() as conn:
-            row = (await conn.execute(_UPDATE.values(**values), {"chat": chat_id})).first()
+            statement = _update_of(frozenset(values))
+            params = {"chat": chat_id, **{f"v_{name}": v for name, v in values.items()}}
+            row = (await conn.execute(statement, params)).first()
         return _to_subscriber(row) if row else None
 
     async def set_role(self, chat_id: int, role: Role) -> Subscriber | None:
