@@ -67,6 +67,7 @@ from bot.storage.db import create_engine, migrate
 from bot.storage.schema import deliveries, subscribers
 from bot.telegram.transport import PAID_BROADCAST_RATE
 from tests.support.emulator import BotAPIEmulator, Call
+from tests.support.subscribers import onboarded_row
 
 FIRST_CHAT = 1_000_000
 EDITOR = 42
@@ -149,21 +150,7 @@ async def prepare(url: str, n: int) -> int:
     engine = create_engine(url)
     await migrate(engine)
     now = datetime.now(UTC)
-    rows = [
-        {
-            "chat_id": FIRST_CHAT + i,
-            "name": f"Педагог {i}",
-            "role": "teacher",
-            "org_kind": "school",
-            "topics": "announcements,cases,events,materials",
-            "frequency": "weekly",
-            "status": "active",
-            "created_at": now,
-            "updated_at": now,
-            "onboarded_at": now,
-        }
-        for i in range(n)
-    ]
+    rows = [onboarded_row(FIRST_CHAT + i, f"Педагог {i}", now) for i in range(n)]
     async with engine.begin() as conn:
         for start in range(0, n, 5000):
             await conn.execute(subscribers.insert(), rows[start : start + 5000])

@@ -58,6 +58,7 @@ from bot.storage.items import ItemRepository
 from bot.storage.schema import subscribers
 from tests.support.emulator import BotAPIEmulator, Call
 from tests.support.harness import TOKEN, RunningBot, bot_running
+from tests.support.subscribers import onboarded_row
 
 KINDS = ("start", "next", "question", "toggle", "search")
 TEXTS = {
@@ -329,21 +330,7 @@ async def seed(running: RunningBot, users: list[int]) -> None:
                  body="Опыт школ района: проектное обучение, наставничество.")
         )  # fmt: skip
     now = datetime.now(UTC)
-    rows = [
-        {
-            "chat_id": user,
-            "name": f"Педагог {user}",
-            "role": "teacher",
-            "org_kind": "school",
-            "topics": "announcements,cases,events,materials",
-            "frequency": "weekly",
-            "status": "active",
-            "created_at": now,
-            "updated_at": now,
-            "onboarded_at": now,
-        }
-        for user in users
-    ]
+    rows = [onboarded_row(user, f"Педагог {user}", now) for user in users]
     async with running.engine.begin() as conn:
         await conn.execute(subscribers.insert(), rows)
     for user in users:

@@ -61,12 +61,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.base import Executable
 
-from bot.content.models import ALL_TOPICS, Frequency, OrgKind, Role, SubscriberStatus, Topic
+from bot.content.models import ALL_TOPICS, Topic
 from bot.storage.database import CONNECTIONS, Database
 from bot.storage.db import _sqlite_pragmas, create_engine, migrate, utcnow
 from bot.storage.dialogs import DialogStateRepository
 from bot.storage.schema import fsm_states, subscribers
 from bot.storage.subscribers import SubscriberRepository, encode_topics
+from tests.support.subscribers import onboarded_row
 
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SUBSCRIBERS = 5000
@@ -109,21 +110,9 @@ class Route:
 def subscriber_rows() -> list[dict[str, Any]]:
     now = utcnow()
     return [
-        {
-            "chat_id": FIRST_CHAT + n,
-            "name": f"Учитель {n}",
-            "username": None,
-            "role": Role.TEACHER.value,
-            "org_kind": OrgKind.SCHOOL.value,
-            "org_name": f"Школа № {n % 40 + 1}",
-            "topics": TOPICS[0],
-            "frequency": Frequency.WEEKLY.value,
-            "status": SubscriberStatus.ACTIVE.value,
-            "source": None,
-            "created_at": now,
-            "updated_at": now,
-            "onboarded_at": now,
-        }
+        onboarded_row(
+            FIRST_CHAT + n, f"Учитель {n}", now, org_name=f"Школа № {n % 40 + 1}", topics=TOPICS[0]
+        )
         for n in range(SUBSCRIBERS)
     ]
 

@@ -1,7 +1,10 @@
 """Subscribers made straight in storage, for tests below the bot."""
 
+from datetime import datetime
+from typing import Any
+
 from bot.content.models import Frequency, OrgKind, Role, SubscriberStatus, Topic
-from bot.storage.subscribers import SubscriberRepository
+from bot.storage.subscribers import SubscriberRepository, encode_topics
 
 
 async def subscriber(
@@ -23,3 +26,21 @@ async def subscriber(
     await repo.set_status(chat_id, status)
     if onboarded:
         await repo.mark_onboarded(chat_id)
+
+
+def onboarded_row(chat_id: int, name: str, now: datetime, **columns: Any) -> dict[str, Any]:
+    """An onboarded teacher of a school, every topic, weekly digest: one `subscribers` row for
+    a bulk insert (benches seed thousands; the repository path above is for a few)."""
+    return {
+        "chat_id": chat_id,
+        "name": name,
+        "role": Role.TEACHER.value,
+        "org_kind": OrgKind.SCHOOL.value,
+        "topics": encode_topics(Topic),
+        "frequency": Frequency.WEEKLY.value,
+        "status": SubscriberStatus.ACTIVE.value,
+        "created_at": now,
+        "updated_at": now,
+        "onboarded_at": now,
+        **columns,
+    }
