@@ -209,22 +209,25 @@ def school_year_argument(text: str) -> tuple[int, int]:
 def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> int:
     from bot.content.plan import PlanFormatError, PlanProblem
     from bot.services.plan_import import import_plan
-    from bot.services.plan_upload import PLAN_FILE_MAX, read_plan
+    from bot.services.plan_upload import (
+        PLAN_FILE_MAX,
+        PlanTooBigError,
+        check_plan_size,
+        read_plan,
+    )
     from bot.storage.items import ItemRepository
 
     path = Path(args.file)
     if not path.is_file():
         print(texts.PLAN_FILE_MISSING.format(path=path), file=sys.stderr)
         return 1
-    size = path.stat().st_size
-    if size > PLAN_FILE_MAX:  # the bot's limit: a 50 MB «plan» is no plan, and would take minutes
-        print(
-            texts.PLAN_UPLOAD_TOO_BIG.format(size=size // 1024, limit=PLAN_FILE_MAX // 1024),
-            file=sys.stderr,
-        )
-        return 1
     try:
+        # The bot's limit, before reading: a 50 MB «plan» is no plan, and would take minutes.
+        check_plan_size(path.stat().st_size)
         plan = read_plan(path.read_bytes(), args.school_year)
+    except PlanTooBigError as exc:
+        print(texts.plan_too_big(exc.size, PLAN_FILE_MAX), file=sys.stderr)
+        return 1
     except PlanFormatError as exc:
         if exc.problem is PlanProblem.NO_SCHOOL_YEAR:
             print(texts.PLAN_NO_SCHOOL_YEAR_CLI, file=sys.stderr)

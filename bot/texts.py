@@ -1594,10 +1594,15 @@ def questions_list(entries: Iterable[tuple[int, str, str]]) -> Text:
 
 # --- the annual plan uploaded by an editor ------------------------------------------------------
 
-PLAN_UPLOAD_TOO_BIG = (
-    "Файл слишком большой ({size} КБ): план должен быть не больше {limit} КБ. "
-    "Пришлите его как .docx или .txt без картинок."
-)
+
+def plan_too_big(size: int, limit: int) -> str:
+    """Sizes in bytes."""
+    return (
+        f"Файл слишком большой ({size // 1024} КБ): план должен быть не больше "
+        f"{limit // 1024} КБ. Пришлите его как .docx или .txt без картинок."
+    )
+
+
 PLAN_NO_SCHOOL_YEAR_CLI = (
     "В заголовке плана не найден учебный год (например, «на 2026-2027 учебный год»): "
     "допишите его или укажите --school-year 2026/2027."

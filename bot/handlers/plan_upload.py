@@ -22,6 +22,7 @@ from bot.services.plan_import import stored_unresolved
 from bot.services.plan_upload import (
     PLAN_FILE_MAX,
     PlanTooBigError,
+    check_plan_size,
     import_plan_file,
     likely_school_years,
 )
@@ -84,24 +85,18 @@ async def _import(
     size: int | None,
     school_year: tuple[int, int] | None = None,
 ) -> None:
-    if (size or 0) > PLAN_FILE_MAX:
-        await message.answer(
-            texts.PLAN_UPLOAD_TOO_BIG.format(size=(size or 0) // 1024, limit=PLAN_FILE_MAX // 1024)
-        )
-        return
-    data = await _download(bot, file_id)
-    if data is None:
-        await message.answer(texts.PLAN_UPLOAD_DOWNLOAD_FAILED)
-        return
     now = datetime.now(settings.tz)
     try:
+        check_plan_size(size or 0)  # file_size is optional: the bytes are checked again
+        data = await _download(bot, file_id)
+        if data is None:
+            await message.answer(texts.PLAN_UPLOAD_DOWNLOAD_FAILED)
+            return
         plan, report = await import_plan_file(
             data, services.items, settings.tz, now, school_year=school_year
         )
-    except PlanTooBigError as exc:  # file_size is optional in the Bot API
-        await message.answer(
-            texts.PLAN_UPLOAD_TOO_BIG.format(size=exc.size // 1024, limit=PLAN_FILE_MAX // 1024)
-        )
+    except PlanTooBigError as exc:
+        await message.answer(texts.plan_too_big(exc.size, PLAN_FILE_MAX))
         return
     except PlanFormatError as exc:
         log.info("plan upload refused: %s", exc.problem.value)

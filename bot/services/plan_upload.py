@@ -16,6 +16,13 @@ from bot.storage.items import ItemRepository
 PLAN_FILE_MAX = 2 * 1024 * 1024  # a district's annual plan is far smaller
 
 
+def check_plan_size(size: int) -> None:
+    """Raises PlanTooBigError past the limit: checked before a file is downloaded or read
+    (when its size is known) and again on its bytes."""
+    if size > PLAN_FILE_MAX:
+        raise PlanTooBigError(size)
+
+
 class PlanTooBigError(ValueError):
     def __init__(self, size: int) -> None:
         super().__init__(f"plan file of {size} bytes, limit {PLAN_FILE_MAX}")
@@ -45,7 +52,6 @@ async def import_plan_file(
     """Read (a long plan is CPU work: off the event loop) and store an uploaded plan, in
     `school_year` when its title names none. Raises PlanTooBigError, or PlanFormatError when
     the file is not a plan (or names no year and none was given)."""
-    if len(data) > PLAN_FILE_MAX:
-        raise PlanTooBigError(len(data))
+    check_plan_size(len(data))
     plan = await asyncio.to_thread(read_plan, data, school_year)
     return plan, await import_plan(plan, items, tz, now)
