@@ -206,6 +206,14 @@ def school_year_argument(text: str) -> tuple[int, int]:
     raise argparse.ArgumentTypeError(texts.PLAN_SCHOOL_YEAR_ARGUMENT.format(value=text))
 
 
+def calendar_year_argument(text: str) -> tuple[int, int]:
+    """«2026»: a plan for the calendar year, January – December (the school year (2026, 2026))."""
+    match = re.fullmatch(r"\s*(\d{4})\s*", text)
+    if match and 2000 <= int(match[1]) <= 2100:
+        return int(match[1]), int(match[1])
+    raise argparse.ArgumentTypeError(texts.PLAN_YEAR_ARGUMENT.format(value=text))
+
+
 def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> int:
     from bot.content.plan import PlanFormatError, PlanProblem
     from bot.services.plan_import import import_plan
@@ -242,7 +250,7 @@ def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> int:
         )  # fmt: skip
         summary = texts.plan_report(
             report.new, report.updated, report.unchanged,
-            [(u.number, u.title, u.timing, u.reason.value) for u in report.unresolved],
+            [(u.shown_number, u.title, u.timing, u.reason.value) for u in report.unresolved],
         )  # fmt: skip
         if report.dry_run:
             summary += "\n" + texts.PLAN_DRY_RUN
@@ -405,10 +413,17 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     restore.add_argument("backup", help="файл копии, например data/backups/infozona-2026-12-01.db")
     plan = command("import-plan", cmd_import_plan, "загрузить годовой план (.docx или .txt)")
     plan.add_argument("file", help="файл плана: .docx или .txt (UTF-8, UTF-16 или windows-1251)")
-    plan.add_argument(
+    year = plan.add_mutually_exclusive_group()
+    year.add_argument(
         "--school-year",
         type=school_year_argument,
-        help="учебный год плана, если его нет в заголовке, например 2026/2027",
+        help="учебный год плана, если его нет ни в заголовке, ни в сроках, например 2026/2027",
+    )
+    year.add_argument(
+        "--year",
+        type=calendar_year_argument,
+        dest="school_year",
+        help="календарный год плана на год (январь – декабрь), например 2026",
     )
     plan.add_argument(
         "--dry-run", action="store_true", help="только показать, ничего не сохранять"

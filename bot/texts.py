@@ -611,7 +611,7 @@ PLAN_DRY_RUN = "Пробный прогон: в базе ничего не из�
 
 
 def plan_report(
-    new: int, updated: int, unchanged: int, unresolved: Iterable[tuple[int, str, str, str]]
+    new: int, updated: int, unchanged: int, unresolved: Iterable[tuple[int | str, str, str, str]]
 ) -> str:
     """«Новых: 13, обновлено: 0, без изменений: 0, не распознано: 0» and the reasons."""
     rows = list(unresolved)
@@ -1604,10 +1604,12 @@ def plan_too_big(size: int, limit: int) -> str:
 
 
 PLAN_NO_SCHOOL_YEAR_CLI = (
-    "В заголовке плана не найден учебный год (например, «на 2026-2027 учебный год»): "
-    "допишите его или укажите --school-year 2026/2027."
+    "В плане не найден год — ни в заголовке (например, «на 2026-2027 учебный год»), ни в "
+    "сроках: допишите его или укажите --school-year 2026/2027 (план на календарный год: "
+    "--year 2026)."
 )
 PLAN_SCHOOL_YEAR_ARGUMENT = "«{value}» — не учебный год; ожидается, например, 2026/2027"
+PLAN_YEAR_ARGUMENT = "«{value}» — не год; ожидается, например, 2026"
 PLAN_ASK_SCHOOL_YEAR = (
     "В плане «{title}» не указан учебный год. Какой это год? Нажмите кнопку — "
     "план загрузится с ним."
@@ -1626,7 +1628,13 @@ def plan_uploaded(title: str, report: str) -> str:
     return f"План загружен: {title}\n\n{report}"
 
 
-def plan_unresolved_list(school_year: str, rows: Iterable[tuple[int, str, str, str]]) -> str:
+def plan_year_label(school_year: tuple[int, int]) -> str:
+    """«на 2021-2022 учебный год»; a calendar-year plan's «на 2024 год»."""
+    first, second = school_year
+    return f"на {first} год" if first == second else f"на {first}-{second} учебный год"
+
+
+def plan_unresolved_list(school_year: str, rows: Iterable[tuple[int | str, str, str, str]]) -> str:
     """The rows of the stored plan whose timing was not understood."""
     lines = [f"Нераспознанные строки плана {school_year}:"]
     for number, title, timing, reason in rows:

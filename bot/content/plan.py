@@ -1,17 +1,24 @@
-"""The IMC's annual plan as text: items, sections, audiences and timing phrases resolved to dates.
+"""The annual plan: items, sections, audiences and timing phrases resolved to dates.
 
-The input is the plan table as Word or a PDF viewer exports it to text: a title with the school
-year («…на 2021-2022 учебный год»), the table header, sections «N. …», then numbered items whose
-four cells (title, timing, audience, expected result) are wrapped over many lines, one cell after
-another, sometimes two cells on one line («3 Заседания … совета Два раза в год», «В течение года
-ИМЦ»), with blank lines, repeated headers and page numbers where the pages broke. Nothing marks
-where one cell ends, so the row is cut at its timing: the first place where a timing phrase
-starts with a capital letter or a digit and resolves. What comes before it is the title; after
-it, the audience runs up to the first line that starts a new cell, and the rest is the result.
+One core, `parse_plan_rows`, reads a plan as rows of cells by the columns its header names
+(plan_columns). Two readers feed it. A Word table (plan_docx) gives its rows and cells as they
+are. Text gives them in one of two shapes: a table copied out of Word, a row per line with tabs
+between cells (`_tab_rows`); or the table as Word or a PDF viewer exports it (`_line_rows`): a
+title with the year, the header's words, sections «N. …» or «I. …», then numbered rows («1»,
+«1.», «1.2.1») whose cells are wrapped over many lines, one cell after another, sometimes two
+cells on one line («3 Заседания … совета Два раза в год», «В течение года ИМЦ»), with blank
+lines, repeated headers and page numbers where the pages broke. Nothing marks where one cell
+ends, so such a row is cut at its timing: the first place where a timing phrase starts a line
+or a capitalised word and resolves. What comes before it is the title; after it, the cells
+the header names after the timing, told apart where a line starts a new cell, an empty cell
+left empty by what the others hold (a cell naming people is an audience or a responsible).
 
 Timing phrases are resolved for any school year (1 September – 30 June unless the plan's title
-names its own dates); the year of a month without one comes from the plan's title: September –
-December belong to the first year, January – August to the second.
+names its own dates). The year comes from the title («на 2023-2024 учебный год», «2023/24 уч.
+г.»; «на 2024 год» is a calendar-year plan: January – December, the school year (2024, 2024)),
+else from the years the rows' timings name, else it is asked for. A month without a year:
+September – December belong to the first year, January – August to the second, except an
+August that opens the plan (the August teachers' council), which is the first year's.
 
 Decisions on ambiguous phrases (tests pin each one down):
 - «В течение (учебного) года», «весь год», «постоянно» → the school year as a range.
@@ -57,14 +64,15 @@ import calendar
 import codecs
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from itertools import combinations
 from typing import ClassVar, Protocol, TypeAlias
 
 from bot.content.models import OrgKind, Role
-from bot.content.plan_columns import Field, column_fields
+from bot.content.plan_columns import Field, column_fields, header_field
 
 SCHOOL_YEAR_START = (9, 1)  # (month, day)
 SCHOOL_YEAR_END = (6, 30)
@@ -216,22 +224,44 @@ def school_year_from_title(text: str) -> tuple[int, int] | None:
 
 @dataclass(frozen=True, slots=True)
 class _Year:
-    """A school year and its days: the context a timing phrase is resolved in."""
+    """A school year and its days: the context a timing phrase is resolved in.
+
+    A calendar-year plan («на 2024 год») is the school year (2024, 2024): its days are
+    January – December, and every month is in that year. `august_first`: an August that opens
+    the plan (the August teachers' council) is the first year's, not the second's."""
 
     first: int
     start: date
     end: date
+    august_first: bool = False
 
     @property
     def second(self) -> int:
         return self.first + 1
 
+    @property
+    def calendar(self) -> bool:
+        return (self.start.month, self.start.day, self.end.month, self.end.day) == (1, 1, 12, 31)
+
     @classmethod
-    def of(cls, school_year: tuple[int, int], period: tuple[date, date] | None) -> _Year:
+    def of(
+        cls,
+        school_year: tuple[int, int],
+        period: tuple[date, date] | None,
+        *,
+        august_first: bool = False,
+    ) -> _Year:
         first = school_year[0]
+        if period is None and school_year[1] == first:
+            period = date(first, 1, 1), date(first, 12, 31)
         if period is not None:
-            return cls(first, period[0], period[1])
-        return cls(first, date(first, *SCHOOL_YEAR_START), date(first + 1, *SCHOOL_YEAR_END))
+            return cls(first, period[0], period[1], august_first)
+        return cls(
+            first,
+            date(first, *SCHOOL_YEAR_START),
+            date(first + 1, *SCHOOL_YEAR_END),
+            august_first,
+        )
 
     def shifted(self, first: int) -> _Year:
         """The same school days in another school year («…2026/2027 учебного года»)."""
@@ -240,10 +270,13 @@ class _Year:
             first,
             self.start.replace(year=self.start.year + delta),
             self.end.replace(year=self.end.year + delta),
+            self.august_first,
         )
 
     def year_of(self, month: int) -> int:
-        return self.first if month >= self.start.month else self.second
+        if month >= self.start.month or (month == 8 and self.august_first):
+            return self.first
+        return self.second
 
 
 # --- timing phrases ------------------------------------------------------------------------------
@@ -320,6 +353,7 @@ _BARE_SCHOOL_YEAR = re.compile(r"\b(?:учебн\w*|уч) (?:год\w*|г)\b")
 # Typos and shorthands people write: «втечение», «в теч. года», «до15 сентября»,
 # «сентябрь-октябрь2024», «в течение течение года», «01.10.2023г.».
 _GLUED_TECHENIE = re.compile(r"\bвтечени")
+_GLUED_AFTER_TECHENIE = re.compile(r"\b(течени[еия])(?=года\b|месяца\b|учебн|всего\b)")
 _SHORT_TECHENIE = re.compile(r"\bтеч\b")
 _LETTER_DIGIT = re.compile(r"(?<=[а-я])(?=\d)|(?<=\d)(?=[а-я])")
 _DOUBLED_WORD = re.compile(r"\b([^\W\d_]+)(?: \1\b)+")
@@ -338,6 +372,7 @@ def _normalise(text: str, year: _Year) -> str:
     s = _DASH_RUN.sub("-", s)
     s = _ABBREVIATION_DOT.sub(" ", s)  # abbreviation dots; dates keep theirs
     s = _GLUED_TECHENIE.sub("в течени", s)
+    s = _GLUED_AFTER_TECHENIE.sub(r"\1 ", s)  # «в течениигода»
     s = _LETTER_DIGIT.sub(" ", s)
     s = _WHITESPACE.sub(" ", s).strip()
     s = _SHORT_TECHENIE.sub("течение", s)
@@ -517,7 +552,9 @@ class _Point:
             return date(year, self.month, 1), _month_end(year, self.month)
         if self.unit == "quarter":
             return date(year, self.month, 1), _month_end(year, self.month + 2)
-        if self.year is None:  # the school half
+        if self.year is None and context.calendar and not self.school:
+            year = context.first  # a calendar-year plan's halves are its own
+        elif self.year is None:  # the school half
             ctx = context.shifted(self.school) if self.school else context
             if self.value == 1:
                 return ctx.start, date(ctx.first, 12, 31)
@@ -765,6 +802,7 @@ def resolve_timing(
     *,
     period: tuple[date, date] | None = None,
     within_row: bool = False,
+    august_first: bool = False,
 ) -> When | None:
     """What a timing cell means, in the plan's school year; None if it is not understood.
 
@@ -773,7 +811,7 @@ def resolve_timing(
     year on its own («2024-2025 уч. г.») is not read as a timing (titles end in them). See the
     module docstring for how each kind of phrase is read.
     """
-    year = _Year.of(school_year, period)
+    year = _Year.of(school_year, period, august_first=august_first)
     s = _normalise(text, year)
     if not s:
         return None
@@ -851,6 +889,7 @@ class PlanItem:
     school_year: tuple[int, int]
     responsible: str = ""  # who runs it («Ответственный»): not the audience
     label: str = ""  # the row's number as the document shows it («3», «1.2»); "" when none
+    place: str = ""  # where («Место проведения»), when the plan has the column
 
     @property
     def key(self) -> str:
@@ -874,6 +913,7 @@ class PlanItem:
             "timing": self.timing,
             "audience": self.audience,
             "responsible": self.responsible,
+            "place": self.place,
             "result": self.result,
             "when": self.when.to_json(),
         }
@@ -892,10 +932,17 @@ class Unresolved:
     timing: str
     reason: UnresolvedReason
     detail: str
+    label: str = ""  # the row's number as the document shows it («1.2»)
+
+    @property
+    def shown_number(self) -> str:
+        """What the editor finds the row by in her document: its label, else its position."""
+        return self.label or str(self.number)
 
     def to_json(self) -> dict[str, object]:
         return {
             "number": self.number,
+            "label": self.label,
             "title": self.title,
             "timing": self.timing,
             "reason": self.reason.value,
@@ -993,7 +1040,11 @@ _SPACES = re.compile(r"[\u00a0\u2007\u202f\u2009\u200a]")
 _HEADER_WORDS = frozenset({
     "№", "п/п", "п.п", "п.п.", "пп", "наименование", "мероприятия", "мероприятие", "мероприятий",
     "сроки", "срок", "проведения", "исполнения", "целевая", "аудитория", "ожидаемый", "ожидаемые",
-    "результат", "результаты", "ответственный", "ответственные"
+    "результат", "результаты", "ответственный", "ответственные",
+    "содержание", "работы", "тема", "дата", "даты", "месяц", "участники", "исполнители",
+    "исполнитель", "отметка", "о", "выполнении", "форма", "формы", "примечание",
+    "название", "период", "категория", "участников", "ответственный(-ые)", "ответственные(-ый)",
+    "место", "основные", "направления", "деятельности", "вид", "виды", "планируемый", "п", "№п/п",
 })  # fmt: skip
 _LONE_HEADER_WORDS = frozenset({"№", "п/п", "п.п", "п.п.", "пп", "наименование", "сроки"})
 _PAGE_JUNK = re.compile(
@@ -1209,6 +1260,19 @@ def _ends_cell(lines: _Lines, end: int, *, strict: bool) -> bool:
     return not before.endswith(("-", ","))
 
 
+def _opens_line(text: str, start: int) -> bool:
+    """Whether `start` begins a line that does not go on from the one before (a lower-case
+    timing cell, «сентябрь», «до 15 мая», after a title's last line)."""
+    if start == 0 or text[start - 1] != "\n":
+        return False
+    before = text[: start - 1].rstrip()
+    return not before.endswith(("-", ",", "«", "(")) and not _DANGLING.search(before)
+
+
+# A line ending in a preposition or conjunction goes on in the next one.
+_DANGLING = re.compile(r"(?:^|\s)(?:в|во|на|и|с|со|по|к|для|о|об|от|из|за|при|а|или)$", re.I)
+
+
 def _find_timing(text: str, year: _Year) -> _Cut | None:
     """The first place in a row where a timing cell starts, and where it ends.
 
@@ -1224,7 +1288,8 @@ def _find_timing(text: str, year: _Year) -> _Cut | None:
         start = first.start()
         if start == 0 or not text[start - 1].isspace():
             continue
-        if not (first[0][0].isupper() or first[0][0].isdigit()) or not _may_open_timing(first[0]):
+        opens = first[0][0].isupper() or first[0][0].isdigit() or _opens_line(text, start)
+        if not opens or not _may_open_timing(first[0]):
             continue
         run, depth = k, 0
         while run < len(tokens) and run - k < 40:
@@ -1251,69 +1316,57 @@ def _find_timing(text: str, year: _Year) -> _Cut | None:
     return None
 
 
-def _split_after_timing(lines: Sequence[str]) -> tuple[str, str]:
-    """Audience and result: the audience runs up to the first line that starts a new cell."""
-    lines = [line.strip() for line in lines if line.strip()]
-    if not lines:
-        return "", ""
-    split = 1
-    while split < len(lines):
-        previous, line = lines[split - 1], lines[split]
-        if _starts_cell(previous, line) and not _names_people(line):
-            break
-        split += 1
-    return _join(lines[:split]), _join(lines[split:])
-
-
 @dataclass(frozen=True, slots=True)
 class _Cells:
     title: str
     timing: str
-    audience: str
-    result: str
+    after: tuple[str, ...]  # the cells after the timing, one per field asked for
     when: When | None
 
 
-def _split_row(lines: Sequence[str], year: _Year) -> _Cells:
+def _split_row(lines: Sequence[str], year: _Year, fields: Sequence[Field]) -> _Cells:
+    """A row of lines cut into its title, its timing and the cells of `fields` after it."""
     text = "\n".join(lines)
     cut = _find_timing(text, year)
+    title, timing = _join(lines), ""
+    rest: Sequence[str] = ()
     if cut is not None:
-        audience, result = _split_after_timing(text[cut.end :].split("\n"))
-        return _Cells(
-            _join(text[: cut.start].split("\n")),
-            _join(text[cut.start : cut.end].split("\n")),
-            audience,
-            result,
-            cut.when,
-        )
-    # No timing resolves. The audience is usually still recognisable by the people it names;
-    # the cell just before it is then the timing nobody understood.
-    anchor = next((i for i in range(1, len(lines)) if _names_people(lines[i])), None)
-    if anchor is None:
-        return _Cells(_join(lines), "", "", "", None)
-    timing_from = next(
-        (i for i in range(anchor - 1, 0, -1) if _starts_cell(lines[i - 1], lines[i])), anchor
-    )
-    audience, result = _split_after_timing(lines[anchor:])
+        title = _join(text[: cut.start].split("\n"))
+        timing = _join(text[cut.start : cut.end].split("\n"))
+        rest = text[cut.end :].split("\n")
+    else:
+        # No timing resolves. The audience is usually still recognisable by the people it
+        # names; the cell just before it is then the timing nobody understood.
+        anchor = next((i for i in range(1, len(lines)) if _names_people(lines[i])), None)
+        if anchor is not None:
+            timing_from = next(
+                (i for i in range(anchor - 1, 0, -1) if _starts_cell(lines[i - 1], lines[i])),
+                anchor,
+            )
+            title = _join(lines[:timing_from])
+            timing = _join(lines[timing_from:anchor])
+            rest = list(lines[anchor:])
+    people_apart = Field.AUDIENCE in fields and Field.RESPONSIBLE in fields
+    assigned = _assign(_segments(rest, people_apart=people_apart), fields)
     return _Cells(
-        _join(lines[:timing_from]), _join(lines[timing_from:anchor]), audience, result, None
+        title, timing, tuple(assigned.get(name, "") for name in fields), cut.when if cut else None
     )
 
 
 # --- the plan ------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Row:
-    number: int
-    section: _Section
-    lines: list[str] = field(default_factory=list)
+# --- the plan as text: rows inferred for the rows' parser ----------------------------------------
 
 
-@dataclass(slots=True)
-class _Section:
-    number: int
-    lines: list[str] = field(default_factory=list)
+@dataclass(frozen=True, slots=True)
+class TextRow:
+    """A row the text reader gives parse_plan_rows (a PlanRow): cells in the header's order."""
+
+    cells: tuple[str, ...]
+    number: str | None = None
+    heading: bool = False
+    columns: tuple[int, ...] = ()
 
 
 _TITLE_DATE = re.compile(rf"(\d{{1,2}})(?:\.(\d{{1,2}})\.| ({_MONTH}) )(\d{{4}})", re.I)
@@ -1333,6 +1386,187 @@ def _period_from_title(title: str) -> tuple[date, date] | None:
     return None
 
 
+# --- tab-separated: a table copied out of Word or a spreadsheet
+
+
+def _tab_lines(text: str) -> list[str]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _INVISIBLE.sub("", _SPACES.sub(" ", text)).split("\n")
+
+
+def _tab_cells(line: str) -> list[str]:
+    return [" ".join(cell.split()) for cell in line.split("\t")]
+
+
+def _tab_rows(text: str) -> tuple[list[str], list[TextRow]] | None:
+    """A table copied out of Word: a row per line, its cells between tabs, a row merged
+    across the table as a line with no tab. None unless a tabbed line is a header."""
+    if "\t" not in text:
+        return None
+    lines = _tab_lines(text)
+    header_at = next(
+        (
+            index
+            for index, line in enumerate(lines)
+            if "\t" in line and column_fields(_tab_cells(line)) is not None
+        ),
+        None,
+    )
+    if header_at is None:
+        return None
+    title = [" ".join(line.split()) for line in lines[:header_at] if line.strip()]
+    header = _tab_cells(lines[header_at])
+    width = len(header)
+    rows = [TextRow(tuple(header))]
+    for line in lines[header_at + 1 :]:
+        if not line.strip():
+            continue
+        if "\t" not in line.strip():
+            rows.append(TextRow((" ".join(line.split()),), heading=True, columns=(0,)))
+            continue
+        cells = _tab_cells(line)
+        cells += [""] * (width - len(cells))
+        rows.append(TextRow(tuple(cells)))
+    return title, rows
+
+
+# --- one cell per line (or several): a PDF's text, or the plan pasted as lines
+
+_ROMAN_HEADING = re.compile(
+    r"^(?:(?i:раздел)\s+[IVX]{1,5}[.:]?\s+|[IVX]{1,5}[.)]\s*)([^\W\d_].*)$"
+)
+_CHAPTER = re.compile(r"^раздел\s+(\d{1,2})[.:]?\s+(\S.*)$", re.I)
+_LINE_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){0,3})(\.|\))?(?:\s+(.*)|$)")
+_NUMBER_GLUED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,3})\.?(?=[А-ЯЁA-Z«])")  # «1.2.Семинар»
+_SEED_FIELDS = (Field.TITLE, Field.TIMING, Field.AUDIENCE, Field.RESULT)
+_POST_FIELDS = (
+    Field.AUDIENCE, Field.RESPONSIBLE, Field.RESULT, Field.FORM, Field.PLACE, Field.MARK
+)  # fmt: skip
+_PEOPLE_FIELDS = frozenset({Field.AUDIENCE, Field.RESPONSIBLE})
+_HEADER_NAMES = {
+    Field.NUMBER: "№",
+    Field.TITLE: "Мероприятие",
+    Field.TIMING: "Сроки",
+    Field.AUDIENCE: "Участники",
+    Field.RESPONSIBLE: "Ответственные",
+    Field.RESULT: "Ожидаемый результат",
+    Field.FORM: "Форма проведения",
+    Field.PLACE: "Место",
+    Field.MARK: "Отметка о выполнении",
+}
+# Whom a cell names: positions and people («Старший воспитатель», «Петрова А. А.»).
+_PEOPLE_WORD = re.compile(
+    r"^(?:руководител\w*|педагог\w*|координатор\w*|воспитател\w*|методист\w*|заместител\w*"
+    r"|учител\w*|специалист\w*|родител\w*|обучающи\w*|директор\w*|заведующ\w*|старш\w*"
+    r"|инструктор\w*|музыкальн\w*|председател\w*|члены|секретар\w*|администраци\w*|классн\w*"
+    r"|зам|завуч\w*|психолог\w*|логопед\w*|социальн\w*|участник\w*|все|коллектив\w*"
+    r"|молод\w*|аттестуем\w*|ответственн\w*|рабоч\w*|творческ\w*|эксперт\w*|наставник\w*"
+    r"|начальник\w*|главн\w*|ведущ\w*|отдел\w*|управлени\w*|комитет\w*|имц|методическ\w*)$",
+    re.I,
+)
+_INITIALS = re.compile(r"\b[А-ЯЁ]\.\s?[А-ЯЁ]\.|\b[А-ЯЁ][а-яё]+\s+[А-ЯЁ]\.")
+
+
+def _header_fields(lines: Sequence[str]) -> tuple[Field, ...]:
+    """The fields a header written as words names, in their order («№ п/п Содержание работы
+    Сроки Ответственные»); the seed plan's four when there is no header."""
+    words = " ".join(lines).replace("|", " ").split()
+    found: list[Field] = []
+    index = 0
+    while index < len(words):
+        pair = header_field(" ".join(words[index : index + 2])) if index + 1 < len(words) else None
+        single = header_field(words[index])
+        field_found = single or pair
+        if field_found is not None and field_found not in found:
+            found.append(field_found)
+        index += 1
+    if Field.TITLE not in found or Field.TIMING not in found:
+        return _SEED_FIELDS
+    return tuple(name for name in found if name is not Field.NUMBER)
+
+
+def _names_whom(segment: str) -> bool:
+    word = _FIRST_WORD.match(segment)
+    return bool(word and _PEOPLE_WORD.match(word[0])) or bool(_INITIALS.search(segment))
+
+
+def _segments(lines: Sequence[str], *, people_apart: bool = False) -> list[str]:
+    """A row's text after its timing cut into cells: a new one at each line that starts one
+    (see _starts_cell), unless it goes on naming people («Петрова А. А.», «Педагоги ДОУ») —
+    but when both the audience and the responsible have columns, each starts its own."""
+    lines = [line.strip() for line in lines if line.strip()]
+    groups: list[list[str]] = []
+    for line in lines:
+        if groups and not (
+            _starts_cell(groups[-1][-1], line)
+            and (people_apart or not (_names_people(line) and _names_whom(groups[-1][0])))
+            and not _INITIALS.match(line)
+        ):
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    return [_join(group) for group in groups]
+
+
+def _assign(segments: list[str], fields: Sequence[Field]) -> dict[Field, str]:
+    """The cells after the timing, by the header's fields. More cells than fields: the last
+    field takes the rest. Fewer: the empty ones are those whose content fits worst (a cell
+    naming people is an audience or a responsible, another is a result or a form), so an empty
+    audience cell doesn't shift the responsible into it."""
+    if not fields or not segments:
+        return {}
+    if len(segments) >= len(fields):
+        head = segments[: len(fields) - 1]
+        return dict(zip(fields, [*head, " ".join(segments[len(fields) - 1 :])], strict=True))
+    people = [_names_whom(segment) for segment in segments]
+
+    def score(chosen: tuple[Field, ...]) -> tuple[bool, int, bool]:
+        pairs = zip(chosen, people, strict=True)
+        fit = sum((name in _PEOPLE_FIELDS) == whom for name, whom in pairs)
+        # «Отметка о выполнении» is filled in after the year, if ever: the first to be empty.
+        return Field.MARK not in chosen, fit, Field.RESPONSIBLE in chosen
+
+    best = max(combinations(fields, len(segments)), key=score)
+    return dict(zip(best, segments, strict=True))
+
+
+@dataclass(slots=True)
+class _Block:
+    """A heading or a row of lines, as the text reader meets them."""
+
+    label: str
+    lines: list[str] = field(default_factory=list)
+    heading: bool = False
+    agenda: int = 0  # the next number of a list inside the row's cell («1. О…», «2. О…»)
+
+
+def _parts(label: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in label.split("."))
+
+
+def _follows(label: str, previous: str | None) -> bool:
+    """Whether a row numbered `label` can come after one numbered `previous`: the next at its
+    level or above («1.2» → «1.3», «2»), or the first one under it («1.2» → «1.2.1»)."""
+    parts = _parts(label)
+    if not previous:  # the first numbered row, or after rows with no number
+        return all(part == 1 for part in parts) or parts == (1,)
+    before = _parts(previous)
+    if parts == (*before, 1):
+        return True
+    return any(parts == (*before[:level], before[level] + 1) for level in range(len(before)))
+
+
+def _bare_items(lines: Sequence[str]) -> bool:
+    """Whether rows are numbered «1», «2» with no dot under sections «1. …»: the seed plan's
+    shape, where a section and a row may share a number."""
+    expected = 1
+    for line in lines:
+        is_item, _ = _item_line(line, expected)
+        if is_item and not re.match(r"^\d+\.", line):
+            expected += 1
+    return expected > 1 and any(_SECTION_RE.match(line) for line in lines)
+
+
 def _item_line(line: str, expected: int) -> tuple[bool, str]:
     """Whether the line opens item `expected` («3», «3 Заседания…»), and the text after it."""
     match = _ITEM_RE.match(line)
@@ -1345,75 +1579,185 @@ def _item_line(line: str, expected: int) -> tuple[bool, str]:
     return True, rest
 
 
-def parse_plan(text: str, school_year: tuple[int, int] | None = None) -> PlanParse:
-    """The plan's items with their sections and resolved timing.
+_PLACEHOLDER_YEAR = (2023, 2024)  # only to tell timing cells apart before the year is known
 
-    The school year comes from the title unless given. Raises PlanFormatError when there is
-    neither, or when no numbered item is found.
-    """
+
+def _timed(block: _Block, year: _Year) -> bool:
+    return _find_timing("\n".join(["-", *block.lines]), year) is not None
+
+
+class _LineReader:
+    """Lines into headings and rows. Seed shape (`bare`): sections «N. …» and rows «N» each
+    count on their own. Otherwise every numbered line that follows the last row's number
+    (see _follows) opens a row, «I. …» and «Раздел N» open headings, and a list inside a cell
+    («1. О выборе темы», «2. О плане» under row 3) stays in the cell."""
+
+    def __init__(self, lines: Sequence[str], *, timing_first: bool = False) -> None:
+        self.bare = _bare_items(lines)
+        self.timing_first = timing_first
+        self.blocks: list[_Block] = []
+        self.rows = 0
+        self.sections = 0
+        self.last_label: str | None = None
+
+    @property
+    def current(self) -> _Block | None:
+        return self.blocks[-1] if self.blocks else None
+
+    def _open(self, label: str, rest: str, *, heading: bool = False) -> None:
+        self.blocks.append(_Block(label, [rest] if rest else [], heading))
+        if heading:
+            self.sections += 1
+        else:
+            self.rows += 1
+            self.last_label = label
+
+    def _in_agenda(self, number: int) -> bool:
+        """Whether «number. …» goes on a list inside the open row's cell: its next number, in
+        a row with no timing yet."""
+        row = self.current
+        return (
+            row is not None
+            and not row.heading
+            and row.agenda == number
+            and not _timed(row, _Year.of(_PLACEHOLDER_YEAR, None))
+        )
+
+    def take(self, line: str) -> bool:
+        """Open a heading or a row at `line` if it starts one; False if it goes on the last."""
+        roman = _ROMAN_HEADING.match(line)
+        if roman and not _MONTH_WORD.match(roman[1]):
+            self._open("", line, heading=True)
+            return True
+        chapter = _CHAPTER.match(line)
+        if chapter:
+            self._open("", line, heading=True)
+            return True
+        if self.bare:
+            return self._take_bare(line)
+        if self.timing_first and _LINE_NUMBER.match(line) is None:
+            return self._take_timing(line)
+        glued = _NUMBER_GLUED.match(line)
+        if glued:
+            line = f"{glued[1]} {line[glued.end() :]}"
+        match = _LINE_NUMBER.match(line)
+        if not match:
+            return False
+        label, rest = match[1], match[3] or ""
+        if rest and (rest[0].islower() or rest[0].isdigit()) and "." not in label and not match[2]:
+            return False  # «2 квартал 2022»
+        if not _follows(label, self.last_label) or (
+            "." not in label and self._in_agenda(int(label))
+        ):
+            row = self.current
+            if row is not None and "." not in label and int(label) in (1, row.agenda):
+                row.agenda = int(label) + 1
+            return False
+        self._open(label, rest)
+        return True
+
+    def _take_timing(self, line: str) -> bool:
+        """A row of a timing-first table opens at a line that is a timing on its own."""
+        if len(line) > 60 or not (line[0].isupper() or line[0].isdigit()):
+            return False
+        if resolve_timing(line, _PLACEHOLDER_YEAR) is None:
+            return False
+        self._open("", line)
+        return True
+
+    def _take_bare(self, line: str) -> bool:
+        match = _SECTION_RE.match(line)
+        if match and int(match[1]) == self.sections + 1 and not self._in_agenda(int(match[1])):
+            self._open(match[1], line, heading=True)
+            return True
+        is_item, rest = _item_line(line, self.rows + 1)
+        if is_item:
+            self._open(str(self.rows + 1), rest)
+            return True
+        if match and self.current is not None and int(match[1]) in (1, self.current.agenda):
+            self.current.agenda = int(match[1]) + 1
+        return False
+
+
+_MONTH_WORD = re.compile(rf"^{_MONTH}\b", re.I)
+
+
+def _header_lines(lines: Sequence[str]) -> list[str]:
+    """The first run of lines that are all header words."""
+    start = next((i for i, line in enumerate(lines) if _is_header(line, started=False)), None)
+    if start is None:
+        return []
+    end = start
+    while end < len(lines) and _is_header(lines[end], started=False):
+        end += 1
+    return list(lines[start:end])
+
+
+def _timing_first_cells(block: _Block, fields: Sequence[Field]) -> tuple[str, str, list[str]]:
+    """A row whose timing column comes first («Месяц | Мероприятие | Ответственный»): its
+    first line is the timing, then the title, then the cells of `fields`."""
+    timing, *rest = block.lines or [""]
+    people_apart = Field.AUDIENCE in fields and Field.RESPONSIBLE in fields
+    segments = _segments(rest, people_apart=people_apart)
+    keep = max(1, len(segments) - len(fields))
+    assigned = _assign(segments[keep:], fields)
+    return " ".join(segments[:keep]), timing, [assigned.get(name, "") for name in fields]
+
+
+def _line_rows(text: str, school_year: tuple[int, int] | None) -> tuple[list[str], list[TextRow]]:
+    """The title lines, and rows with their cells told apart (see the module docstring): a
+    header row first, with the fields the text's header names in its order."""
+    lines = _clean_lines(text)
+    header = _header_lines(lines)
+    fields = _header_fields(header)
+    timing_first = fields.index(Field.TIMING) < fields.index(Field.TITLE)
     title_lines: list[str] = []
-    sections: list[_Section] = []
-    rows: list[_Row] = []
-    section = _Section(0)
-    in_section_title = False
+    reader = _LineReader(lines, timing_first=timing_first)
     started = False
-    for line in _clean_lines(text):
+    for line in lines:
         if _is_header(line, started=started):
             started = True
             continue
-        match = _SECTION_RE.match(line)
-        if match and int(match[1]) == len(sections) + 1:
-            section = _Section(int(match[1]), [match[2]])
-            sections.append(section)
-            in_section_title = started = True
-            continue
-        is_item, rest = _item_line(line, len(rows) + 1)
-        if is_item:
-            rows.append(_Row(len(rows) + 1, section, [rest] if rest else []))
-            in_section_title = False
+        if reader.take(line):
             started = True
-            continue
-        if not started:
+        elif not started:
             title_lines.append(line)
         elif _PAGE_JUNK.match(line):
             continue
-        elif in_section_title:
-            section.lines.append(line)
-        elif rows:
-            rows[-1].lines.append(line)
+        elif reader.current is not None:
+            reader.current.lines.append(line)
 
+    after = fields[fields.index(Field.TIMING) + 1 :] if not timing_first else fields
+    post = [name for name in after if name in _POST_FIELDS]
+    columns = (Field.NUMBER, Field.TITLE, Field.TIMING, *post)
+    rows = [TextRow(tuple(_HEADER_NAMES[name] for name in columns))]
     title = _plan_title(title_lines)
-    if not rows:  # before the year: there is no point asking the year of what has no items
-        raise PlanFormatError(PlanProblem.NO_ITEMS, "no numbered items found in the plan")
-    year_pair, period = _plan_year(title, school_year)
-    year = _Year.of(year_pair, period)
+    year = _Year.of(
+        school_year or school_year_from_title(title) or _PLACEHOLDER_YEAR,
+        _period_from_title(title),
+    )
+    for block in reader.blocks:
+        if block.heading:
+            rows.append(TextRow((_join(block.lines),), heading=True, columns=(0,)))
+        elif timing_first:
+            row_title, timing, cells = _timing_first_cells(block, post)
+            rows.append(TextRow((block.label, row_title, timing, *cells)))
+        else:
+            split = _split_row(block.lines, year, post)
+            rows.append(TextRow((block.label, split.title, split.timing, *split.after)))
+    return title_lines, rows
 
-    items: list[PlanItem] = []
-    unresolved: list[Unresolved] = []
-    for row in rows:
-        cells = _split_row(row.lines, year)
-        item = PlanItem(
-            number=row.number,
-            section_number=row.section.number,
-            section_title=_tidy(_join(row.section.lines)),
-            title=_tidy(cells.title),
-            timing=_tidy(cells.timing),
-            audience=_tidy(cells.audience),
-            result=_tidy(cells.result),
-            when=cells.when if cells.when is not None else Undated(),
-            school_year=year_pair,
-            label=str(row.number),
-        )
-        items.append(item)
-        if cells.when is None:
-            unresolved.append(
-                _unresolved(
-                    item,
-                    UnresolvedReason.NO_TIMING,
-                    "no timing cell could be told apart from the title and audience",
-                )
-            )
-    return PlanParse(title, year_pair, tuple(items), tuple(unresolved), period)
+
+def parse_plan(text: str, school_year: tuple[int, int] | None = None) -> PlanParse:
+    """The plan's items with their sections and resolved timing, from its text: a table copied
+    with tabs between cells, or lines of cells (see the module docstring), both read into rows
+    for parse_plan_rows. The school year comes from the title (or the rows' dates) unless
+    given. Raises PlanFormatError when there is none, or when no numbered item is found."""
+    tabbed = _tab_rows(text)
+    if tabbed is not None:
+        return parse_plan_rows(*tabbed, school_year)
+    title_lines, rows = _line_rows(text, school_year)
+    return parse_plan_rows(title_lines, rows, school_year, in_text=True)
 
 
 # --- shared by both readers ----------------------------------------------------------------------
@@ -1426,19 +1770,73 @@ def _plan_title(lines: Sequence[str]) -> str:
     return _tidy(_join(lines[start:]))
 
 
+_CALENDAR_YEAR = re.compile(r"\bна\s+((?:19|20)\d\d)\s*(?:год|г\b|г\.)", re.I)
+_DATE_IN_CELL = re.compile(r"(?<![\d.])\d{1,2}\.(\d{1,2})\.((?:19|20)\d\d)(?![\d.])")
+_YEAR_IN_CELL = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?![\d.])")
+_MONTH_IN_CELL = re.compile(rf"(?<![^\W\d_]){_MONTH}(?![^\W\d_])")
+
+
+def _school_years_in(timing: str) -> Iterator[tuple[int, int]]:
+    """The school years a timing cell's own years point to: «март – апрель 2024 г.» and
+    «до 01.10.2023» are in 2023/2024, as is «2023-2024 уч. г.»."""
+    text = timing.lower().replace("ё", "е")
+    pairs = [_school_year_pair(m[1], m[2]) for m in _SCHOOL_YEAR_RE.finditer(text)]
+    yield from (pair for pair in pairs if pair)
+    if any(pairs):
+        return
+    for match in _DATE_IN_CELL.finditer(text):
+        month, year = int(match[1]), int(match[2])
+        if 1 <= month <= 12:
+            yield (year, year + 1) if month >= 9 else (year - 1, year)
+    text = _DATE_IN_CELL.sub(" ", text)
+    for match in _YEAR_IN_CELL.finditer(text):
+        months = list(_MONTH_IN_CELL.finditer(text, 0, match.start()))
+        if months:
+            month = _MONTH_FORMS[months[-1][0]]
+            year = int(match[1])
+            yield (year, year + 1) if month >= 9 else (year - 1, year)
+
+
+def _year_from_rows(timings: Iterable[str]) -> tuple[int, int] | None:
+    """The school year most of the rows' own years point to, the first one met on a tie."""
+    votes: dict[tuple[int, int], int] = {}
+    for timing in timings:
+        for pair in _school_years_in(timing):
+            votes[pair] = votes.get(pair, 0) + 1
+    return max(votes, key=votes.__getitem__) if votes else None
+
+
 def _plan_year(
-    title: str, school_year: tuple[int, int] | None
+    title: str, school_year: tuple[int, int] | None, timings: Sequence[str] = ()
 ) -> tuple[tuple[int, int], tuple[date, date] | None]:
-    """The school year (given, or from the title) and the plan's own dates if the title names
-    them; PlanFormatError(NO_SCHOOL_YEAR) when there is no year."""
+    """The school year and the plan's own dates if the title names them. The year is the one
+    given, or the title's school year, or the title's calendar year («на 2024 год» → (2024,
+    2024), January – December), or the one the rows' dates point to; PlanFormatError
+    (NO_SCHOOL_YEAR) when there is none."""
+    period = _period_from_title(title)
     year_pair = school_year or school_year_from_title(title)
+    if year_pair is None:
+        calendar_year = _CALENDAR_YEAR.search(title)
+        if calendar_year:
+            first = int(calendar_year[1])
+            return (first, first), period or (date(first, 1, 1), date(first, 12, 31))
+        year_pair = _year_from_rows(timings)
     if year_pair is None:
         raise PlanFormatError(
             PlanProblem.NO_SCHOOL_YEAR,
             "the plan's title names no school year such as 2021-2022",
             title=title,
         )
-    return year_pair, _period_from_title(title)
+    return year_pair, period
+
+
+def _august_opens(texts: Iterable[str]) -> bool:
+    """Whether the first month the plan names, read in order, is August."""
+    for text in texts:
+        month = _MONTH_IN_CELL.search(text.lower().replace("ё", "е"))
+        if month:
+            return _MONTH_FORMS[month[0]] == 8
+    return False
 
 
 def _unresolved(item: PlanItem, empty: UnresolvedReason, empty_detail: str) -> Unresolved:
@@ -1450,8 +1848,9 @@ def _unresolved(item: PlanItem, empty: UnresolvedReason, empty_detail: str) -> U
             item.timing,
             UnresolvedReason.UNKNOWN_TIMING,
             f"timing «{item.timing}» is not a phrase the importer understands",
+            item.label,
         )
-    return Unresolved(item.number, item.title, "", empty, empty_detail)
+    return Unresolved(item.number, item.title, "", empty, empty_detail, item.label)
 
 
 # --- the plan as rows of cells (a Word table) ----------------------------------------------------
@@ -1480,7 +1879,9 @@ _HEADING_NUMBER = re.compile(
     r"|(?:\d{1,2}(?:\.\d{1,2})*|[IVX]{1,5})[.)](?:\s+|(?=[^\W\d_])))",
     re.I,
 )
-_ROW_FIELDS = (Field.TITLE, Field.TIMING, Field.AUDIENCE, Field.RESPONSIBLE, Field.RESULT)
+_ROW_FIELDS = (
+    Field.TITLE, Field.TIMING, Field.AUDIENCE, Field.RESPONSIBLE, Field.RESULT, Field.PLACE
+)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -1565,10 +1966,13 @@ _WITHIN_MONTH = re.compile(r"^(?:в\s*)?течени[еия]\s+(?:всего\s+)
 
 
 def _dating_heading(
-    heading: str, school_year: tuple[int, int], period: tuple[date, date] | None
+    heading: str,
+    school_year: tuple[int, int],
+    period: tuple[date, date] | None,
+    august_first: bool,
 ) -> When | None:
     """What a heading that is itself a timing («Сентябрь», «I четверть») dates, else None."""
-    when = resolve_timing(heading, school_year, period=period)
+    when = resolve_timing(heading, school_year, period=period, august_first=august_first)
     return when if isinstance(when, DateRange | Months) else None
 
 
@@ -1595,6 +1999,8 @@ def parse_plan_rows(
     title_lines: Sequence[str],
     rows: Iterable[PlanRow],
     school_year: tuple[int, int] | None = None,
+    *,
+    in_text: bool = False,
 ) -> PlanParse:
     """The plan's items from its table rows, read by the columns their header names.
 
@@ -1631,8 +2037,23 @@ def parse_plan_rows(
     entries = [read for read in reads if read.heading is not None or read.cells[Field.TITLE]]
     if not any(read.heading is None for read in entries):
         raise PlanFormatError(PlanProblem.NO_ITEMS, "no rows with a title under a table header")
-    year_pair, period = _plan_year(title, school_year)
+    year_pair, period = _plan_year(
+        title, school_year, [read.cells[Field.TIMING] for read in entries if read.heading is None]
+    )
+    august_first = (
+        period is None
+        and year_pair[1] != year_pair[0]
+        and _august_opens(
+            read.heading if read.heading is not None else read.cells[Field.TIMING]
+            for read in entries
+        )
+    )
 
+    empty = (
+        (UnresolvedReason.NO_TIMING, "no timing cell could be told apart from the title")
+        if in_text
+        else (UnresolvedReason.EMPTY_TIMING, "the row's timing cell is empty")
+    )
     items: list[PlanItem] = []
     unresolved: list[Unresolved] = []
     section_number, section_title, dated_by = 0, "", None
@@ -1640,10 +2061,14 @@ def parse_plan_rows(
         if read.heading is not None:
             section_number += 1
             section_title = _tidy(_HEADING_NUMBER.sub("", read.heading))
-            dated_by = _dating_heading(section_title, year_pair, period)
+            dated_by = _dating_heading(section_title, year_pair, period, august_first)
             continue
         timing = _dated_under(_tidy(read.cells[Field.TIMING]), section_title, dated_by)
-        when = resolve_timing(timing, year_pair, period=period) if timing else None
+        when = (
+            resolve_timing(timing, year_pair, period=period, august_first=august_first)
+            if timing
+            else None
+        )
         item = PlanItem(
             number=len(items) + 1,
             section_number=section_number,
@@ -1656,10 +2081,9 @@ def parse_plan_rows(
             school_year=year_pair,
             responsible=_tidy(read.cells[Field.RESPONSIBLE]),
             label=read.label,
+            place=_tidy(read.cells[Field.PLACE]),
         )
         items.append(item)
         if when is None:
-            unresolved.append(
-                _unresolved(item, UnresolvedReason.EMPTY_TIMING, "the row's timing cell is empty")
-            )
+            unresolved.append(_unresolved(item, *empty))
     return PlanParse(title, year_pair, tuple(items), tuple(unresolved), period)

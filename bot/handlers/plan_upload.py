@@ -116,22 +116,23 @@ async def _import(
         "plan uploaded: new=%s updated=%s unchanged=%s unresolved=%s",
         report.new, report.updated, report.unchanged, len(report.unresolved),
     )  # fmt: skip
-    rows = [(u.number, u.title, u.timing, u.reason.value) for u in report.unresolved]
+    rows = [(u.shown_number, u.title, u.timing, u.reason.value) for u in report.unresolved]
     summary = texts.plan_report(report.new, report.updated, report.unchanged, rows)
     if len(summary) > MESSAGE_MAX - 300:
         # A long list of unresolved rows goes behind the button, in parts.
         summary = summary.split("\n", 1)[0]
     await message.answer(
         texts.plan_uploaded(plan.title, summary),
-        reply_markup=kb.plan_unresolved(plan.school_year[0]) if rows else None,
+        reply_markup=kb.plan_unresolved(plan.school_year) if rows else None,
     )
 
 
 async def show_unresolved(
     callback: CallbackQuery, callback_data: cb.PlanUnresolved, services: Services
 ) -> None:
-    year = (callback_data.first_year, callback_data.first_year + 1)
-    label = f"{year[0]}-{year[1]}"
+    first = callback_data.first_year
+    year = (first, first) if callback_data.calendar else (first, first + 1)
+    label = texts.plan_year_label(year)
     rows = await stored_unresolved(services.items, year)
     await callback.answer()
     if callback.message is None:
@@ -141,7 +142,7 @@ async def show_unresolved(
         await callback.bot.send_message(callback.message.chat.id, text)  # type: ignore[union-attr]
         return
     listing = texts.plan_unresolved_list(
-        label, [(u.number, u.title, u.timing, u.reason.value) for u in rows]
+        label, [(u.shown_number, u.title, u.timing, u.reason.value) for u in rows]
     )
     for part in _parts(listing):
         await callback.bot.send_message(callback.message.chat.id, part)  # type: ignore[union-attr]

@@ -47,6 +47,7 @@ def plan_item_to_item(entry: PlanItem, tz: tzinfo, now: datetime) -> Item:
         audience_orgs=orgs,
         audience_text=entry.audience,
         responsible_text=entry.responsible or None,
+        place=entry.place or None,
         timing_text=entry.timing,
         timing_json=json.dumps(when.to_json(), ensure_ascii=False, sort_keys=True),
         period_start=bounds[0] if bounds else None,
@@ -58,7 +59,7 @@ def plan_item_to_item(entry: PlanItem, tz: tzinfo, now: datetime) -> Item:
 
 _COMPARED = (
     "title", "body", "audience_roles", "audience_orgs", "audience_text", "responsible_text",
-    "timing_text", "timing_json", "period_start", "period_end", "starts_at",
+    "place", "timing_text", "timing_json", "period_start", "period_end", "starts_at",
 )  # fmt: skip
 
 

@@ -245,8 +245,10 @@ class AnswerQuestion(CallbackData, prefix="qa1"):
 
 @editor_button
 class PlanUnresolved(CallbackData, prefix="pu1"):
-    # The plan's school year, «2021» for 2021-2022.
+    # The plan's school year, «2021» for 2021-2022; a calendar-year plan («на 2024 год») is
+    # calendar=True. Old buttons have no `calendar`: they were all school years.
     first_year: Annotated[int, Field(ge=date.min.year, lt=date.max.year)]
+    calendar: bool = False
 
 
 @editor_button

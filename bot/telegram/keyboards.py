@@ -414,8 +414,9 @@ def open_questions(question_ids: list[int]) -> InlineKeyboardMarkup | None:
     return _markup(buttons, 2)
 
 
-def plan_unresolved(first_year: int) -> InlineKeyboardMarkup:
-    return _markup([_button(texts.PLAN_UNRESOLVED_BUTTON, PlanUnresolved(first_year=first_year))])
+def plan_unresolved(school_year: tuple[int, int]) -> InlineKeyboardMarkup:
+    data = PlanUnresolved(first_year=school_year[0], calendar=school_year[0] == school_year[1])
+    return _markup([_button(texts.PLAN_UNRESOLVED_BUTTON, data)])
 
 
 def plan_school_years(years: Sequence[tuple[int, int]]) -> InlineKeyboardMarkup:

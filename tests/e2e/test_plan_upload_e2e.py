@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import zipfile
 from datetime import date, datetime
@@ -15,6 +14,7 @@ from bot.content.plan_docx import parse_plan_file
 from bot.storage.items import ItemRepository
 from tests.support import PLAN_2021
 from tests.support.harness import EDITOR_ID, RunningBot, onboard
+from tests.support.plan_fixtures import plan_fixture
 from tests.support.word import word_numbered_plan
 
 PLAN = PLAN_2021
@@ -87,7 +87,7 @@ async def test_unresolved_rows_are_listed_behind_a_button(running_bot: RunningBo
     report = await send_file(running_bot, EDITOR_ID, edited.encode("utf-16"), "plan.txt")
     assert "Новых: 13" in report["text"] and "не распознано: 1" in report["text"]
     _, listing = await owner.tap(report, "Показать нераспознанные", expect="send")
-    assert "Нераспознанные строки плана 2021-2022" in listing["text"]
+    assert "Нераспознанные строки плана на 2021-2022 учебный год" in listing["text"]
     assert "№ 3 «Заседания районного Экспертного совета Когда соберёмся»" in listing["text"]
     assert "не удалось найти столбец сроков" in listing["text"]
 
@@ -128,15 +128,15 @@ async def test_a_document_from_a_non_editor_is_not_a_plan(running_bot: RunningBo
 async def test_a_plan_without_a_school_year_asks_which_one_with_buttons(
     running_bot: RunningBot,
 ) -> None:
+    """A methodological association's Word plan with no year in its title or its rows."""
     owner = running_bot.person(EDITOR_ID, "Владелец")
     items = ItemRepository(running_bot.engine)
-    plan = parse_plan(decode_plan(PLAN.read_bytes()))
-    untitled = dataclasses.replace(plan, title="План работы ИМЦ по инновационной деятельности")
+    title = "План работы школьного методического объединения учителей начальных классов"
     question = await send_file(
-        running_bot, EDITOR_ID, plan_as_docx(untitled), "план.docx", DOCX_MIME
+        running_bot, EDITOR_ID, plan_fixture("no-year").docx(), "план ШМО.docx", DOCX_MIME
     )
     assert "не указан учебный год" in question["text"]
-    assert "«План работы ИМЦ по инновационной деятельности»" in question["text"]
+    assert f"«{title}»" in question["text"]
     labels = [
         button["text"] for row in question["reply_markup"]["inline_keyboard"] for button in row
     ]
@@ -146,8 +146,11 @@ async def test_a_plan_without_a_school_year_asks_which_one_with_buttons(
     assert await items.by_source_key(f"plan:{first}-{first + 1}:1") is None
 
     _, report = await owner.tap(question, f"{first + 1}/{first + 2}", expect="send")
-    assert "Новых: 13" in report["text"]
-    assert await items.by_source_key(f"plan:{first + 1}-{first + 2}:1") is not None
+    assert "Новых: 10" in report["text"]
+    council = await items.by_source_key(f"plan:{first + 1}-{first + 2}:1")
+    assert council is not None and council.responsible_text == "Руководитель ШМО"
+    # The August council opens the school year: it is the first year's August.
+    assert council.period_start == date(first + 1, 8, 1)
     assert not running_bot.emu.buttons(running_bot.emu.message(EDITOR_ID, question["message_id"]))
 
     # The same button again: the file was imported and forgotten, nothing is imported twice.
@@ -174,3 +177,22 @@ async def test_an_editor_sends_a_word_numbered_table_and_it_imports(
     assert (contest.period_start, contest.period_end) == (date(2025, 1, 1), date(2025, 2, 28))
     meeting = await items.by_source_key("plan:2024-2025:3")
     assert meeting is not None and meeting.timing_text == "Январь-февраль 2025"
+
+
+async def test_a_calendar_year_plan_lists_its_unresolved_rows_for_its_year(
+    running_bot: RunningBot,
+) -> None:
+    """An education department's plan «на 2024 год», copied out of Word with tabs."""
+    owner = running_bot.person(EDITOR_ID, "Владелец")
+    items = ItemRepository(running_bot.engine)
+    text = plan_fixture("calendar-year").text.decode("utf-8")
+    edited = text.replace("по отдельному графику", "когда соберёмся")
+    report = await send_file(running_bot, EDITOR_ID, edited.encode("cp1251"), "план.txt")
+    assert "на 2024 год" in report["text"] and "не распознано: 1" in report["text"]
+    contest = await items.by_source_key("plan:2024-2024:4")
+    assert contest is not None and contest.title.startswith("Муниципальный конкурс")
+    assert contest.place == "МКУ «ИМЦ»"
+    assert (contest.period_start, contest.period_end) == (date(2024, 1, 1), date(2024, 3, 31))
+    _, listing = await owner.tap(report, "Показать нераспознанные", expect="send")
+    assert "Нераспознанные строки плана на 2024 год" in listing["text"]
+    assert "«Плановые проверки образовательных организаций»: срок не распознан" in listing["text"]

@@ -259,7 +259,7 @@ def test_json_has_the_documented_shape(plan: PlanParse) -> None:
     assert data["unresolved"] == []
     first = data["items"][0]
     assert set(first) == {"number", "label", "section", "title", "timing", "audience",
-                          "responsible", "result", "when"}  # fmt: skip
+                          "responsible", "place", "result", "when"}  # fmt: skip
     assert first["section"] == {"number": 1, "title": SECTIONS[1]}
     whens = {item["number"]: item["when"] for item in data["items"]}
     assert whens[1] == {"kind": "range", "start": "2021-09-01", "end": "2022-06-30"}
@@ -669,6 +669,7 @@ def test_an_unknown_timing_is_listed_and_reported() -> None:
     assert plan.to_json()["unresolved"] == [
         {
             "number": 7,
+            "label": "7",
             "title": "Открытые уроки",
             "timing": "Ежедневно",
             "reason": "unknown_timing",
