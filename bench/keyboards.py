@@ -78,7 +78,7 @@ CASES: list[tuple[str, Keyboard]] = [
     ("feed_back", kb.feed_back),
     ("answer_question", lambda: kb.answer_question(77)),
     ("open_questions", lambda: kb.open_questions([71, 72, 73, 74, 75])),
-    ("plan_unresolved", lambda: kb.plan_unresolved(2025)),
+    ("plan_unresolved", lambda: kb.plan_unresolved((2025, 2026))),
     ("edit_sent", lambda: kb.edit_sent(1234, 2, 340)),
 ]
 

@@ -17,7 +17,9 @@ the file. The last line is
 
     plan: kb_64_ms=… kb_256_ms=… kb_1024_ms=… kb_2048_ms=… repeated_kb_64_ms=… …
           floor_kb_2048_ms=… ratio_kb_2048=… docx_rows_300_open_ms=… docx_rows_300_read_ms=…
-          docx_rows_300_import_ms=…
+          docx_rows_300_import_ms=… text_tabs_rows_300_import_ms=… text_lines_rows_300_import_ms=…
+
+and the same 300 rows as text, copied out of Word with tabs and as a PDF's lines.
 """
 
 from __future__ import annotations
@@ -95,6 +97,30 @@ def word_plan(rows: int, sections: int = 10) -> bytes:
     return to_bytes(document)
 
 
+def text_plan(rows: int, *, tabs: bool, sections: int = 10) -> bytes:
+    """The same plan as text: copied out of Word (cells between tabs), or as a PDF's text
+    (each cell on its own lines, rows numbered «1.1», «1.2» under sections «1.»)."""
+    per_section = rows // sections
+    lines = [PLAN_TITLE, "\t".join(PLAN_HEADER) if tabs else " ".join(PLAN_HEADER)]
+    for index in range(rows):
+        section, place = divmod(index, per_section)
+        if place == 0:
+            lines.append(f"{section + 1}. Раздел плана")
+        year = 2024 if index % len(MONTHS) < 4 else 2025
+        cells = [
+            f"{section + 1}.{place + 1}",
+            f"Семинар для педагогов № {index + 1} «Инфозона: новые возможности»",
+            f"{MONTHS[index % len(MONTHS)].lower()} {year}",
+            "Руководители ОУ, методисты",
+        ]
+        if tabs:
+            lines.append("\t".join(cells))
+        else:
+            title = cells[1].split(" «")
+            lines += [f"{cells[0]} {title[0]}", f"«{title[1]}", cells[2], cells[3]]
+    return "\n".join(lines).encode("utf-8")
+
+
 def best_ms(work: Callable[[], object], runs: int) -> float:
     best = float("inf")
     for _ in range(runs):
@@ -145,6 +171,13 @@ def main() -> None:
         f"docx {DOCX_ROWS} rows ({len(data) // 1024} KB): python-docx opens it in {opened:.0f} ms,"
         f" read_docx {read:.0f} ms, read and parsed {imported:.0f} ms ({rows} rows)"
     )
+    for name, tabs in (("tabs", True), ("lines", False)):
+        data = text_plan(DOCX_ROWS, tabs=tabs)
+        ms = best_ms(partial(parse, data), args.runs)
+        figures[f"text_{name}_rows_{DOCX_ROWS}_import_ms"] = f"{ms:.0f}"
+        print(
+            f"text {DOCX_ROWS} rows, {name} ({len(data) // 1024} KB): {ms:.0f} ms ({parse(data)})"
+        )
     print("plan: " + " ".join(f"{key}={value}" for key, value in figures.items()))
 
 
