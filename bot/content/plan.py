@@ -1718,7 +1718,9 @@ def _line_rows(text: str, school_year: tuple[int, int] | None) -> tuple[list[str
         if _is_header(line, started=started):
             started = True
             continue
-        if reader.take(line):
+        # With a header, nothing above it is a row: a table of contents («1.1. Анализ работы
+        # … 4»), an order's numbered points.
+        if (started or not header) and reader.take(line):
             started = True
         elif not started:
             title_lines.append(line)
@@ -1763,10 +1765,18 @@ def parse_plan(text: str, school_year: tuple[int, int] | None = None) -> PlanPar
 # --- shared by both readers ----------------------------------------------------------------------
 
 
+_PLAN_WORD = re.compile(r"(?<![^\W\d_])план(?![^\W\d_])", re.I)
+_CONTENTS = re.compile(r"^(?:оглавление|содержание)\.?$", re.I)
+_CONTENTS_ENTRY = re.compile(r"\.{4,}\s*\d*\s*$")  # «1.1. Анализ работы ....... 4»
+
+
 def _plan_title(lines: Sequence[str]) -> str:
-    """The plan's title: the lines above its table from the first that starts with «План»
-    (an approval stamp, «УТВЕРЖДАЮ…», comes before it), or all of them."""
-    start = next((i for i, line in enumerate(lines) if line.lower().startswith("план")), 0)
+    """The plan's title: the lines above its table from the first that names the plan («План
+    работы…», «ГОДОВОЙ ПЛАН»; an approval stamp, «УТВЕРЖДАЮ…», comes before it), or all of
+    them, up to a table of contents if there is one."""
+    end = next((i for i, line in enumerate(lines) if _CONTENTS.match(line.strip())), len(lines))
+    lines = [line for line in lines[:end] if not _CONTENTS_ENTRY.search(line)]
+    start = next((i for i, line in enumerate(lines) if _PLAN_WORD.search(line)), 0)
     return _tidy(_join(lines[start:]))
 
 
