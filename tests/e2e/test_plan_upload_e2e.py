@@ -10,7 +10,7 @@ from typing import Any
 from docx import Document
 
 from bot.content.plan import PlanParse, decode_plan, parse_plan
-from bot.content.plan_docx import parse_plan_file
+from bot.content.plan_docx import UNZIPPED_MAX, parse_plan_file
 from bot.storage.items import ItemRepository
 from tests.support import PLAN_2021
 from tests.support.harness import EDITOR_ID, RunningBot, onboard
@@ -98,8 +98,12 @@ async def test_broken_files_are_explained_and_store_nothing(running_bot: Running
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("notes.txt", "не документ Word")
+    bomb = io.BytesIO()  # 30 KB that unzip to 30 MB
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("word/document.xml", b"\0" * (UNZIPPED_MAX + 1))
     cases = [
         (archive.getvalue(), "plan.docx", "Не удалось прочитать файл как документ Word"),
+        (bomb.getvalue(), "plan.docx", "Не удалось прочитать файл как документ Word"),
         (b"PK\x03\x04broken", "plan.docx", "Не удалось прочитать файл как документ Word"),
         (b"%PDF-1.7\n...", "plan.pdf", "Это PDF"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), "plan.doc", "старого формата (.doc)"),
