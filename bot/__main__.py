@@ -417,12 +417,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     year.add_argument(
         "--school-year",
         type=school_year_argument,
+        metavar="2026/2027",
         help="учебный год плана, если его нет ни в заголовке, ни в сроках, например 2026/2027",
     )
     year.add_argument(
         "--year",
         type=calendar_year_argument,
         dest="school_year",
+        metavar="2026",
         help="календарный год плана на год (январь – декабрь), например 2026",
     )
     plan.add_argument(

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.support import PLAN_2021, REPO
+from tests.support.plan_fixtures import plan_fixture
 from tests.support.word import word_numbered_plan
 
 PLAN = PLAN_2021
@@ -81,3 +82,35 @@ async def test_a_word_numbered_docx_imports_its_rows(tmp_path: Path) -> None:
     assert items[1]["when"] == {"kind": "range", "start": "2025-01-01", "end": "2025-02-28"}
     # «Ответственный» is its own field, not the audience.
     assert (items[1]["responsible"], items[1]["audience"]) == ("Педагоги", "")
+
+
+async def test_a_plan_with_no_year_takes_it_from_the_command_line(tmp_path: Path) -> None:
+    """No year in the title or the rows: the command says how to give it, and stores nothing;
+    with --school-year the months fall in that year (the opening August in its first)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "BOT_TOKEN"}}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path}/cli.db", PYTHONPATH=str(REPO))
+    plan = tmp_path / "План ШМО.docx"
+    plan.write_bytes(plan_fixture("no-year").docx())
+
+    async def run(*args: str) -> tuple[int, str, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "import-plan", str(plan), "--dry-run", *args,
+            cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        return process.returncode or 0, out.decode(), err.decode()
+
+    code, out, err = await run()
+    assert code == 1 and out == ""
+    assert "--school-year 2026/2027" in err and "--year 2026" in err
+    code, out, err = await run("--school-year", "2026/27", "--json")
+    assert code == 0, err
+    items = json.loads(out)["items"]
+    assert (items[0]["timing"], items[0]["when"]["start"]) == ("Август", "2026-08-01")
+    assert (items[9]["timing"], items[9]["when"]["start"]) == ("май", "2027-05-01")
+    assert items[0]["responsible"] == "Руководитель ШМО"
+    code, _, err = await run("--year", "2026/2027")
+    assert code == 2 and "«2026/2027» — не год" in err
+    code, out, err = await run("--year", "2026", "--json")
+    assert code == 0, err
+    assert json.loads(out)["items"][9]["when"]["start"] == "2026-05-01"
