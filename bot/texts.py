@@ -424,6 +424,23 @@ def unknown_message(subscribed: bool) -> Text:
     )
 
 
+# --- outside what the bot reads: groups, photos, stickers ----------------------------------------
+
+MEDIA_HINT = (
+    "Спасибо! 🙂 Картинки, стикеры и голосовые я прочитать не умею. Напишите словами — "
+    "например, «что в марте для воспитателей», — или задайте вопрос ИМЦ: /ask."
+)
+OPEN_PRIVATE_CHAT = "Открыть бота"
+
+
+def group_hint(bot_name: str) -> Text:
+    return as_list(
+        f"Здравствуйте! Я {bot_name}, бот ИМЦ для педагогов.",
+        "В группах я молчу: подписка, дайджест и вопросы в ИМЦ — в личном чате со мной. "
+        "Нажмите «Открыть бота» и затем «Старт».",
+    )
+
+
 CANCELLED = "Отменено. Можно начать заново."
 NOTHING_TO_CANCEL = "Отменять нечего."
 STALE_BUTTON = "Эта кнопка устарела. Отправьте /settings или /start."
@@ -1558,12 +1575,34 @@ def asker_line(role: Role | None, org_kind: OrgKind | None, org_name: str | None
     return ", ".join(parts)
 
 
+class Earlier(NamedTuple):
+    """The question a follow-up replies to, and the IMC's answer to it."""
+
+    number: int
+    question: str
+    answer: str
+
+
 def question_for_editors(
-    number: int, role: Role | None, org_kind: OrgKind | None, org_name: str | None, text: str
+    number: int,
+    role: Role | None,
+    org_kind: OrgKind | None,
+    org_name: str | None,
+    text: str,
+    earlier: Earlier | None = None,
 ) -> Text:
+    thread: list[Text | str] = []
+    if earlier is not None:
+        thread = [
+            "",
+            Italic(f"В ответ на ответ по вопросу № {earlier.number}."),
+            Italic("Вопрос: ", truncate_words(earlier.question, 300)),
+            Italic("Ответ ИМЦ: ", truncate_words(earlier.answer, 300)),
+        ]
     return as_list(
         Bold(f"❓ Вопрос в ИМЦ № {number}"),
         as_key_value("От", asker_line(role, org_kind, org_name)),
+        *thread,
         "",
         text,
     )
@@ -1575,6 +1614,8 @@ def answer_for_asker(question: str, answer: str) -> Text:
         answer,
         "",
         Italic("Ваш вопрос: ", truncate_words(question, 300)),
+        "",
+        "Остались вопросы? Ответьте на это сообщение — специалисты увидят всю переписку.",
     )
 
 

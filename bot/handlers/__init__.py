@@ -11,6 +11,7 @@ from aiogram import Router
 from bot.handlers import (
     browse,
     editors,
+    elsewhere,
     fallback,
     preferences,
     questions,
@@ -42,6 +43,11 @@ def build_router() -> Router:
     # The gate right after the editors' area refuses their commands and buttons to everyone
     # else (and audits it); the fallback comes last.
     root.include_routers(
-        subscriber_area, editor_area, editors.build_gate(), fallback.build_router()
+        elsewhere.build_group_router(),
+        subscriber_area,
+        editor_area,
+        editors.build_gate(),
+        elsewhere.build_media_router(),
+        fallback.build_router(),
     )
     return root

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import BaseFilter, Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -45,8 +46,9 @@ async def _submit(
     *,
     settings: Settings,
     services: Services,
+    follows: int | None = None,
 ) -> None:
-    asked = await services.asking.ask(message.chat.id, text)
+    asked = await services.asking.ask(message.chat.id, text, follows=follows)
     if asked.outcome is Ask.TOO_LONG:
         # The dialog stays open: a shorter version goes in as the next message.
         await state.set_state(AskDialog.writing)
@@ -69,13 +71,16 @@ async def _submit(
 
 
 async def _notify_editors(bot: Bot, question: Question, services: Services) -> None:
-    """Every owner and editor gets the question with an «Ответить» button."""
+    """Every owner and editor gets the question with an «Ответить» button; a reply to an
+    answer comes with the question and the answer it follows."""
+    earlier = await services.asking.earlier(question)
     content = texts.question_for_editors(
         question.id,
         question.asker_role,
         question.asker_org_kind,
         question.asker_org_name,
         question.text,
+        texts.Earlier(earlier.id, earlier.text, earlier.answer or "") if earlier else None,
     )
     for editor_id in await services.asking.team():
         try:
@@ -124,6 +129,31 @@ async def question_not_text(message: Message) -> None:
     await message.answer(texts.ASK_NOT_TEXT)
 
 
+class RepliesToAnswer(BaseFilter):
+    """A text that replies to the bot's message with the IMC's answer: {"answered": question}."""
+
+    async def __call__(self, message: Message, services: Services) -> bool | dict[str, Any]:
+        replied = message.reply_to_message
+        if replied is None:
+            return False
+        # Message ids are the chat's own: only the bot's answer has this one.
+        question = await services.asking.answered_by_message(message.chat.id, replied.message_id)
+        return {"answered": question} if question is not None else False
+
+
+async def follow_up_written(
+    message: Message,
+    state: FSMContext,
+    answered: Question,
+    settings: Settings,
+    services: Services,
+) -> None:
+    await _submit(
+        message, (message.text or "").strip(), state,
+        settings=settings, services=services, follows=answered.id,
+    )  # fmt: skip
+
+
 def build_subscriber_router() -> Router:
     router = Router(name="questions")
     router.message.register(ask_command, Command("ask"))
@@ -131,6 +161,9 @@ def build_subscriber_router() -> Router:
         question_written, StateFilter(AskDialog.writing), F.text, ~F.text.startswith("/")
     )
     router.message.register(question_not_text, StateFilter(AskDialog.writing), ~F.text)
+    router.message.register(
+        follow_up_written, StateFilter(None), F.text, ~F.text.startswith("/"), RepliesToAnswer()
+    )
     return router
 
 
@@ -190,10 +223,11 @@ async def answer_written(
     assert question.chat_id is not None
     content = texts.answer_for_asker(question.text, text)
     try:
-        await message.bot.send_message(question.chat_id, **as_kwargs(content))
+        sent = await message.bot.send_message(question.chat_id, **as_kwargs(content))
     except TelegramForbiddenError:
         await message.answer(texts.ANSWER_NOT_DELIVERED.format(id=question.id))
         return
+    await services.asking.answer_delivered(question.id, sent.message_id)
     log.info("question answered: id=%s editor=%s", question.id, editor_id)
     await message.answer(texts.ANSWER_SENT.format(id=question.id))
 

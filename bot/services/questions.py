@@ -56,7 +56,15 @@ class QuestionService:
         self._editors = editors
         self._settings = settings
 
-    async def ask(self, chat_id: int, text: str) -> Asked:
+    async def answered_by_message(self, chat_id: int, message_id: int) -> Question | None:
+        """The answered question whose answer is the bot's message `message_id` in the chat."""
+        return await self._questions.answered_by_message(chat_id, message_id)
+
+    async def answer_delivered(self, question_id: int, message_id: int) -> None:
+        """The answer reached the asker as `message_id`: a reply to it follows the question."""
+        await self._questions.set_answer_message(question_id, message_id)
+
+    async def ask(self, chat_id: int, text: str, *, follows: int | None = None) -> Asked:
         subscriber = await self._subscribers.get(chat_id)
         if subscriber is None:
             return Asked(Ask.NOT_SUBSCRIBED)
@@ -66,7 +74,7 @@ class QuestionService:
         if open_count >= OPEN_QUESTIONS_MAX:
             return Asked(Ask.TOO_MANY, open_count=open_count)
         question = await self._questions.add(
-            chat_id, text, subscriber.role, subscriber.org_kind, subscriber.org_name
+            chat_id, text, subscriber.role, subscriber.org_kind, subscriber.org_name, follows
         )
         return Asked(Ask.SENT, question)
 
@@ -83,6 +91,12 @@ class QuestionService:
         if subscriber is not None and subscriber.name:
             return subscriber.name
         return f"редактор {user_id}"
+
+    async def earlier(self, question: Question) -> Question | None:
+        """The answered question this one follows, if it is a reply to an answer."""
+        if question.follows_id is None:
+            return None
+        return await self._questions.get(question.follows_id)
 
     async def can_answer(self, question_id: int) -> Replied:
         """Before an editor writes: is the question still waiting for an answer?"""

@@ -28,6 +28,7 @@ class Question:
     answer: str | None
     answered_by: int | None
     answered_at: datetime | None
+    follows_id: int | None = None  # the question this one replies to the answer of
 
     @property
     def answered(self) -> bool:
@@ -51,6 +52,7 @@ def _to_question(row: sa.Row[tuple[object, ...]]) -> Question:
         answer=m["answer"],
         answered_by=m["answered_by"],
         answered_at=as_utc(m["answered_at"]),
+        follows_id=m["follows_id"],
     )
 
 
@@ -65,6 +67,7 @@ class QuestionRepository:
         role: Role | None,
         org_kind: OrgKind | None,
         org_name: str | None,
+        follows_id: int | None = None,
     ) -> Question:
         async with self._engine.begin() as conn:
             question_id = (
@@ -73,7 +76,7 @@ class QuestionRepository:
                     .values(
                         chat_id=chat_id, text=text, asker_role=role.value if role else None,
                         asker_org_kind=org_kind.value if org_kind else None,
-                        asker_org_name=org_name, created_at=utcnow(),
+                        asker_org_name=org_name, created_at=utcnow(), follows_id=follows_id,
                     )
                     .returning(questions.c.id)
                 )
@@ -124,3 +127,24 @@ class QuestionRepository:
                 .values(answer=answer, answered_by=answered_by, answered_at=now or utcnow())
             )
         return bool(result.rowcount)
+
+    async def answered_by_message(self, chat_id: int, message_id: int) -> Question | None:
+        """The question whose answer the bot sent to `chat_id` as message `message_id`."""
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    questions.select().where(
+                        questions.c.chat_id == chat_id,
+                        questions.c.answer_message_id == message_id,
+                    )
+                )
+            ).first()
+        return _to_question(row) if row else None
+
+    async def set_answer_message(self, question_id: int, message_id: int) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                questions.update()
+                .where(questions.c.id == question_id)
+                .values(answer_message_id=message_id)
+            )

@@ -293,6 +293,11 @@ questions = sa.Table(
     sa.Column("answer", sa.Text),
     sa.Column("answered_by", sa.BigInteger),
     sa.Column("answered_at", UtcDateTime()),
+    # A reply to an answer is a question that follows the answered one (its thread).
+    sa.Column("follows_id", sa.BigInteger),
+    # The bot's message that carried the answer: a reply to it goes on the thread.
+    sa.Column("answer_message_id", sa.BigInteger),
+    sa.Index("ix_questions_chat_id_answer_message_id", "chat_id", "answer_message_id"),
 )
 
 # Subscribers who used /forget, so that a restore from an older backup forgets them again. Only

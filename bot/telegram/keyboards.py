@@ -446,3 +446,16 @@ def edit_sent(item_id: int, version: int, count: int) -> InlineKeyboardMarkup:
         ],
         1,
     )
+
+
+# --- outside the private chat ----------------------------------------------------------------
+
+
+def open_private_chat(username: str) -> InlineKeyboardMarkup | None:
+    """«Открыть бота»: the bot's private chat, from a group it was added to."""
+    if not username:
+        return None
+    url = f"https://t.me/{username}"
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=texts.OPEN_PRIVATE_CHAT, url=url)]]
+    )

@@ -1172,7 +1172,14 @@ class BotAPIEmulator:
         self._update_event.set()
         self._update_event = asyncio.Event()
 
-    def _chat_member_update(self, user_id: int, old: str, new: str) -> None:
+    def add_bot_to_chat(self, chat_id: int, by_user_id: int) -> None:
+        """Someone adds the bot to a group registered with chat(): my_chat_member left ->
+        member in that chat."""
+        self._chat_member_update(by_user_id, "left", "member", chat_id=chat_id)
+
+    def _chat_member_update(
+        self, user_id: int, old: str, new: str, *, chat_id: int | None = None
+    ) -> None:
         user = self._users.get(user_id) or self.user(user_id)
         bot = dict(self._bot_user)
         new_member: JSONDict = {"status": new, "user": bot}
@@ -1184,7 +1191,7 @@ class BotAPIEmulator:
         self._push_update(
             "my_chat_member",
             {
-                "chat": self._chats[user_id],
+                "chat": self._chats[user_id if chat_id is None else chat_id],
                 "from": user,
                 "date": int(time.time()),
                 "old_chat_member": old_member,
