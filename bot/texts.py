@@ -1046,8 +1046,8 @@ ASK_NOT_A_QUESTION = (
 PAGE_LABEL = "{label} (продолжение)"
 LABEL_WINDOW = "Мероприятия {span}"
 REMIND_TOO_LATE = "До мероприятия меньше суток — напоминание уже не успеет прийти."
-REMIND_DONE = "Напомню вечером накануне, {day}."
-REMIND_ALREADY = "Уже напомню вечером накануне, {day}."
+REMIND_DONE = "Напомню {day}."
+REMIND_ALREADY = "Уже напомню {day}."
 REMIND_NO_DATE = "У этого мероприятия нет точной даты — напомнить не получится."
 REMIND_PAST = "Это мероприятие уже прошло."
 ICS_CAPTION = "Откройте файл — мероприятие добавится в календарь телефона."
@@ -1126,9 +1126,16 @@ def card(heading: str, item: Item, tz: tzinfo) -> Text:
     return as_list(Italic(heading), "", item_post(item, tz))
 
 
-def reminder_day(item: Item, tz: tzinfo) -> str:
+def reminder_day(item: Item, tz: tzinfo, today: date) -> str:
+    """When the reminder comes, said from `today`: «сегодня вечером», «завтра вечером»,
+    or «вечером накануне, вт, 1 декабря»."""
     assert item.starts_at is not None
-    return format_date((item.starts_at.astimezone(tz) - timedelta(days=1)).date())
+    eve = (item.starts_at.astimezone(tz) - timedelta(days=1)).date()
+    if eve == today:
+        return "сегодня вечером"
+    if eve == today + timedelta(days=1):
+        return "завтра вечером"
+    return f"вечером накануне, {format_date(eve)}"
 
 
 # --- the editors' queue (/queue) -----------------------------------------------------------------

@@ -189,7 +189,7 @@ async def remind(
     now = datetime.now(settings.tz)
     done = await remind_me(services.reminders, item, callback.from_user.id, settings, now)
     if done in (Remind.ADDED, Remind.ALREADY):
-        day = texts.reminder_day(item, settings.tz)
+        day = texts.reminder_day(item, settings.tz, now.date())
         await callback.answer(REMIND_ANSWERS[done].format(day=day), show_alert=True)
     else:
         await callback.answer(REMIND_ANSWERS[done], show_alert=True)

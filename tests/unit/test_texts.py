@@ -1,10 +1,19 @@
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot import texts
-from bot.content.models import Frequency, OrgKind, Role, Subscriber, SubscriberStatus, Topic
+from bot.content.models import (
+    Frequency,
+    Item,
+    ItemKind,
+    OrgKind,
+    Role,
+    Subscriber,
+    SubscriberStatus,
+    Topic,
+)
 
 MSK = ZoneInfo("Europe/Moscow")
 
@@ -68,3 +77,19 @@ def test_every_command_in_the_menu_is_described_in_help() -> None:
         assert f"/{command.command}" in help_text
     assert "/stats" not in help_text
     assert "/stats" in texts.help_text(is_editor=True).render()[0]
+
+
+def test_a_reminder_says_when_it_comes_from_today() -> None:
+    """Said on Tuesday 1 December: an event on Wednesday is reminded of tonight."""
+    tz = MSK
+    today = date(2026, 12, 1)
+
+    def event_on(day: date) -> Item:
+        return Item(0, ItemKind.EVENT, "Семинар", starts_at=datetime.combine(day, time(10), tz))
+
+    assert texts.reminder_day(event_on(date(2026, 12, 2)), tz, today) == "сегодня вечером"
+    assert texts.reminder_day(event_on(date(2026, 12, 3)), tz, today) == "завтра вечером"
+    assert (
+        texts.reminder_day(event_on(date(2026, 12, 8)), tz, today)
+        == "вечером накануне, пн, 7 декабря"
+    )
