@@ -149,7 +149,7 @@ SUBSCRIBER_COMMANDS = (
     Command("settings", description="Изменить настройки"),
     Command("stop", description="Приостановить рассылку"),
     Command("help", description="Что умеет бот"),
-    Command("privacy", description="Какие данные мы храним"),
+    Command("privacy", description="Какие данные хранит бот"),
     Command("forget", description="Удалить мои данные"),
     Command("cancel", description="Отменить начатое"),
 )
@@ -207,7 +207,7 @@ ASK_ORG_KIND = _step(2, "Где вы работаете?")
 ASK_ORG_NAME = _step(
     3,
     "Как называется ваша организация?",
-    "Напишите ответ сообщением, например: «ГБОУ СОШ № 123» или «ДОУ № 45». "
+    "Напишите ответ сообщением, например: «ГБОУ СОШ № 123» или «Детский сад № 45». "
     "Это необязательно — можно нажать «Пропустить».",
 )
 ASK_TOPICS = _step(
@@ -647,7 +647,7 @@ def plan_report(
 
 FEED_KIND_LABELS = {
     FeedKind.MATERIAL: "материалы",
-    FeedKind.CASE: "кейсы",
+    FeedKind.CASE: "опыт площадок",
     FeedKind.NEWS: "новости",
 }
 FEED_ERRORS = {
@@ -661,7 +661,7 @@ FEED_ERRORS = {
 FEED_INTERNAL_ERROR = "внутренняя ошибка бота при обработке ленты ({detail})"
 FEED_BAD_URL = "Адрес ленты должен начинаться с http:// или https://, а получено: {url}"
 FEED_BAD_KIND = (
-    "Неизвестный тип ленты «{kind}». Допустимо: material (материалы), case (кейсы), "
+    "Неизвестный тип ленты «{kind}». Допустимо: material (материалы), case (опыт площадок), "
     "news (новости)."
 )
 FEED_EXISTS = "Лента с адресом {url} уже добавлена (№{id})."
@@ -996,9 +996,9 @@ def _body(item: Item) -> Text | str:
     return item.body.strip()
 
 
-def item_post(item: Item, tz: tzinfo) -> Text:
+def item_post(item: Item, tz: tzinfo, prefixes: Mapping[ItemKind, str] = POST_HEADINGS) -> Text:
     """An item sent as a post of its own (an announcement, or any item published "now")."""
-    heading = as_line(POST_HEADINGS[item.kind], Bold(_one_line(item.title)), end="")
+    heading = as_line(prefixes[item.kind], Bold(_one_line(item.title)), end="")
     lines: list[Text | str] = [heading]
     if item.kind is ItemKind.EVENT and item.starts_at is not None:
         lines.append(_event_details(item, tz))
@@ -1053,7 +1053,7 @@ REMIND_PAST = "Это мероприятие уже прошло."
 ICS_CAPTION = "Откройте файл — мероприятие добавится в календарь телефона."
 ICS_NO_DATE = "У этого мероприятия нет дат — добавить в календарь не получится."
 ITEM_GONE = "Этой записи больше нет."
-VOTE_THANKS = "Спасибо! Учтём при подборе материалов."
+VOTE_THANKS = "Спасибо! ИМЦ учтёт это при подборе материалов."
 SEARCH_USAGE = "Напишите, что найти, после команды: /search проектная деятельность"
 SEARCH_EMPTY = (
     "По запросу «{query}» ничего не нашлось. Попробуйте другое слово или посмотрите последние "
@@ -1063,14 +1063,14 @@ SEARCH_EXPIRED = "Поиск устарел. Отправьте /search и за�
 MATERIALS_EMPTY = (
     "Материалов пока нет. Они появятся здесь, как только редакторы ИМЦ их опубликуют."
 )
-CASES_EMPTY = "Кейсов площадок пока нет. Загляните позже или посмотрите мероприятия: /events."
+CASES_EMPTY = "Опыта площадок пока нет. Загляните позже или посмотрите мероприятия: /events."
 MATERIALS_NOT_FOUND = (
     "Материалов по запросу «{query}» не нашлось. Попробуйте другое слово или посмотрите все: "
     "/materials."
 )
 CASES_NOT_FOUND = (
-    "Кейсов по запросу «{query}» не нашлось. Попробуйте название площадки или тему одним словом "
-    "или посмотрите все: /cases."
+    "Опыта площадок по запросу «{query}» не нашлось. Попробуйте название площадки или тему "
+    "одним словом или посмотрите все: /cases."
 )
 CARD_HEADINGS = {
     "materials": "📚 Материал {index} из {total}",
@@ -1122,8 +1122,17 @@ def next_answer(
     return as_list(*lines)
 
 
+# In a card the heading above says what it is («📚 Материал 2 из 5»): the title gets its sign only.
+CARD_PREFIXES: Mapping[ItemKind, str] = {
+    ItemKind.ANNOUNCEMENT: "📢 ",
+    ItemKind.MATERIAL: "📚 ",
+    ItemKind.EVENT: "📅 ",
+    ItemKind.CASE: "💡 ",
+}
+
+
 def card(heading: str, item: Item, tz: tzinfo) -> Text:
-    return as_list(Italic(heading), "", item_post(item, tz))
+    return as_list(Italic(heading), "", item_post(item, tz, CARD_PREFIXES))
 
 
 def reminder_day(item: Item, tz: tzinfo, today: date) -> str:
@@ -1234,7 +1243,7 @@ NEW_KIND_LABELS: Mapping[ItemKind, str] = {
     ItemKind.ANNOUNCEMENT: "📢 Объявление",
     ItemKind.MATERIAL: "📚 Материал",
     ItemKind.EVENT: "📅 Мероприятие",
-    ItemKind.CASE: "💡 Кейс площадки",
+    ItemKind.CASE: "💡 Опыт площадки",
 }
 NEW_ASK_KIND = "Новая публикация. Что это будет? (/cancel — выйти)"
 NEW_ASK_TEXT = (
@@ -1341,7 +1350,7 @@ CAMPAIGN_KIND_LABELS: Mapping[str, str] = {
 }
 FEEDBACK_KIND_LABELS: Mapping[str, str] = {
     ItemKind.MATERIAL: "материал",
-    ItemKind.CASE: "кейс",
+    ItemKind.CASE: "опыт площадки",
     ItemKind.EVENT: "мероприятие",
     ItemKind.ANNOUNCEMENT: "объявление",
 }
@@ -1419,7 +1428,7 @@ def stats_rsvps(events: Sequence[tuple[int, str, datetime | None, int]], tz: tzi
 def stats_feedback(votes: Sequence[tuple[str, str, int, int]]) -> Text:
     """(title, item kind code, useful, not for me), most voted first."""
     if not votes:
-        return as_list(Bold("Отзывы о материалах и кейсах"), "Оценок пока нет.")
+        return as_list(Bold("Отзывы о материалах и опыте площадок"), "Оценок пока нет.")
     rows = [
         as_line(
             f"• «{truncate_words(_one_line(title), 60)}» ",
@@ -1428,7 +1437,7 @@ def stats_feedback(votes: Sequence[tuple[str, str, int, int]]) -> Text:
         )
         for title, kind, useful, not_for_me in votes
     ]
-    return as_list(Bold("Отзывы о материалах и кейсах"), *rows)
+    return as_list(Bold("Отзывы о материалах и опыте площадок"), *rows)
 
 
 EXPORT_USAGE = (
@@ -1464,8 +1473,8 @@ EXPORT_NO_DATE = "без даты"
 
 FEEDS_DESK_USAGE = (
     "Добавить ленту: /feeds add АДРЕС material|case|news [auto]\n"
-    "material — материалы, case — кейсы, news — новости площадок; auto — новые записи сразу "
-    "в дайджест, без очереди."
+    "material — материалы, case — опыт площадок, news — новости площадок; auto — новые записи "
+    "сразу в дайджест, без очереди."
 )
 FEEDS_DESK_EMPTY = "Лент пока нет."
 FEEDS_DESK_TITLE = "Ленты сайтов ({count})"

@@ -119,7 +119,7 @@ async def test_materials_card_with_feedback_and_search(running_bot: RunningBot) 
     [usage] = await teacher.say("/search")
     assert "/search проектная" in usage["text"]
     [empty] = await teacher.say("/cases")
-    assert "Кейсов площадок пока нет" in empty["text"]
+    assert "Опыта площадок пока нет" in empty["text"]
     await ItemRepository(running_bot.engine).add(
         Item(0, ItemKind.CASE, "Проектная неделя", organisation="ГБОУ СОШ № 7",
              body="Площадка по теме проектного обучения.", status=ItemStatus.APPROVED)

@@ -174,7 +174,7 @@ async def test_an_event_scheduled_for_tomorrow_is_published_by_the_due_posts_job
 
 async def test_a_draft_survives_a_restart_and_cancel_drops_it(running_bot: RunningBot) -> None:
     editor = running_bot.person(EDITOR_ID, "Редактор")
-    await _start(editor, "Кейс")
+    await _start(editor, "Опыт площадки")
     [long] = await editor.say("Кейс\n" + "а" * 3600)
     assert "слишком длинный" in long["text"]
     ask_org = await _send_text(editor, "Проектная неделя\nКак школа провела неделю.", [])

@@ -111,7 +111,7 @@ async def test_a_case_organisation_of_nothing_visible_is_asked_again(
 ) -> None:
     editor = running_bot.person(EDITOR_ID, "Редактор")
     kinds = await editor.say_one("/new")
-    await editor.tap(kinds, "Кейс")
+    await editor.tap(kinds, "Опыт площадки")
     [asked] = await editor.say("Кейс школы\nОписание кейса.")
     assert "организац" in asked["text"].lower()
     [again] = await editor.say("\u200b\u2066\u2069")
