@@ -418,7 +418,7 @@ async def test_operator_commands_add_list_remove(
         "Ленты (2):",
         f"№{feed.id} · новости · сразу в дайджест",
     ]
-    assert f"№{broken.id} · кейсы · через очередь" in listing
+    assert f"№{broken.id} · опыт площадок · через очередь" in listing
     assert (
         "проверена 02.03.2026 09:00 · ошибок подряд: 1 — сайт ответил кодом HTTP 503 · "
         "следующая попытка 02.03.2026 09:30"
