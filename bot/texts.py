@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, NamedTuple
 
-from bot.content.digest import MESSAGE_LIMIT, DigestContent, Period, pack_blocks, truncate_words
+from bot.content.digest import (
+    MESSAGE_LIMIT,
+    DigestContent,
+    Period,
+    pack_indexed,
+    truncate_words,
+)
 from bot.content.feeds import FeedErrorKind, FeedKind
 from bot.content.formatting import (
     Bold,
+    BotLink,
     Code,
     Italic,
     Text,
@@ -28,6 +36,8 @@ from bot.content.formatting import (
 from bot.content.links import telegram_url
 from bot.content.models import (
     ORG_NAME_MAX,
+    Button,
+    ButtonAction,
     CampaignCounts,
     Frequency,
     Item,
@@ -759,6 +769,16 @@ DIGEST_PREVIEW_EMPTY = (
 )
 DIGEST_UNTITLED = "Без названия"
 DIGEST_PREVIEW_PART = "— сообщение {number} из {total} —"
+DIGEST_PLANS = "🗓 Скоро по плану ИМЦ"
+DIGEST_OPEN_HINT = "Нажмите на название, чтобы открыть запись в боте."
+DIGEST_REMIND_BUTTON = "⏰ Напомнить: {title}"
+DIGEST_SETTINGS_BUTTON = "⚙️ Настройки"
+DIGEST_PAUSE_BUTTON = "⏸ Пауза"
+DIGEST_RESUME_BUTTON = "▶️ Возобновить рассылку"
+# A button shows about this many characters on a phone; the event's title is cut to fit.
+DIGEST_BUTTON_TITLE = 28
+# «Напомнить» buttons under one message at most: the card of every event has its own.
+DIGEST_REMIND_MAX = 10
 MATERIAL_EXCERPT = 200
 CASE_EXCERPT = 400
 
@@ -777,13 +797,13 @@ def day_span(start: date, end: date) -> str:
 
 
 def digest_title(frequency: Frequency, period: Period, tz: tzinfo) -> str:
-    """«Дайджест «Инфозоны» · 23–29 ноября» (the week's days) or «… · пт, 27 ноября» (the day)."""
-    end = period.end.astimezone(tz)
+    """The issue's own days: «Дайджест «Инфозоны» · 30 ноября – 6 декабря» for the week that a
+    Monday's issue opens, «… · пн, 30 ноября» for a day's. (The period is what the issue looks
+    back on — new materials since the last one — and ends when the issue comes out.)"""
+    issued = period.end.astimezone(tz).date()
     if frequency is Frequency.DAILY:
-        return f"{DIGEST_NAME} · {format_date(end.date())}"
-    start = period.start.astimezone(tz).date()
-    last_day = (end - timedelta(days=1)).date()
-    return f"{DIGEST_NAME} · {day_span(start, max(start, last_day))}"
+        return f"{DIGEST_NAME} · {format_date(issued)}"
+    return f"{DIGEST_NAME} · {day_span(issued, issued + timedelta(days=6))}"
 
 
 def _and_list(pieces: list[str]) -> str:
@@ -803,6 +823,9 @@ def _digest_summary(content: DigestContent) -> str:
         pieces.append(
             count(n, "ближайшее мероприятие", "ближайших мероприятия", "ближайших мероприятий")
         )
+    if content.plans:
+        n = len(content.plans)
+        pieces.append(count(n, "пункт плана ИМЦ", "пункта плана ИМЦ", "пунктов плана ИМЦ"))
     if content.case:
         pieces.append("опыт площадки")
     return f"В выпуске: {_and_list(pieces)}."
@@ -840,15 +863,22 @@ def _event_when(item: Item, tz: tzinfo) -> str:
     return format_date(start)
 
 
+def _open_title(item: Item) -> Text:
+    """A digest entry's title: it opens the entry's card in the bot (`?start=item_<id>`)."""
+    return Bold(BotLink(_one_line(item.title) or DIGEST_UNTITLED, payload=item_payload(item.id)))
+
+
 def _material_block(item: Item) -> Text:
-    lines: list[Text | str] = [as_line("▫️ ", _title(item), end="")]
+    lines: list[Text | str] = [as_line("▫️ ", _open_title(item), end="")]
     if excerpt := _excerpt(item.body, MATERIAL_EXCERPT):
         lines.append(excerpt)
     return as_list(*lines)
 
 
 def _event_block(item: Item, tz: tzinfo) -> Text:
-    lines: list[Text | str] = [as_line("▫️ ", _event_when(item, tz), " — ", _title(item), end="")]
+    lines: list[Text | str] = [
+        as_line("▫️ ", _event_when(item, tz), " — ", _open_title(item), end="")
+    ]
     details: list[Text | str] = []
     if item.place:
         details.append(f"📍 {_one_line(item.place)}")
@@ -860,7 +890,7 @@ def _event_block(item: Item, tz: tzinfo) -> Text:
 
 
 def _case_block(item: Item) -> Text:
-    lines: list[Text | str] = [_title(item)]
+    lines: list[Text | str] = [_open_title(item)]
     if item.organisation:
         lines.append(f"🏫 {_one_line(item.organisation)}")
     if excerpt := _excerpt(item.body, CASE_EXCERPT):
@@ -873,6 +903,32 @@ def message_part(text: Text) -> MessagePart:
     return text.as_part()
 
 
+def _plan_block(item: Item, tz: tzinfo) -> Text:
+    when = _entry_when(item, tz)
+    lines: list[Text | str] = [
+        as_line("▫️ ", f"{when} — " if when else "", _open_title(item), end="")
+    ]
+    if item.place:
+        lines.append(f"📍 {_one_line(item.place)}")
+    return as_list(*lines)
+
+
+def item_payload(item_id: int) -> str:
+    """The start payload of a link that opens an item's card: «item_12»."""
+    return f"item_{item_id}"
+
+
+def _remind_button(item: Item) -> Button:
+    title = truncate_words(_one_line(item.title) or DIGEST_UNTITLED, DIGEST_BUTTON_TITLE)
+    return Button(DIGEST_REMIND_BUTTON.format(title=title), ButtonAction.REMIND, item.id)
+
+
+DIGEST_LAST_ROW = (
+    Button(DIGEST_SETTINGS_BUTTON, ButtonAction.SETTINGS),
+    Button(DIGEST_PAUSE_BUTTON, ButtonAction.PAUSE),
+)
+
+
 def digest_messages(
     content: DigestContent,
     frequency: Frequency,
@@ -881,26 +937,87 @@ def digest_messages(
     *,
     limit: int = MESSAGE_LIMIT,
 ) -> list[MessagePart]:
-    """The digest as Telegram messages, split between items when it outgrows `limit`."""
-    sections: list[tuple[str, list[Text]]] = [
-        (DIGEST_MATERIALS, [_material_block(item) for item in content.materials]),
-        (DIGEST_EVENTS, [_event_block(item, tz) for item in content.events]),
-        (DIGEST_CASE, [_case_block(content.case)] if content.case else []),
+    """The digest as Telegram messages, split between items when it outgrows `limit`.
+
+    Each entry's title opens its card in the bot; under each message, «Напомнить» for its
+    events that start after the issue's day (a reminder comes the evening before), and under
+    the last one «Настройки» and «Пауза». A message shows the picture of its first entry
+    that has one (a feed item's first image) as a large preview.
+    """
+    issued = period.end.astimezone(tz).date()
+    sections: list[tuple[str, list[tuple[Text, Item]]]] = [
+        (DIGEST_MATERIALS, [(_material_block(item), item) for item in content.materials]),
+        (DIGEST_EVENTS, [(_event_block(item, tz), item) for item in content.events]),
+        (DIGEST_PLANS, [(_plan_block(item, tz), item) for item in content.plans]),
+        (DIGEST_CASE, [(_case_block(content.case), content.case)] if content.case else []),
     ]
     # Headings travel with the item after them, so no message ends on a bare heading.
     lead: list[Text | str] = [
         Bold(digest_title(frequency, period, tz)),
         _digest_summary(content),
+        Italic(DIGEST_OPEN_HINT),
         "",
     ]
     blocks: list[MessagePart] = []
+    entries: list[Item] = []
     for heading, nodes in sections:
-        for index, node in enumerate(nodes):
+        for index, (node, item) in enumerate(nodes):
             if index == 0:
                 node = as_list(*lead, Bold(heading), node)
                 lead = []
             blocks.append(message_part(node))
-    return pack_blocks(blocks, limit)
+            entries.append(item)
+    messages: list[MessagePart] = []
+    packed = pack_indexed(blocks, limit)
+    for number, (part, held) in enumerate(packed, 1):
+        items = [entries[i] for i in held]
+        ahead = [
+            item
+            for item in items
+            if item.starts_at is not None and item.starts_at.astimezone(tz).date() > issued
+        ]
+        rows: list[tuple[Button, ...]] = [
+            (_remind_button(item),) for item in ahead[:DIGEST_REMIND_MAX]
+        ]
+        if number == len(packed):
+            rows.append(DIGEST_LAST_ROW)
+        preview = next((url for item in items if (url := _web_url(item.image_url))), None)
+        messages.append(replace(part, buttons=tuple(rows), preview_url=preview))
+    return messages
+
+
+def item_card(item: Item, tz: tzinfo) -> Text:
+    """An entry of the digest opened in the bot: the item as a post; a plan activity without a
+    date also says when, for whom and who runs it, as the plan words it."""
+    if item.kind is not ItemKind.EVENT or item.starts_at is not None:
+        return item_post(item, tz)
+    heading = as_line(POST_HEADINGS[item.kind], Bold(_one_line(item.title)), end="")
+    lines: list[Text | str] = [heading]
+    details: list[Text | str] = []
+    if when := _entry_when(item, tz):
+        details.append(f"🗓 {when}")
+    if item.audience_text:
+        details.append(f"Для: {_one_line(item.audience_text)}")
+    if item.responsible_text:
+        details.append(f"Ответственные: {_one_line(item.responsible_text)}")
+    if item.place:
+        details.append(f"📍 {_one_line(item.place)}")
+    lines.extend(details)
+    if body := _body(item):
+        lines.extend(["", body])
+    if link := _web_url(item.url):
+        lines.extend(["", TextLink(POST_MORE, url=link)])
+    return as_list(*lines)
+
+
+DIGEST_PAUSED = (
+    "Рассылка на паузе: дайджесты не придут, пока вы её не возобновите — кнопкой "
+    "«▶️ Возобновить рассылку» под дайджестом или командой /start."
+)
+DIGEST_RESUMED = "Рассылка возобновлена: следующий дайджест придёт по расписанию."
+DIGEST_ALREADY_PAUSED = "Рассылка уже на паузе."
+DIGEST_ALREADY_ACTIVE = "Рассылка и так идёт."
+ITEM_CARD_SUBSCRIBE = "Получать такие записи в дайджесте: /start."
 
 
 # --- рассылка: progress and report for the editor who started a broadcast ----------------------

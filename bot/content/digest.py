@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from bot.content.models import (
     VISIBLE_STATUSES,
@@ -20,10 +20,16 @@ from bot.content.models import (
     Topic,
     preference_signature,
 )
+from bot.content.whatsnext import listed_months
 
 # Telegram's limit for a message's text, in UTF-16 code units as Telegram counts them.
 MESSAGE_LIMIT = 4096
+# Telegram applies only a message's first 100 entities; a digest message ends before that.
+ENTITIES_LIMIT = 100
 EVENTS_AHEAD = timedelta(days=14)
+# A plan activity without a date is in the digest when it begins within EVENTS_AHEAD and takes
+# at most this long (a month, a week): «в течение года» would be in every digest.
+PLAN_SPAN_MAX = timedelta(days=31)
 DAILY_EVENTS_SOON = timedelta(days=2)
 WORKDAYS = frozenset(range(5))  # Monday..Friday, as datetime.weekday() numbers them
 ELLIPSIS = "…"
@@ -114,6 +120,7 @@ class DigestPool:
     materials: tuple[Item, ...] = ()  # newest approval first
     events: tuple[Item, ...] = ()  # soonest first
     cases: tuple[Item, ...] = ()  # newest approval first
+    plans: tuple[Item, ...] = ()  # plan activities without a date, the soonest beginning first
 
     @classmethod
     def gather(
@@ -122,27 +129,40 @@ class DigestPool:
         period: Period,
         now: datetime,
         frequency: Frequency = Frequency.WEEKLY,
+        tz: tzinfo | None = None,
     ) -> DigestPool:
         """The digest's rules applied to candidate items (in any order, of any kind).
 
         Materials and cases: visible and approved within the period. Events: visible and
-        starting within EVENTS_AHEAD of `now`; events known only by a fuzzy range are left out.
+        starting within EVENTS_AHEAD of `now`. Activities of the plan known only by a period
+        («декабрь», «1–15 марта»): those that begin within EVENTS_AHEAD and last at most
+        PLAN_SPAN_MAX (see `plan_begins`), days counted in `tz` (by default `now`'s).
         A daily digest would otherwise list the same fortnight of events every morning, so it
         keeps only events that are new in the period or start within DAILY_EVENTS_SOON.
         Announcements never go into a digest: they are posts of their own.
         """
         upcoming = Period(now, now + EVENTS_AHEAD)
         soon = Period(now, now + DAILY_EVENTS_SOON)
+        today = now.astimezone(tz).date() if tz is not None else now.date()
+        plan_until = today + (DAILY_EVENTS_SOON if frequency is Frequency.DAILY else EVENTS_AHEAD)
         materials: list[Item] = []
         events: list[Item] = []
         cases: list[Item] = []
+        plans: list[tuple[date, int, Item]] = []
         for item in items:
             if item.status not in VISIBLE_STATUSES:
                 continue
             if item.kind is ItemKind.EVENT:
-                if item.starts_at is None or _utc(item.starts_at) not in upcoming:
-                    continue
                 is_new = item.approved_at is not None and _utc(item.approved_at) in period
+                if item.starts_at is None:
+                    begins = plan_begins(item, today, today + EVENTS_AHEAD)
+                    if begins is not None and (
+                        frequency is not Frequency.DAILY or is_new or begins < plan_until
+                    ):
+                        plans.append((begins, item.id, item))
+                    continue
+                if _utc(item.starts_at) not in upcoming:
+                    continue
                 if frequency is not Frequency.DAILY or is_new or _utc(item.starts_at) in soon:
                     events.append(item)
             elif item.status is not ItemStatus.APPROVED:
@@ -166,7 +186,25 @@ class DigestPool:
             materials=tuple(sorted(materials, key=newest_first, reverse=True)),
             events=tuple(sorted(events, key=soonest_first)),
             cases=tuple(sorted(cases, key=newest_first, reverse=True)),
+            plans=tuple(entry[2] for entry in sorted(plans, key=lambda entry: entry[:2])),
         )
+
+
+def plan_begins(item: Item, first: date, until: date) -> date | None:
+    """The day an activity without a date begins, if that is in [first, until) and it lasts at
+    most PLAN_SPAN_MAX; else None. An activity of listed months («сентябрь, март, июнь»)
+    begins with each of them."""
+    months = listed_months(item)
+    if months is not None:
+        for year, month in months:
+            if 1 <= month <= 12 and first <= date(year, month, 1) < until:
+                return date(year, month, 1)
+        return None
+    start = item.period_start or item.period_end
+    end = item.period_end or item.period_start
+    if start is None or end is None or end - start > PLAN_SPAN_MAX:
+        return None
+    return start if first <= start < until else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,18 +214,20 @@ class DigestContent:
     materials: tuple[Item, ...] = ()
     events: tuple[Item, ...] = ()
     case: Item | None = None  # the featured case
+    plans: tuple[Item, ...] = ()  # plan activities beginning soon
 
     @property
     def empty(self) -> bool:
-        return not self.materials and not self.events and self.case is None
+        return not self.materials and not self.events and self.case is None and not self.plans
 
     @property
-    def key(self) -> tuple[tuple[int, ...], tuple[int, ...], int | None]:
+    def key(self) -> tuple[tuple[int, ...], tuple[int, ...], int | None, tuple[int, ...]]:
         """Equal for groups whose digests are the same, so each is rendered once."""
         return (
             tuple(i.id for i in self.materials),
             tuple(i.id for i in self.events),
             self.case.id if self.case else None,
+            tuple(i.id for i in self.plans),
         )
 
 
@@ -200,7 +240,8 @@ def select_content(pool: DigestPool, group: DigestGroup) -> DigestContent:
     materials = for_group(pool.materials) if Topic.MATERIALS in group.topics else ()
     events = for_group(pool.events) if Topic.EVENTS in group.topics else ()
     cases = for_group(pool.cases) if Topic.CASES in group.topics else ()
-    return DigestContent(materials, events, cases[0] if cases else None)
+    plans = for_group(pool.plans) if Topic.EVENTS in group.topics else ()
+    return DigestContent(materials, events, cases[0] if cases else None, plans)
 
 
 # --- packing into messages -----------------------------------------------------------------------
@@ -281,18 +322,34 @@ def pack_blocks(
 
     A message ends only between blocks; a block longer than `limit` on its own is truncated.
     """
-    messages: list[MessagePart] = []
+    return [message for message, _ in pack_indexed(blocks, limit, separator)]
+
+
+def pack_indexed(
+    blocks: Sequence[MessagePart],
+    limit: int = MESSAGE_LIMIT,
+    separator: str = BLOCK_SEPARATOR,
+    entities_limit: int = ENTITIES_LIMIT,
+) -> list[tuple[MessagePart, range]]:
+    """As `pack_blocks`, each message with the indices of the blocks it holds. A message also
+    ends before its entities would pass `entities_limit` (Telegram drops those beyond it)."""
+    messages: list[tuple[MessagePart, range]] = []
     current: list[MessagePart] = []
+    first = 0
     size = 0
+    entities = 0
     gap = utf16_len(separator)
-    for block in blocks:
+    for index, block in enumerate(blocks):
         block = truncate_part(block, limit)
         length = utf16_len(block.text)
-        if current and size + gap + length > limit:
-            messages.append(join_blocks(current, separator))
-            current, size = [], 0
+        if current and (
+            size + gap + length > limit or entities + len(block.entities) > entities_limit
+        ):
+            messages.append((join_blocks(current, separator), range(first, index)))
+            current, size, entities, first = [], 0, 0, index
         size += (gap if current else 0) + length
+        entities += len(block.entities)
         current.append(block)
     if current:
-        messages.append(join_blocks(current, separator))
+        messages.append((join_blocks(current, separator), range(first, len(blocks))))
     return messages

@@ -300,6 +300,21 @@ class DateTime(Text):
         super().__init__(*body, unix_time=unix_time, date_time_format=date_time_format, **params)
 
 
+# --- a link into the bot itself (digests) -------------------------------------------------------
+
+BOT_LINK = "bot_link"
+
+
+class BotLink(Text):
+    """A link that opens this bot with a start payload (`?start=item_12`). Not a Bot API type:
+    the bot's address is the transport's to know, and the transport turns it into a text link."""
+
+    type = BOT_LINK
+
+    def __init__(self, *body: Any, payload: str, **params: Any) -> None:
+        super().__init__(*body, payload=payload, **params)
+
+
 NODE_TYPES: Mapping[str | None, type[Text]] = {
     node.type: node
     for node in (

@@ -194,15 +194,43 @@ class DeliveryStatus(StrEnum):
     BLOCKED = "blocked"  # the subscriber blocked the bot or the chat is gone
 
 
+# --- buttons under a message, as neutral data ----------------------------------------------------
+
+
+class ButtonAction(StrEnum):
+    """What a button under a campaign's message does; the transport turns it into its
+    messenger's button (Telegram: callback data of bot/telegram/callbacks.py)."""
+
+    REMIND = "remind"  # remind me of the event `item_id`
+    SETTINGS = "settings"  # open the subscriber's settings
+    PAUSE = "pause"  # pause the subscription (the button becomes «resume»)
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    text: str
+    action: ButtonAction
+    item_id: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class MessagePart:
-    """One Telegram message of a campaign: text plus entities (Bot API MessageEntity dicts)."""
+    """One Telegram message of a campaign: text plus entities (Bot API MessageEntity dicts).
+
+    Besides the Bot API's entity types, an entity may be a `bot_link` (formatting.BotLink):
+    a link that opens this bot with a start payload, made a real link by the transport, which
+    knows the bot's address.
+    """
 
     text: str
     entities: tuple[dict[str, object], ...] = ()
     # A photo or document (Telegram file id) sent with `text` as its caption (≤ 1024).
     photo: str | None = None
     document: str | None = None
+    # Rows of buttons under the message.
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    # A web page or picture shown as the message's large preview (a text message only).
+    preview_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from aiogram import Router
 
 from bot.handlers import (
     browse,
+    digest_actions,
     editors,
     elsewhere,
     fallback,
@@ -32,6 +33,8 @@ def build_router() -> Router:
     # Browsing comes last here: its free-text questions must not take a typed answer from
     # a dialog (the organisation's name) or a command.
     subscriber_area.include_routers(
+        # A digest entry's link is a /start with a payload: asked before /start itself.
+        digest_actions.build_router(),
         start.build_router(),
         preferences.build_router(),
         subscription.build_router(),

@@ -17,10 +17,12 @@ from bot.content.digest import (
     select_content,
 )
 from bot.content.models import (
+    VISIBLE_STATUSES,
     Audience,
     Campaign,
     CampaignKind,
     Frequency,
+    Item,
     ItemKind,
     MessagePart,
     OrgKind,
@@ -51,13 +53,28 @@ class DigestResult:
 
 
 async def load_pool(
-    items: ItemRepository, period: Period, now: datetime, frequency: Frequency
+    items: ItemRepository,
+    period: Period,
+    now: datetime,
+    frequency: Frequency,
+    tz: tzinfo | None = None,
 ) -> DigestPool:
-    """Everything the run may include, read once for all groups."""
+    """Everything the run may include, read once for all groups: materials and cases of the
+    period, events of the coming fortnight and the plan's activities that meet it."""
     materials = await items.approved_between(ItemKind.MATERIAL, period.start, period.end)
     cases = await items.approved_between(ItemKind.CASE, period.start, period.end)
-    events = await items.events_starting(now, now + EVENTS_AHEAD)
-    return DigestPool.gather([*materials, *events, *cases], period, now, frequency)
+    zone = _zone(now, tz)
+    today = now.astimezone(zone).date()
+    events = await items.activities_between(now, now + EVENTS_AHEAD, today, today + EVENTS_AHEAD)
+    return DigestPool.gather([*materials, *events, *cases], period, now, frequency, zone)
+
+
+async def open_item(items: ItemRepository, item_id: int) -> Item | None:
+    """The item a digest's link opens, if subscribers may still see it."""
+    item = await items.get(item_id)
+    if item is None or item.status not in VISIBLE_STATUSES:
+        return None
+    return item
 
 
 def _zone(now: datetime, tz: tzinfo | None) -> tzinfo:
@@ -89,7 +106,7 @@ async def create_digest(
         return DigestResult(None, 0, 0)
     zone = _zone(now, tz)
     period = Period(period_start, period_end)
-    pool = await load_pool(items, period, now, frequency)
+    pool = await load_pool(items, period, now, frequency, zone)
     rendered: dict[object, list[MessagePart]] = {}
     variants: dict[str, list[MessagePart]] = {}
     async for group in subscribers.distinct_signatures(frequency):
@@ -131,7 +148,7 @@ async def preview_digest(
     """
     zone = _zone(now, tz)
     period = period or digest_period(frequency, now.astimezone(zone))
-    pool = await load_pool(items, period, now, frequency)
+    pool = await load_pool(items, period, now, frequency, zone)
     content = select_content(pool, DigestGroup.of(frequency, topics, role, org_kind))
     if content.empty:
         return []

@@ -43,10 +43,10 @@ def post_parts(item: Item, tz: tzinfo) -> list[MessagePart]:
     kind, file_id = item.attachment_kind, item.attachment_file_id
     if file_id is None or kind not in ("photo", "document"):
         return [part]
-    media = {kind: file_id}
+    photo, document = (file_id, None) if kind == "photo" else (None, file_id)
     if len(part.text) <= CAPTION_LIMIT:
-        return [MessagePart(part.text, part.entities, **media)]
-    return [MessagePart("", (), **media), part]
+        return [MessagePart(part.text, part.entities, photo=photo, document=document)]
+    return [MessagePart("", (), photo=photo, document=document), part]
 
 
 def post_keys(item_id: int) -> tuple[str, str]:

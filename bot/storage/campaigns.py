@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.content.models import (
     Audience,
+    Button,
+    ButtonAction,
     Campaign,
     CampaignCounts,
     CampaignKind,
@@ -35,10 +37,18 @@ SINGLE_VARIANT = "*"
 
 
 def encode_parts(parts: Sequence[MessagePart]) -> str:
+    """Parts as JSON; what a part leaves unset (no file, no buttons) is left out."""
     return json.dumps(
-        [{k: v for k, v in asdict(part).items() if v is not None} for part in parts],
+        [
+            {k: v for k, v in asdict(part).items() if v is not None and (v or k == "text")}
+            for part in parts
+        ],
         ensure_ascii=False,
     )
+
+
+def _button(data: Mapping[str, Any]) -> Button:
+    return Button(str(data["text"]), ButtonAction(data["action"]), data.get("item_id"))
 
 
 def decode_parts(text: str) -> tuple[MessagePart, ...]:
@@ -48,6 +58,8 @@ def decode_parts(text: str) -> tuple[MessagePart, ...]:
             entities=tuple(p.get("entities") or ()),
             photo=p.get("photo"),
             document=p.get("document"),
+            buttons=tuple(tuple(_button(b) for b in row) for row in p.get("buttons") or ()),
+            preview_url=p.get("preview_url"),
         )
         for p in json.loads(text)
     )

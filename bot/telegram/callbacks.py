@@ -266,3 +266,18 @@ class EditSent(CallbackData, prefix="ed1"):
     item_id: RecordId
     version: Annotated[int, Field(ge=0, le=DB_INT_MAX)]
     everywhere: bool
+
+
+# --- digests you can act on ----------------------------------------------------------------------
+
+
+class DigestAction(StrEnum):
+    SETTINGS = "s"
+    PAUSE = "p"
+    RESUME = "r"
+
+
+class DigestDo(CallbackData, prefix="dg1"):
+    """The last row under a digest: open the settings, pause, or undo the pause in place."""
+
+    action: DigestAction

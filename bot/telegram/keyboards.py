@@ -21,7 +21,9 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
+from bot.content.models import Button as NeutralButton
 from bot.content.models import (
+    ButtonAction,
     Frequency,
     OrgKind,
     Role,
@@ -36,6 +38,8 @@ from bot.telegram.callbacks import (
     Calendar,
     Card,
     Confirm,
+    DigestAction,
+    DigestDo,
     EditSent,
     FeedAction,
     FeedDesk,
@@ -459,3 +463,61 @@ def open_private_chat(username: str) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         inline_keyboard=[[InlineKeyboardButton(text=texts.OPEN_PRIVATE_CHAT, url=url)]]
     )
+
+
+# --- digests you can act on --------------------------------------------------------------------
+
+
+def _neutral_button(button: NeutralButton) -> InlineKeyboardButton:
+    if button.action is ButtonAction.REMIND:
+        assert button.item_id is not None, "a reminder button names its event"
+        return _button(button.text, Remind(item_id=button.item_id))
+    if button.action is ButtonAction.SETTINGS:
+        return _button(button.text, DigestDo(action=DigestAction.SETTINGS))
+    return _button(button.text, DigestDo(action=DigestAction.PAUSE))
+
+
+def from_buttons(rows: Sequence[Sequence[NeutralButton]]) -> InlineKeyboardMarkup | None:
+    """A campaign message's neutral buttons (content.models.Button) as Telegram's keyboard."""
+    if not rows:
+        return None
+    keyboard = [[_neutral_button(button) for button in row] for row in rows]
+    return InlineKeyboardMarkup(inline_keyboard=keyboard)
+
+
+def digest_paused(markup: InlineKeyboardMarkup, paused: bool) -> InlineKeyboardMarkup:
+    """The digest's keyboard with «Пауза» turned into «Возобновить» (or back); the rest kept."""
+    pause = _button(texts.DIGEST_PAUSE_BUTTON, DigestDo(action=DigestAction.PAUSE))
+    resume = _button(texts.DIGEST_RESUME_BUTTON, DigestDo(action=DigestAction.RESUME))
+    toggles = {pause.callback_data, resume.callback_data}
+    rows = [
+        [
+            (resume if paused else pause) if button.callback_data in toggles else button
+            for button in row
+        ]
+        for row in markup.inline_keyboard
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def item_card(
+    item_id: int, *, remind: bool, export: bool, votes: bool
+) -> InlineKeyboardMarkup | None:
+    """Under an entry opened from a digest: «Напомнить» and «В календарь» for an event ahead,
+    the votes for a material or a case."""
+    rows: list[list[InlineKeyboardButton]] = []
+    actions = []
+    if remind:
+        actions.append(_button("⏰ Напомнить", Remind(item_id=item_id)))
+    if export:
+        actions.append(_button("📅 В календарь", Calendar(item_id=item_id)))
+    if actions:
+        rows.append(actions)
+    if votes:
+        rows.append(
+            [
+                _button("👍 Полезно", Vote(item_id=item_id, useful=True)),
+                _button("🙅 Не про меня", Vote(item_id=item_id, useful=False)),
+            ]
+        )
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None

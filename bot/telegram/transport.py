@@ -8,6 +8,7 @@ Message ids cross the seam as strings (`deliveries.message_id` is text).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Iterable
@@ -25,13 +26,14 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.methods import Response
-from aiogram.types import LinkPreviewOptions, Message, MessageEntity
+from aiogram.types import InlineKeyboardMarkup, LinkPreviewOptions, Message, MessageEntity
 
 from bot.config import Settings
+from bot.content.formatting import BOT_LINK
 from bot.content.models import MessagePart
 from bot.delivery.engine import Sender
 from bot.delivery.transport import Limits, Outcome, Result
-from bot.telegram import render
+from bot.telegram import keyboards, render
 
 PER_CHAT_INTERVAL = 1.0  # Telegram: no more than one message a second to the same chat
 PAID_BROADCAST_RATE = 30.0  # above this, Telegram requires allow_paid_broadcast
@@ -84,26 +86,63 @@ def without_refused_link(part: MessagePart, error: str) -> MessagePart | None:
     return replace(part, entities=kept) if len(kept) < len(part.entities) else None
 
 
-def entities(part: MessagePart) -> list[MessageEntity] | None:
-    return render.entities(part.entities) or None
+def has_bot_links(part: MessagePart) -> bool:
+    return any(e.get("type") == BOT_LINK for e in part.entities)
+
+
+def start_url(username: str | None, payload: object) -> str:
+    """The link that opens the bot with a start payload (Telegram sends «/start payload»)."""
+    return f"https://t.me/{username}?start={payload}"
+
+
+def entities(part: MessagePart, username: str | None = None) -> list[MessageEntity] | None:
+    """The part's entities as aiogram objects; a link into the bot (formatting.BotLink)
+    becomes a t.me link with its payload, or plain text while the bot's name is unknown."""
+    raw = part.entities
+    if has_bot_links(part):
+        raw = tuple(
+            {"type": "text_link", "offset": e["offset"], "length": e["length"],
+             "url": start_url(username, e.get("payload"))}
+            if e.get("type") == BOT_LINK else e
+            for e in raw
+            if username is not None or e.get("type") != BOT_LINK
+        )  # fmt: skip
+    return render.entities(raw) or None
+
+
+def preview_options(part: MessagePart) -> LinkPreviewOptions:
+    """No preview, unless the part names a page or picture to show large above its text."""
+    if part.preview_url is None:
+        return NO_PREVIEW
+    # is_disabled given: left out, aiogram would fill in the bot's default (previews off).
+    return LinkPreviewOptions(
+        is_disabled=False, url=part.preview_url, prefer_large_media=True, show_above_text=True
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class PreparedPart:
-    """A message part ready for the wire: entities parsed into aiogram objects once."""
+    """A message part ready for the wire: entities and buttons as aiogram objects, made once."""
 
     text: str
     entities: list[MessageEntity] | None
     photo: str | None = None
     document: str | None = None
+    markup: InlineKeyboardMarkup | None = None
+    preview: LinkPreviewOptions = NO_PREVIEW
 
 
-def prepare(part: MessagePart) -> PreparedPart:
-    return PreparedPart(part.text, entities(part), part.photo, part.document)
+def prepare(part: MessagePart, username: str | None = None) -> PreparedPart:
+    return PreparedPart(
+        part.text, entities(part, username), part.photo, part.document,
+        keyboards.from_buttons(part.buttons), preview_options(part),
+    )  # fmt: skip
 
 
-def prepare_parts(parts: Iterable[MessagePart]) -> tuple[PreparedPart, ...]:
-    return tuple(prepare(p) for p in parts)
+def prepare_parts(
+    parts: Iterable[MessagePart], username: str | None = None
+) -> tuple[PreparedPart, ...]:
+    return tuple(prepare(p, username) for p in parts)
 
 
 async def send_media(
@@ -118,11 +157,12 @@ async def send_media(
         return await bot.send_photo(
             chat_id=chat_id, photo=part.photo, caption=caption, parse_mode=None,
             caption_entities=caption_entities, allow_paid_broadcast=paid,
+            reply_markup=part.markup,
         )  # fmt: skip
     assert part.document is not None
     return await bot.send_document(
         chat_id=chat_id, document=part.document, caption=caption, parse_mode=None,
-        caption_entities=caption_entities, allow_paid_broadcast=paid,
+        caption_entities=caption_entities, allow_paid_broadcast=paid, reply_markup=part.markup,
     )  # fmt: skip
 
 
@@ -143,6 +183,7 @@ class TelegramTransport:
         self._prepared: dict[int, tuple[MessagePart, PreparedPart]] = {}
         # Parts Telegram refused over a link, and what is sent instead (see _refused).
         self._substitutes: dict[int, tuple[MessagePart, MessagePart]] = {}
+        self._me_lock = asyncio.Lock()
 
     @classmethod
     def from_settings(cls, bot: Bot, settings: Settings) -> TelegramTransport:
@@ -155,14 +196,21 @@ class TelegramTransport:
     def limits(self) -> Limits:
         return self._limits
 
-    def _prepare(self, part: MessagePart) -> PreparedPart:
-        """The part with its entities as aiogram objects, converted once per part object."""
+    async def _username(self) -> str | None:
+        """The bot's name, asked once even when a whole batch of sends needs it at once."""
+        async with self._me_lock:
+            return (await self.bot.me()).username
+
+    async def _prepare(self, part: MessagePart) -> PreparedPart:
+        """The part with its entities and buttons as aiogram objects, converted once per part
+        object. Links into the bot need its name: asked of Telegram once (aiogram keeps it)."""
         cached = self._prepared.get(id(part))
         if cached is not None and cached[0] is part:
             return cached[1]
+        username = await self._username() if has_bot_links(part) else None
         if len(self._prepared) >= PREPARED_CACHE_SIZE:
             self._prepared.clear()
-        prepared = prepare(part)
+        prepared = prepare(part, username)
         self._prepared[id(part)] = (part, prepared)  # holding the part keeps its id unique
         return prepared
 
@@ -192,8 +240,8 @@ class TelegramTransport:
         return self._refused(original, await self._send(chat_id, part))
 
     async def _send(self, chat_id: int, part: MessagePart) -> Result:
-        prepared = self._prepare(part)
         try:
+            prepared = await self._prepare(part)
             if part.photo is not None or part.document is not None:
                 message = await send_media(self.bot, chat_id, prepared, self._paid)
             else:
@@ -202,8 +250,9 @@ class TelegramTransport:
                     text=part.text,
                     parse_mode=None,
                     entities=prepared.entities,
-                    link_preview_options=NO_PREVIEW,
+                    link_preview_options=prepared.preview,
                     allow_paid_broadcast=self._paid,
+                    reply_markup=prepared.markup,
                 )
         except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:
             return classify(exc)
@@ -221,18 +270,21 @@ class TelegramTransport:
             telegram_id = int(message_id)
         except ValueError:
             return Result.permanent(f"not a Telegram message id: {message_id!r}")
-        parsed = self._prepare(part).entities
         try:
+            prepared = await self._prepare(part)
+            parsed = prepared.entities
             if part.photo is not None or part.document is not None:
                 caption = part.text or None
                 await self.bot.edit_message_caption(
                     chat_id=chat_id, message_id=telegram_id, caption=caption,
                     parse_mode=None, caption_entities=parsed if caption else None,
+                    reply_markup=prepared.markup,
                 )  # fmt: skip
             else:
                 await self.bot.edit_message_text(
                     chat_id=chat_id, message_id=telegram_id, text=part.text,
-                    parse_mode=None, entities=parsed, link_preview_options=NO_PREVIEW,
+                    parse_mode=None, entities=parsed, link_preview_options=prepared.preview,
+                    reply_markup=prepared.markup,
                 )  # fmt: skip
         except TelegramBadRequest as exc:
             if "message is not modified" in exc.message.lower():

@@ -189,7 +189,7 @@ async def test_weekly_digest_is_personalised_and_skips_who_should_get_nothing(
 
     assert result.campaign is not None
     assert result.campaign.kind is CampaignKind.DIGEST
-    assert result.campaign.title == "Дайджест «Инфозоны» · 23–29 ноября"
+    assert result.campaign.title == "Дайджест «Инфозоны» · 30 ноября – 6 декабря"
     assert (result.variants, result.recipients) == (2, 2)
     teacher = await delivered_text(engine, result.campaign.id, 1)
     assert teacher is not None
@@ -335,9 +335,9 @@ async def test_preview_shows_what_those_preferences_would_get(
         Role.HEAD, OrgKind.SCHOOL, frozenset(Topic), Frequency.WEEKLY, RUN, items=items
     )
     assert len(parts) == 1
-    assert parts[0].text.startswith("Дайджест «Инфозоны» · 23–29 ноября\n")
+    assert parts[0].text.startswith("Дайджест «Инфозоны» · 30 ноября – 6 декабря\n")
     assert "Для руководителей" in parts[0].text and "Для детских садов" not in parts[0].text
-    assert any(e["type"] == "text_link" for e in parts[0].entities)
+    assert any(e["type"] == "bot_link" for e in parts[0].entities)  # titles open cards
     nothing = await preview_digest(
         Role.TEACHER, OrgKind.SCHOOL, frozenset({Topic.ANNOUNCEMENTS}), Frequency.DAILY, RUN,
         items=items,

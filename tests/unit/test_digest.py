@@ -271,7 +271,7 @@ def test_digest_reads_in_russian_with_dates_in_local_time() -> None:
     )
     (part,) = texts.digest_messages(content, Frequency.WEEKLY, WEEK, MSK)
     text = part.text
-    assert text.startswith("Дайджест «Инфозоны» · 23–29 ноября\n")
+    assert text.startswith("Дайджест «Инфозоны» · 30 ноября – 6 декабря\n")
     assert "В выпуске: 3 новых материала, 2 ближайших мероприятия и опыт площадки." in text
     assert "📚 Новые материалы\n▫️ Материал 1\nСборник <b>задач</b> для педагогов" in text
     assert "📅 Ближайшие мероприятия" in text
@@ -283,12 +283,20 @@ def test_digest_reads_in_russian_with_dates_in_local_time() -> None:
     assert "💡 Опыт площадок\nКейс 20\n🏫 ГБОУ СОШ № 123\nНеделя проектов." in text
     assert text.endswith("…")
     links = {entity_text(part, e): e["url"] for e in part.entities if e["type"] == "text_link"}
-    assert links == {
-        "Материал 1": "https://imc.example/m1",
-        "📝 Регистрация": "https://imc.example/reg",
-    }  # a javascript: link stays plain text: Telegram would reject the whole message
+    assert links == {"📝 Регистрация": "https://imc.example/reg"}
+    # Each title opens the entry's card in the bot; the transport makes it a t.me link.
+    opens = {entity_text(part, e): e["payload"] for e in part.entities if e["type"] == "bot_link"}
+    assert opens == {
+        "Материал 1": "item_1",
+        "Материал 2": "item_2",
+        "Материал 3": "item_3",
+        "Семинар для координаторов": "item_10",
+        "Фестиваль проектов": "item_11",
+        "Кейс 20": "item_20",
+    }
     bold = {entity_text(part, e) for e in part.entities if e["type"] == "bold"}
-    assert {"Дайджест «Инфозоны» · 23–29 ноября", "📚 Новые материалы", "Материал 3"} <= bold
+    assert {"Дайджест «Инфозоны» · 30 ноября – 6 декабря", "📚 Новые материалы"} <= bold
+    assert "Материал 3" in bold
 
 
 def test_headings_and_plurals() -> None:
@@ -299,9 +307,12 @@ def test_headings_and_plurals() -> None:
     five = DigestContent(materials=tuple(material(n) for n in range(5)))
     (part,) = texts.digest_messages(five, Frequency.WEEKLY, WEEK, MSK)
     assert "В выпуске: 5 новых материалов." in part.text
-    across = weekly_period(datetime(2026, 12, 7, 9, 0, tzinfo=MSK))
+    # A Monday's issue is titled with its own week, not the one it looks back on.
+    within = weekly_period(datetime(2026, 12, 7, 9, 0, tzinfo=MSK))
+    assert texts.digest_title(Frequency.WEEKLY, within, MSK).endswith("· 7–13 декабря")
+    across = weekly_period(datetime(2026, 11, 30, 9, 0, tzinfo=MSK))
     assert texts.digest_title(Frequency.WEEKLY, across, MSK).endswith("· 30 ноября – 6 декабря")
-    new_year = weekly_period(datetime(2027, 1, 4, 9, 0, tzinfo=MSK))
+    new_year = weekly_period(datetime(2026, 12, 28, 9, 0, tzinfo=MSK))
     assert texts.digest_title(Frequency.WEEKLY, new_year, MSK).endswith(
         "· 28 декабря 2026 – 3 января 2027"
     )
@@ -320,8 +331,10 @@ def test_a_long_digest_is_split_between_items() -> None:
     assert len(parts) > 2
     assert all(sizeof(p.text) <= MESSAGE_LIMIT for p in parts)
     assert parts[0].text.startswith("Дайджест «Инфозоны»")
-    titles = [entity_text(p, e) for p in parts for e in p.entities if e["type"] == "text_link"]
-    assert titles == [f"Материал {n}" for n in range(80)]  # each once, in order, none cut
+    titles = [entity_text(p, e) for p in parts for e in p.entities if e["type"] == "bot_link"]
+    events = [f"Мероприятие {100 + n}" for n in range(30)]
+    # Each once, in order, none cut.
+    assert titles == [*(f"Материал {n}" for n in range(80)), *events, "Кейс 200"]
     joined = "\n\n".join(p.text for p in parts)
     positions = [joined.index(f"Мероприятие {100 + n}\n") for n in range(30)]
     assert positions == sorted(positions)
@@ -341,7 +354,7 @@ def test_an_item_too_long_for_one_message_goes_alone_and_is_cut() -> None:
     assert second.text.endswith("…") and whole.startswith(kept)
     assert whole[len(kept)] == " "  # cut between words
     assert sizeof(second.text) <= MESSAGE_LIMIT
-    link = next(e for e in second.entities if e["type"] == "text_link")
+    link = next(e for e in second.entities if e["type"] == "bot_link")
     offset, length = link["offset"], link["length"]
     assert isinstance(offset, int) and isinstance(length, int)
     assert offset + length == sizeof(second.text) - 1  # clipped before «…»
