@@ -328,24 +328,29 @@ def cmd_digest_preview(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     """The bot's answer to a "what's next" question, for an operator to try phrasings."""
-    from bot.content.whatsnext import default_query, item_days, parse_next_query
-    from bot.services.browsing import find_activities
+    from bot.content.intents import Intent, read_text
+    from bot.content.topics import SUBJECTS
+    from bot.content.whatsnext import Answer, default_query, item_days
+    from bot.services.browsing import find_answer
     from bot.storage.items import ItemRepository
 
     today = args.today or datetime.now(settings.tz).date()
-    query = parse_next_query(args.text, today) if args.text.strip() else default_query(today)
-    if query is None:
-        print(texts.ASK_NOT_A_QUESTION, file=sys.stderr)
-        return 1
-    found: list[tuple[list[Item], list[Item]]] = []
+    query = default_query(today)
+    if args.text.strip():
+        reading = read_text(args.text, today)
+        if reading.intent is not Intent.NEXT or reading.query is None:
+            print(texts.ASK_NOT_A_QUESTION, file=sys.stderr)
+            return 1
+        query = reading.query
+    found: list[Answer] = []
 
     async def work(settings: Settings, engine: Database) -> None:
         role = Role(args.role) if args.role else None
         org = OrgKind(args.org) if args.org else None
-        found.append(await find_activities(ItemRepository(engine), query, role, org, settings.tz))
+        found.append(await find_answer(ItemRepository(engine), query, role, org, settings.tz))
 
     asyncio.run(_with_engine(settings, work))
-    dated, ongoing = found[0]
+    answer = found[0]
     if args.json:
 
         def entry(item: Item, kind: str) -> dict[str, object]:
@@ -364,17 +369,20 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
                 "start": query.start.isoformat(), "end": query.end.isoformat(),
                 "roles": sorted(r.value for r in query.roles),
                 "org_kinds": sorted(o.value for o in query.org_kinds),
+                "topics": [SUBJECTS[n].key for n in query.topics],
                 "label": query.label,
             },
-            "items": [entry(i, "dated") for i in dated] + [entry(i, "ongoing") for i in ongoing],
+            "items": [entry(i, "leading") for i in answer.leading]
+            + [entry(i, "year-long") for i in answer.year_long],
+            "shown": answer.shown,
         }, ensure_ascii=False, indent=2))  # fmt: skip
         return 0
-    if not dated and not ongoing:
+    if not answer.main:
         print(texts.NEXT_EMPTY)
         return 0
-    numbered = list(enumerate([*dated, *ongoing], 1))
-    content = texts.next_answer(
-        query.label, numbered[: len(dated)], numbered[len(dated) :], settings.tz
+    shown = list(enumerate(answer.main, 1))[: answer.shown]
+    content = texts.short_answer(
+        query.label, shown, len(answer.folded), settings.tz, answer.foreign
     )
     print(content.render()[0])
     return 0

@@ -428,8 +428,8 @@ def unknown_message(subscribed: bool) -> Text:
         else "Чтобы подписаться, отправьте /start."
     )
     return as_list(
-        "Я не понял это сообщение 🙂 Я отвечаю на команды из меню (кнопка «Меню» рядом с полем "
-        "ввода).",
+        "Такое сообщение бот прочитать не может 🙂 Напишите словами, например «что в марте?» "
+        "или «новые материалы».",
         next_step,
     )
 
@@ -1869,3 +1869,76 @@ def edit_current(item_id: int, title: str, body: Text | str) -> Text:
 def item_text(item: Item) -> Text | str:
     """The item's body with the editor's formatting."""
     return _body(item)
+
+
+# --- questions in own words, short answers ------------------------------------------------------
+
+ANSWER_TITLE_LIMIT = 80  # a plan row's title is cut to two or three lines of a phone's screen
+ANSWER_AUDIENCE_LIMIT = 60
+ANSWER_REMIND = "⏰ Напомнить: {n}"
+ANSWER_REMINDED = "✅ Напомню: {n}"
+ANSWER_CALENDAR = "📅 В календарь: {n}"
+ANSWER_FOLD_BUTTON = "🗓 Весь год: {count} ▸"
+ANSWER_BACK = "◂ Назад"
+ANSWER_MORE = "Ещё ▸"
+ANSWER_YEAR_LONG = "{label} — идут весь год"
+REMIND_UNDONE = "Напоминание отменено."
+THANKS_REPLY = "Пожалуйста! 🙂 Если что-то понадобится — просто напишите."
+BYE_REPLY = "Всего доброго! 👋 Если что-то понадобится — просто напишите."
+ACK_REPLY = "👍"
+HELLO_REPLY = (
+    "Здравствуйте! 👋 Спросите своими словами: «что в марте?», «когда экспертный совет?», "
+    "«новые материалы» — или выберите, что открыть:"
+)
+FALLBACK_REPLY = (
+    "Готового ответа на это нет. Можно открыть меню, поискать эти слова в материалах "
+    "или отправить сообщение вопросом в ИМЦ — ответ придёт сюда же."
+)
+OFFER_MENU = "☰ Меню"
+OFFER_SEARCH = "🔎 Найти «{words}»"
+OFFER_ASK = "✉️ Отправить как вопрос в ИМЦ"
+OFFER_EXPIRED = "Сообщение устарело: напишите его ещё раз."
+
+
+def answer_fold_line(n: int) -> str:
+    """«🗓 Ещё 7 мероприятий идут весь год — кнопка «Весь год» ниже.»"""
+    going = count(n, "мероприятие идёт", "мероприятия идут", "мероприятий идут")
+    return f"🗓 Ещё {going} весь год — кнопка «Весь год» ниже."
+
+
+def _short_entry(number: int, item: Item, tz: tzinfo, *, audience: bool) -> Text:
+    """«1. пт, 15 марта, 10:00 — Семинар…» then «Для: … · 📍 place», each cut to fit a phone;
+    the audience only when it is not the asker's own."""
+    when = _entry_when(item, tz)
+    title = truncate_words(_one_line(item.title), ANSWER_TITLE_LIMIT) or DIGEST_UNTITLED
+    url = _web_url(item.url)
+    shown: Text | str = Bold(TextLink(title, url=url)) if url else Bold(title)
+    head = as_line(f"{number}. ", f"{when} — " if when else "", shown, end="")
+    details: list[Text | str] = []
+    if audience and item.audience_text:
+        words = truncate_words(_one_line(item.audience_text), ANSWER_AUDIENCE_LIMIT)
+        details.append(f"Для: {words}")
+    if item.place:
+        details.append(f"📍 {truncate_words(_one_line(item.place), ANSWER_AUDIENCE_LIMIT)}")
+    if registration := _web_url(item.registration_url):
+        details.append(TextLink(DIGEST_REGISTRATION, url=registration))
+    if not details:
+        return head
+    return as_list(head, as_line("    ", as_line(*details, sep=" · ", end=""), end=""))
+
+
+def short_answer(
+    label: str,
+    entries: Sequence[tuple[int, Item]],
+    folded: int,
+    tz: tzinfo,
+    foreign: frozenset[int] = frozenset(),
+) -> Text:
+    """A screen of a what's-next answer: the heading, its entries, the folded year-long line.
+
+    foreign: ids of entries for someone else, whose audience is shown."""
+    lines: list[Text | str] = [Bold(f"📅 {label}"), ""]
+    lines.extend(_short_entry(n, item, tz, audience=item.id in foreign) for n, item in entries)
+    if folded:
+        lines.extend(["", answer_fold_line(folded)])
+    return as_list(*lines)

@@ -10,7 +10,11 @@ Decisions (tests pin each one down):
   year's; the current month runs from today to its end. «В этом месяце» is the current month,
   «в следующем месяце» the whole next one, «до конца года» today to 31 December.
 - A day («15 марта», «на 15.03», «15.03.2027») is one day, its next occurrence unless the year is
-  written.
+  written. A month with a year («в марте 2022») is that whole month, past or not.
+- A month or a day outside the current school year (September to August) carries its year in
+  the label: «Мероприятия в марте 2022».
+- A topic asked about without a window («когда экспертный совет?») looks TOPIC_HORIZON_DAYS
+  ahead (see content.intents).
 - When a question names two windows («в марте на этой неделе»), the first one written counts.
 - Audience words are matched by stem, so any case ending works («координаторам», «детсадов»).
   What the question names replaces the asker's own, one dimension at a time: «для детских
@@ -30,12 +34,14 @@ import calendar
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.content.models import Item, OrgKind, Role
+from bot.content.topics import item_topics
 
 DEFAULT_HORIZON_DAYS = 30  # `/next` and «что дальше?»: today and the 29 days after it
+TOPIC_HORIZON_DAYS = 365  # «когда экспертный совет?»: whenever it is this coming year
 
 # Russian words of the labels; texts.py may take them from here (it imports content, not back).
 MONTHS_GENITIVE = (
@@ -83,12 +89,35 @@ class NextQuery:
     org_kinds: frozenset[OrgKind]  # empty: the asker's own organisation kind applies
     explicit_audience: bool  # the question named an audience: it overrides the asker's
     label: str  # Russian heading for the answer
+    topics: tuple[int, ...] = ()  # content.topics.SUBJECTS named, in the order written
+    # False: the question named no window, the default one applies. Not part of equality: two
+    # queries for the same days and audience are the same question.
+    window_named: bool = field(default=True, compare=False)
 
 
 def default_query(today: date) -> NextQuery:
     """`/next`: the next DEFAULT_HORIZON_DAYS days, today included, for the asker's audience."""
     end = today + timedelta(days=DEFAULT_HORIZON_DAYS - 1)
-    return NextQuery(today, end, frozenset(), frozenset(), False, LABEL_UPCOMING)
+    return NextQuery(
+        today, end, frozenset(), frozenset(), False, LABEL_UPCOMING, window_named=False
+    )
+
+
+def topic_query(today: date, text: str = "") -> NextQuery:
+    """A topic asked about without a window («конкурсы воспитателям»): the coming
+    TOPIC_HORIZON_DAYS days, for the audience the text names, if any."""
+    end = today + timedelta(days=TOPIC_HORIZON_DAYS - 1)
+    roles, orgs = _audience(_normalise(text))
+    explicit = bool(roles or orgs)
+    label = LABEL_UPCOMING
+    if explicit:
+        label = f"{LABEL_EVENTS} " + LABEL_FOR.format(audience=audience_label(roles, orgs))
+    return NextQuery(today, end, roles, orgs, explicit, label, window_named=False)
+
+
+def school_year(day: date) -> int:
+    """The year a school year starts in: September 2021 to August 2022 is 2021."""
+    return day.year if day.month >= 9 else day.year - 1
 
 
 # --- reading the question ------------------------------------------------------------------------
@@ -116,12 +145,20 @@ class _Window:
     start: date
     end: date
     label: str
+    dated: bool = False  # a month or a day: its label takes the year outside this school year
 
 
-def _month_window(today: date, year: int, month: int) -> _Window:
-    start = max(today, date(year, month, 1))
+def _month_window(today: date, year: int, month: int, *, whole: bool = False) -> _Window:
+    start = date(year, month, 1) if whole else max(today, date(year, month, 1))
     label = LABEL_MONTH.format(month=MONTHS_PREPOSITIONAL[month - 1])
-    return _Window(start, _month_end(year, month), label)
+    return _Window(start, _month_end(year, month), label, dated=True)
+
+
+def _month_of_year(today: date, m: re.Match[str]) -> _Window | None:
+    year = int(m[2])
+    if not 1990 <= year <= 2100:
+        return None
+    return _month_window(today, year, _MONTH_FORMS[m[1]], whole=True)
 
 
 def _month_named(today: date, month: int) -> _Window:
@@ -139,7 +176,7 @@ def _day(today: date, day: int, month: int, year: int | None) -> _Window | None:
         moment = date(candidate, month, day)
         if year is not None or moment >= today:
             label = LABEL_DAY.format(day=day, month=MONTHS_GENITIVE[month - 1])
-            return _Window(moment, moment, label)
+            return _Window(moment, moment, label, dated=True)
     return None
 
 
@@ -219,6 +256,7 @@ _WINDOWS: tuple[tuple[re.Pattern[str], Callable[[date, re.Match[str]], _Window |
         re.compile(rf"\b(\d{{1,2}}) ({_MONTH})(?: (\d{{4}}))?\b"),
         lambda today, m: _day(today, int(m[1]), _MONTH_FORMS[m[2]], int(m[3]) if m[3] else None),
     ),
+    (re.compile(rf"\b({_MONTH}) (\d{{4}})\b"), _month_of_year),
     (re.compile(rf"\b({_MONTH})\b"), lambda today, m: _month_named(today, _MONTH_FORMS[m[1]])),
 )
 
@@ -319,6 +357,7 @@ def parse_next_query(text: str, today: date) -> NextQuery | None:
     if not s or _OTHER_INTENT.search(s):
         return None
     window = _first_window(s, today)
+    named = window is not None
     roles, orgs = _audience(s)
     if _EVERYONE.search(s):
         roles, orgs = frozenset(Role), frozenset(OrgKind)
@@ -332,10 +371,13 @@ def parse_next_query(text: str, today: date) -> NextQuery | None:
             return None  # «спасибо за мероприятия» thanks, does not ask
         base = default_query(today)
         window = _Window(base.start, base.end, LABEL_EVENTS if explicit else base.label)
+        named = False
     label = window.label
+    if window.dated and school_year(window.start) != school_year(today):
+        label += f" {window.start.year}"
     if explicit:
         label += " " + LABEL_FOR.format(audience=audience_label(roles, orgs))
-    return NextQuery(window.start, window.end, roles, orgs, explicit, label)
+    return NextQuery(window.start, window.end, roles, orgs, explicit, label, window_named=named)
 
 
 # --- which items answer it -----------------------------------------------------------------------
@@ -385,10 +427,16 @@ def wants(item: Item, query: NextQuery, role: Role | None, org_kind: OrgKind | N
     asker's own `role` and `org_kind`, each on its own. What neither names (an asker who has
     not said their role) does not narrow the answer."""
     roles = query.roles or (frozenset({role}) if role is not None else None)
-    orgs = query.org_kinds or (frozenset({org_kind}) if org_kind is not None else None)
+    named_orgs = query.org_kinds or _implied_orgs(query.roles)
+    orgs = named_orgs or (frozenset({org_kind}) if org_kind is not None else None)
     role_ok = roles is None or not item.audience_roles or bool(item.audience_roles & roles)
     org_ok = orgs is None or not item.audience_orgs or bool(item.audience_orgs & orgs)
     return role_ok and org_ok
+
+
+def _implied_orgs(roles: frozenset[Role]) -> frozenset[OrgKind]:
+    """«Для воспитателей» names kindergartens too: educators work nowhere else."""
+    return frozenset({OrgKind.KINDERGARTEN}) if roles == {Role.PRESCHOOL} else frozenset()
 
 
 def answer_items(
@@ -442,3 +490,154 @@ def listed_months(item: Item) -> list[tuple[int, int]] | None:
 
 def _month_last_day(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
+
+
+# --- the short answer ----------------------------------------------------------------------------
+
+FIRST_SCREEN = 5  # entries on a screen of the answer
+LONG_DAYS = 92  # a plan row running longer than a quarter runs "all year": folded
+_IMC_ONLY = re.compile(r"имц|методист\w*|специалист\w*|сотрудник\w*|и")
+
+
+def for_imc(item: Item) -> bool:
+    """A plan row whose audience is the IMC itself («Для: ИМЦ»): its own work, not an event."""
+    words = _normalise(item.audience_text or "").split()
+    return "имц" in words and all(_IMC_ONLY.fullmatch(word) for word in words)
+
+
+def exportable(item: Item) -> bool:
+    """«В календарь» only for a real date or a single month, never for «в течение года»."""
+    if item.starts_at is not None:
+        return True
+    first, last = item.period_start, item.period_end
+    return (
+        first is not None
+        and last is not None
+        and (first.year, first.month)
+        == (
+            last.year,
+            last.month,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A what's-next answer in the order it is shown.
+
+    leading: what the question names first (its topics), then dated events and plan rows of a
+    month or a quarter, by date; year_long: plan rows running all year, one folded line on the
+    first screen with a button to open them.
+    """
+
+    leading: list[Item]
+    year_long: list[Item]
+    # Items not for the asker's own role and organisation (or any with an audience, for an
+    # asker who has not said theirs): their audience is worth a line, the asker's own is not.
+    foreign: frozenset[int] = frozenset()
+
+    @property
+    def items(self) -> list[Item]:
+        return [*self.leading, *self.year_long]
+
+    @property
+    def main(self) -> list[Item]:
+        """The entries paged from the first screen: the year-long rows if nothing else."""
+        return self.leading or self.year_long
+
+    @property
+    def folded(self) -> list[Item]:
+        return self.year_long if self.leading else []
+
+    @property
+    def shown(self) -> int:
+        """How many entries the first screen lists."""
+        return min(FIRST_SCREEN, len(self.main))
+
+
+def build_answer(
+    items: Iterable[Item],
+    query: NextQuery,
+    role: Role | None,
+    org_kind: OrgKind | None,
+    tz: tzinfo,
+) -> Answer:
+    """The items answering `query` for someone with `role` and `org_kind`, in answer order.
+
+    The asker's own audience narrows what the question does not name; an item about a topic the
+    question names is shown whoever it is for, the asker's own first. A named audience («для
+    детских садов») narrows everything.
+    """
+    asked = set(query.topics)
+    on_topic: list[tuple[tuple[object, ...], Item]] = []
+    dated: list[tuple[tuple[object, ...], Item]] = []
+    year_long: list[tuple[tuple[object, ...], Item]] = []
+    for item in items:
+        if for_imc(item):
+            continue
+        days = _days_in(item, query, tz)
+        if days is None:
+            continue
+        span = (days[1] - days[0]).days
+        is_dated = item.starts_at is not None or span <= LONG_DAYS
+        moment = item.starts_at.astimezone(tz).timetz() if item.starts_at is not None else None
+        order = (days[0], 0 if moment is not None else 1, str(moment or ""), span, item.id)
+        mine = wants(item, query, role, org_kind)
+        score = len(asked & item_topics(item)) if asked else 0
+        if score:
+            if not wants(item, query, None, None):
+                continue  # only what the question names narrows what it is about
+            on_topic.append(((-score, not mine, not is_dated, *order), item))
+        elif not mine:
+            continue
+        elif is_dated:
+            dated.append((order, item))
+        else:
+            year_long.append(((span, days[0], item.id), item))
+    for group in (on_topic, dated, year_long):
+        group.sort(key=lambda entry: entry[0])
+    leading = [item for _, item in on_topic] + [item for _, item in dated]
+    rest = [item for _, item in year_long]
+    foreign = frozenset(
+        item.id
+        for item in (*leading, *rest)
+        if (item.audience_roles or item.audience_orgs) and not item.is_for(role, org_kind)
+    )
+    return Answer(leading, rest, foreign)
+
+
+def _days_in(item: Item, query: NextQuery, tz: tzinfo) -> tuple[date, date] | None:
+    """The item's days that meet the window: for rows timed by listed months, the first month
+    named inside it; None if the item is not in the window."""
+    days = item_days(item, tz)
+    if days is None or not covers(*days, query):
+        return None
+    if item.starts_at is None:
+        months = listed_months(item)
+        if months is not None:
+            spans = [(date(y, m, 1), _month_last_day(y, m)) for y, m in months]
+            hits = [span for span in spans if covers(*span, query)]
+            return hits[0] if hits else None
+    return days
+
+
+def describe_window(start: date, end: date, today: date) -> str | None:
+    """A label for a window carried by a button: the month, the day or «Ближайшие…»; None when
+    only the dates say it."""
+    if start == today and (end - start).days + 1 in (DEFAULT_HORIZON_DAYS, TOPIC_HORIZON_DAYS):
+        return LABEL_UPCOMING
+    window: _Window | None = None
+    if (
+        (start.year, start.month) == (end.year, end.month)
+        and end == _month_end(end.year, end.month)
+        and (start.day == 1 or start == today)
+    ):
+        window = _month_window(today, end.year, end.month, whole=start.day == 1)
+    elif start == end:
+        window = _day(today, start.day, start.month, start.year)
+    if window is None:
+        return None
+    label = window.label
+    if school_year(window.start) != school_year(today):
+        label += f" {window.start.year}"
+    return label

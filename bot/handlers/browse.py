@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date, datetime, timedelta
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import BaseFilter, Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
@@ -13,15 +15,28 @@ from bot import texts
 from bot.config import Settings
 from bot.content.calendar import can_export, event_ics, ics_filename
 from bot.content.formatting import Text
+from bot.content.intents import Intent, Reading, read_text
 from bot.content.models import Item, ItemKind, OrgKind, Role
+from bot.content.topics import topics_label, topics_mask, topics_unmask
 from bot.content.whatsnext import (
+    FIRST_SCREEN,
+    LABEL_EVENTS,
+    LABEL_FOR,
+    LABEL_UPCOMING,
     NextQuery,
     audience_label,
     default_query,
-    parse_next_query,
+    describe_window,
+    exportable,
 )
 from bot.handlers.common import show
-from bot.services.browsing import Remind, find_activities, remind_me
+from bot.services.browsing import (
+    Remind,
+    find_answer,
+    forget_reminder,
+    remind_me,
+    reminded,
+)
 from bot.services.container import Services
 from bot.telegram import callbacks as cb
 from bot.telegram import keyboards as kb
@@ -39,22 +54,37 @@ REMIND_ANSWERS = {
 SHELF_KINDS = {Shelf.MATERIALS: ItemKind.MATERIAL, Shelf.CASES: ItemKind.CASE}
 FOUND_KINDS = {Shelf.MATERIALS_FOUND: ItemKind.MATERIAL, Shelf.CASES_FOUND: ItemKind.CASE}
 VOTED_KINDS = frozenset({ItemKind.MATERIAL, ItemKind.CASE})
+BROWSE_INTENTS = frozenset({Intent.NEXT, Intent.MATERIALS, Intent.CASES})
 
 
-class WhatsNextQuestion(BaseFilter):
-    """Free text that asks what's coming («что в марте?»); hands the parsed query on."""
+class OwnWords(BaseFilter):
+    """Free text that asks what's coming («что в марте?», «когда экспертный совет»), or for
+    materials or the sites' experience; hands the reading on. Anything else goes on to the
+    fallback."""
 
     async def __call__(
         self, message: Message, settings: Settings, raw_state: str | None = None
-    ) -> bool | dict[str, NextQuery]:
+    ) -> bool | dict[str, Reading]:
         # Inside a dialog (an editor writing a post, say) text belongs to the dialog.
         if raw_state is not None or not message.text or message.text.startswith("/"):
             return False
-        query = parse_next_query(message.text, datetime.now(settings.tz).date())
-        return {"query": query} if query is not None else False
+        reading = read_text(message.text, datetime.now(settings.tz).date())
+        return {"reading": reading} if reading.intent in BROWSE_INTENTS else False
 
 
 # --- what's next ---------------------------------------------------------------------------------
+
+
+def _page_data(query: NextQuery, year_long: bool, page: int) -> cb.AnswerPage:
+    return cb.AnswerPage(
+        start=query.start.toordinal(),
+        end=query.end.toordinal(),
+        roles=cb.mask(query.roles, Role),
+        orgs=cb.mask(query.org_kinds, OrgKind),
+        topics=topics_mask(query.topics),
+        year_long=year_long,
+        page=page,
+    )
 
 
 async def _answer(
@@ -64,40 +94,43 @@ async def _answer(
     *,
     services: Services,
     settings: Settings,
+    year_long: bool = False,
 ) -> tuple[Text | str, InlineKeyboardMarkup | None]:
     tz = settings.tz
     subscriber = await services.subscribers.get(chat_id)
     role = subscriber.role if subscriber else None
     org = subscriber.org_kind if subscriber else None
-    dated, ongoing = await find_activities(services.items, query, role, org, tz)
-    entries = [*dated, *ongoing]
+    answer = await find_answer(services.items, query, role, org, tz)
+    year_long = year_long and bool(answer.folded)
+    entries = answer.folded if year_long else answer.main
     if not entries:
         return texts.NEXT_EMPTY, None
-    size = texts.BROWSE_PAGE
+    first = len(answer.leading) + 1 if year_long else 1  # numbers run on across the answer
+    size = FIRST_SCREEN
     page = max(0, min(page, (len(entries) - 1) // size))
-    shown = list(enumerate(entries, 1))[page * size : (page + 1) * size]
-    label = query.label if page == 0 else texts.PAGE_LABEL.format(label=query.label)
-    content = texts.next_answer(
-        label,
-        [(n, item) for n, item in shown if item.starts_at is not None],
-        [(n, item) for n, item in shown if item.starts_at is None],
-        tz,
-    )
+    shown = list(enumerate(entries, first))[page * size : (page + 1) * size]
+    label = texts.ANSWER_YEAR_LONG.format(label=query.label) if year_long else query.label
+    if page > 0:
+        label = texts.PAGE_LABEL.format(label=label)
+    folded = len(answer.folded) if not year_long and page == 0 else 0
+    content = texts.short_answer(label, shown, folded, tz, answer.foreign)
     now = datetime.now(tz)
+    set_ = await reminded(services.reminders, chat_id, [item for _, item in shown])
     actions = [
-        (n, item.id, item.starts_at is not None and item.starts_at > now, can_export(item))
-        for n, item in shown
-    ]
-    more = None
-    if (page + 1) * size < len(entries):
-        more = cb.NextPage(
-            start=query.start.toordinal(),
-            end=query.end.toordinal(),
-            roles=cb.mask(query.roles, Role),
-            orgs=cb.mask(query.org_kinds, OrgKind),
-            page=page + 1,
+        (
+            n, item.id, item.starts_at is not None and item.starts_at > now, item.id in set_,
+            exportable(item),
         )
-    return content, kb.next_answer(actions, more)
+        for n, item in shown
+    ]  # fmt: skip
+    back = None
+    if page > 0:
+        back = _page_data(query, year_long, page - 1)
+    elif year_long:
+        back = _page_data(query, False, 0)
+    more = _page_data(query, year_long, page + 1) if (page + 1) * size < len(entries) else None
+    fold = (folded, _page_data(query, True, 0)) if folded else None
+    return content, kb.answer_keyboard(actions, fold=fold, back=back, more=more)
 
 
 async def _reply(
@@ -135,13 +168,67 @@ async def events_command(
     await _reply(message, query, services=services, settings=settings)
 
 
-async def question(
+async def own_words(
     message: Message,
-    query: NextQuery,
+    reading: Reading,
+    services: Services,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    if reading.intent is Intent.MATERIALS:
+        await _open_shelf(
+            message, reading.words, services, settings, state,
+            latest=Shelf.MATERIALS, found=Shelf.MATERIALS_FOUND,
+        )  # fmt: skip
+        return
+    if reading.intent is Intent.CASES:
+        await _open_shelf(
+            message, reading.words, services, settings, state,
+            latest=Shelf.CASES, found=Shelf.CASES_FOUND,
+        )  # fmt: skip
+        return
+    assert reading.query is not None
+    await _reply(message, reading.query, services=services, settings=settings)
+
+
+def _query_of(
+    start: date,
+    end: date,
+    roles: frozenset[Role],
+    orgs: frozenset[OrgKind],
+    topics: tuple[int, ...],
+    today: date,
+) -> NextQuery:
+    """The query a page button carries, with a label like the first screen's."""
+    label = describe_window(start, end, today) or texts.LABEL_WINDOW.format(
+        span=texts.format_range(start, end)
+    )
+    if roles or orgs:
+        if label == LABEL_UPCOMING:
+            label = LABEL_EVENTS  # «Мероприятия для координаторов», as the first screen said
+        label += " " + LABEL_FOR.format(audience=audience_label(roles, orgs))
+    if topics:
+        label += f": {topics_label(topics)}"
+    return NextQuery(start, end, roles, orgs, bool(roles or orgs), label, topics)
+
+
+async def answer_page(
+    callback: CallbackQuery,
+    callback_data: cb.AnswerPage,
     services: Services,
     settings: Settings,
 ) -> None:
-    await _reply(message, query, services=services, settings=settings)
+    await callback.answer()
+    query = _query_of(
+        date.fromordinal(callback_data.start), date.fromordinal(callback_data.end),
+        cb.unmask(callback_data.roles, Role), cb.unmask(callback_data.orgs, OrgKind),
+        topics_unmask(callback_data.topics), datetime.now(settings.tz).date(),
+    )  # fmt: skip
+    content, markup = await _answer(
+        query, callback_data.page, callback.from_user.id,
+        services=services, settings=settings, year_long=callback_data.year_long,
+    )  # fmt: skip
+    await show(callback, content, markup)
 
 
 async def next_page(
@@ -150,20 +237,35 @@ async def next_page(
     services: Services,
     settings: Settings,
 ) -> None:
+    """«Ещё ▸» under answers sent before topics and folding: the same pages, without topics."""
     await callback.answer()
-    roles = cb.unmask(callback_data.roles, Role)
-    orgs = cb.unmask(callback_data.orgs, OrgKind)
-    start = date.fromordinal(callback_data.start)
-    end = date.fromordinal(callback_data.end)
-    label = texts.LABEL_WINDOW.format(span=texts.format_range(start, end))
-    if roles or orgs:
-        label += " для " + audience_label(roles, orgs)
-    query = NextQuery(start, end, roles, orgs, bool(roles or orgs), label)
+    query = _query_of(
+        date.fromordinal(callback_data.start), date.fromordinal(callback_data.end),
+        cb.unmask(callback_data.roles, Role), cb.unmask(callback_data.orgs, OrgKind),
+        (), datetime.now(settings.tz).date(),
+    )  # fmt: skip
     content, markup = await _answer(
         query, callback_data.page, callback.from_user.id,
         services=services, settings=settings,
     )  # fmt: skip
     await show(callback, content, markup)
+
+
+async def said_search(
+    callback: CallbackQuery,
+    services: Services,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    """«🔎 Найти «…»» under the fallback: the words the person wrote, as /search would."""
+    said = (await state.get_data()).get("said")
+    if not said or not isinstance(callback.message, Message):
+        await callback.answer(texts.OFFER_EXPIRED, show_alert=True)
+        return
+    await callback.answer()
+    words = " ".join(str(said).split())[:100]
+    await state.update_data(search=words)
+    await _send_card(callback.message, *await _card(Shelf.SEARCH, 0, words, services, settings))
 
 
 # --- remind me, add to calendar -----------------------------------------------------------------
@@ -188,11 +290,36 @@ async def remind(
         return
     now = datetime.now(settings.tz)
     done = await remind_me(services.reminders, item, callback.from_user.id, settings, now)
-    if done in (Remind.ADDED, Remind.ALREADY):
-        day = texts.reminder_day(item, settings.tz, now.date())
-        await callback.answer(REMIND_ANSWERS[done].format(day=day), show_alert=True)
-    else:
+    if done not in (Remind.ADDED, Remind.ALREADY):
         await callback.answer(REMIND_ANSWERS[done], show_alert=True)
+        return
+    day = texts.reminder_day(item, settings.tz, now.date())
+    await callback.answer(REMIND_ANSWERS[done].format(day=day))
+    await _mark(callback, item.id, reminded=True)
+
+
+async def unremind(
+    callback: CallbackQuery,
+    callback_data: cb.Unremind,
+    services: Services,
+) -> None:
+    """«✅ Напомню» pressed again: no reminder, and the button says «Напомнить» again."""
+    item = await _event(callback, services, callback_data.item_id)
+    if item is None:
+        return
+    await forget_reminder(services.reminders, item.id, callback.from_user.id)
+    await callback.answer(texts.REMIND_UNDONE)
+    await _mark(callback, item.id, reminded=False)
+
+
+async def _mark(callback: CallbackQuery, item_id: int, *, reminded: bool) -> None:
+    message = callback.message
+    if not isinstance(message, Message):
+        return
+    markup = kb.mark_reminder(message.reply_markup, item_id, reminded=reminded)
+    if markup is not None:
+        with suppress(TelegramBadRequest):  # pressed twice: the keyboard is already this one
+            await message.edit_reply_markup(reply_markup=markup)
 
 
 async def to_calendar(
@@ -205,7 +332,7 @@ async def to_calendar(
     item = await _event(callback, services, callback_data.item_id)
     if item is None:
         return
-    if not can_export(item):
+    if not can_export(item) or not exportable(item):
         await callback.answer(texts.ICS_NO_DATE, show_alert=True)
         return
     await callback.answer()
@@ -262,7 +389,22 @@ async def _shelf(
     latest: Shelf,
     found: Shelf,
 ) -> None:
-    words = " ".join((command.args or "").split())[:100]
+    await _open_shelf(
+        message, command.args or "", services, settings, state, latest=latest, found=found
+    )
+
+
+async def _open_shelf(
+    message: Message,
+    words: str,
+    services: Services,
+    settings: Settings,
+    state: FSMContext,
+    *,
+    latest: Shelf,
+    found: Shelf,
+) -> None:
+    words = " ".join(words.split())[:100]
     if not words:
         await _send_card(message, *await _card(latest, 0, None, services, settings))
         return
@@ -359,9 +501,12 @@ def build_router() -> Router:
     router.message.register(materials_command, Command("materials"))
     router.message.register(cases_command, Command("cases"))
     router.message.register(search_command, Command("search"))
-    router.message.register(question, F.text, WhatsNextQuestion())
+    router.message.register(own_words, F.text, OwnWords())
+    router.callback_query.register(answer_page, cb.AnswerPage.filter())
     router.callback_query.register(next_page, cb.NextPage.filter())
     router.callback_query.register(remind, cb.Remind.filter())
+    router.callback_query.register(unremind, cb.Unremind.filter())
+    router.callback_query.register(said_search, cb.Fallback.filter(F.offer == cb.Offer.SEARCH))
     router.callback_query.register(to_calendar, cb.Calendar.filter())
     router.callback_query.register(turn_card, cb.Card.filter())
     router.callback_query.register(vote, cb.Vote.filter())

@@ -1,23 +1,85 @@
-"""The last router: whatever nobody else understood gets a hint, never silence."""
+"""The last router: whatever nobody else understood gets an answer with a way on, never silence
+and never «I only understand commands».
+
+Free text that browsing did not take (a what's-next question, materials, the sites' experience)
+is read here: thanks, goodbyes and greetings get a short warm answer, «отписаться» the /stop
+confirmation, anything else the menu, a search with those words and «Отправить как вопрос в
+ИМЦ», one tap each. The words wait in the chat's FSM data for the tap.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
-from aiogram import Router
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
+from bot.config import Settings
+from bot.content.intents import Intent, read_text
+from bot.handlers import subscription
+from bot.handlers.questions import _submit as submit_question
 from bot.services.container import Services
+from bot.services.questions import QUESTION_MAX
+from bot.telegram import callbacks as cb
+from bot.telegram import keyboards as kb
 from bot.telegram.filters import PrivateChat
 from bot.telegram.render import as_kwargs
 
 log = logging.getLogger(__name__)
 
+SHORT_REPLIES = {
+    Intent.THANKS: texts.THANKS_REPLY,
+    Intent.BYE: texts.BYE_REPLY,
+    Intent.ACK: texts.ACK_REPLY,
+}
+
+
+async def free_text(
+    message: Message, services: Services, settings: Settings, state: FSMContext
+) -> None:
+    text = message.text or ""
+    reading = read_text(text, datetime.now(settings.tz).date())
+    if reading.intent in SHORT_REPLIES:
+        await message.answer(SHORT_REPLIES[reading.intent])
+        return
+    if reading.intent is Intent.STOP:
+        await subscription.stop_command(message, services, state)
+        return
+    if reading.intent is Intent.HELLO:
+        await message.answer(texts.HELLO_REPLY, reply_markup=kb.fallback_offers(None))
+        return
+    said = text.strip()[:QUESTION_MAX]
+    await state.update_data(said=said)
+    offers = kb.fallback_offers(" ".join(said.split()))
+    await message.answer(texts.FALLBACK_REPLY, reply_markup=offers)
+
 
 async def not_understood(message: Message, services: Services) -> None:
     subscriber = await services.subscribers.get(message.chat.id)
     await message.answer(**as_kwargs(texts.unknown_message(subscriber is not None)))
+
+
+async def offer_menu(callback: CallbackQuery, settings: Settings) -> None:
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        is_editor = settings.is_admin(callback.from_user.id)
+        await callback.message.answer(**as_kwargs(texts.help_text(is_editor)))
+
+
+async def offer_ask(
+    callback: CallbackQuery, state: FSMContext, settings: Settings, services: Services
+) -> None:
+    """«Отправить как вопрос в ИМЦ»: the words written, as /ask would send them."""
+    said = (await state.get_data()).get("said")
+    if not said or not isinstance(callback.message, Message):
+        await callback.answer(texts.OFFER_EXPIRED, show_alert=True)
+        return
+    await callback.answer()
+    await state.update_data(said=None)  # sent once, not twice on a second tap
+    await submit_question(callback.message, str(said), state, settings=settings, services=services)
 
 
 async def stale_button(callback: CallbackQuery) -> None:
@@ -36,7 +98,14 @@ async def foreign_button(callback: CallbackQuery) -> None:
 
 def build_router() -> Router:
     router = Router(name="fallback")
+    router.message.register(free_text, F.text, ~F.text.startswith("/"))
     router.message.register(not_understood)
+    router.callback_query.register(
+        offer_menu, PrivateChat(), cb.Fallback.filter(F.offer == cb.Offer.MENU)
+    )
+    router.callback_query.register(
+        offer_ask, PrivateChat(), cb.Fallback.filter(F.offer == cb.Offer.ASK)
+    )
     router.callback_query.register(stale_button, PrivateChat())
     router.callback_query.register(foreign_button)
     return router

@@ -7,7 +7,14 @@ from enum import StrEnum
 
 from bot.config import Settings
 from bot.content.models import Item, OrgKind, Role
-from bot.content.whatsnext import NextQuery, answer_items, wants, window_moments
+from bot.content.whatsnext import (
+    Answer,
+    NextQuery,
+    answer_items,
+    build_answer,
+    wants,
+    window_moments,
+)
 from bot.services.timetable import next_reminders_run
 from bot.storage.items import ItemRepository
 from bot.storage.reminders import ReminderRepository
@@ -25,6 +32,19 @@ async def find_activities(
     since, until = window_moments(query, tz)
     candidates = await items.activities_between(since, until, query.start, query.end)
     return answer_items((i for i in candidates if wants(i, query, role, org_kind)), query, tz)
+
+
+async def find_answer(
+    items: ItemRepository,
+    query: NextQuery,
+    role: Role | None,
+    org_kind: OrgKind | None,
+    tz: tzinfo,
+) -> Answer:
+    """The what's-next answer in the order it is shown (see content.whatsnext.build_answer)."""
+    since, until = window_moments(query, tz)
+    candidates = await items.activities_between(since, until, query.start, query.end)
+    return build_answer(candidates, query, role, org_kind, tz)
 
 
 class Remind(StrEnum):
@@ -60,3 +80,13 @@ async def remind_me(
     if refused is not None:
         return refused
     return Remind.ADDED if await reminders.add(item.id, chat_id) else Remind.ALREADY
+
+
+async def forget_reminder(reminders: ReminderRepository, item_id: int, chat_id: int) -> bool:
+    """«✅ Напомню» pressed again: the reminder is cancelled."""
+    return await reminders.remove(item_id, chat_id)
+
+
+async def reminded(reminders: ReminderRepository, chat_id: int, items: list[Item]) -> set[int]:
+    """Which events of an answer this chat has asked to be reminded of."""
+    return await reminders.set_for(chat_id, [item.id for item in items if item.starts_at])

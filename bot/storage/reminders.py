@@ -64,3 +64,23 @@ class ReminderRepository:
                     sa.select(sa.func.count()).where(reminders.c.item_id == item_id)
                 )
             ).scalar_one()
+
+    async def remove(self, item_id: int, chat_id: int) -> bool:
+        """False if there was nothing to cancel."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                reminders.delete().where(
+                    reminders.c.item_id == item_id, reminders.c.chat_id == chat_id
+                )
+            )
+        return bool(result.rowcount)
+
+    async def set_for(self, chat_id: int, item_ids: Sequence[int]) -> set[int]:
+        """Which of these events this chat will be reminded of."""
+        if not item_ids:
+            return set()
+        query = sa.select(reminders.c.item_id).where(
+            reminders.c.chat_id == chat_id, reminders.c.item_id.in_(list(item_ids))
+        )
+        async with self._engine.connect() as conn:
+            return {row[0] for row in await conn.execute(query)}

@@ -25,6 +25,7 @@ from bot.content.models import (
     Role,
     Topic,
 )
+from bot.content.topics import SUBJECTS
 
 # A record's id (ids start at 1); a 0-based position in a list; a day as date.toordinal().
 RecordId = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
@@ -281,3 +282,38 @@ class DigestDo(CallbackData, prefix="dg1"):
     """The last row under a digest: open the settings, pause, or undo the pause in place."""
 
     action: DigestAction
+
+
+# --- questions in own words, short answers ------------------------------------------------------
+
+
+class AnswerPage(CallbackData, prefix="q2"):
+    """A page of a what's-next answer: the window, the audience and the topics asked about
+    travel in the button; year_long opens the rows folded on the first screen."""
+
+    start: Day
+    end: Day
+    roles: Annotated[int, Field(ge=0, lt=1 << len(Role))]  # bit mask over Role, in order
+    orgs: Annotated[int, Field(ge=0, lt=1 << len(OrgKind))]  # bit mask over OrgKind
+    topics: Annotated[int, Field(ge=0, lt=1 << len(SUBJECTS))]  # bit mask over SUBJECTS
+    year_long: bool
+    page: Position
+
+
+class Unremind(CallbackData, prefix="m2"):
+    """«✅ Напомню»: pressed again, the reminder is cancelled."""
+
+    item_id: RecordId
+
+
+class Offer(StrEnum):
+    MENU = "menu"
+    SEARCH = "search"
+    ASK = "ask"
+
+
+class Fallback(CallbackData, prefix="fb1"):
+    """What the answer to a text the bot can't answer offers; the text waits in the chat's
+    FSM data."""
+
+    offer: Offer

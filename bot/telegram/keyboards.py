@@ -521,3 +521,85 @@ def item_card(
             ]
         )
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+# --- questions in own words, short answers ------------------------------------------------------
+
+# Imported here, not in the shared list above, so parallel edits of that list merge cleanly.
+from bot.telegram.callbacks import AnswerPage, Fallback, Offer, Unremind  # noqa: E402
+
+
+def answer_keyboard(
+    actions: Sequence[tuple[int, int, bool, bool, bool]],
+    *,
+    fold: tuple[int, AnswerPage] | None = None,
+    back: AnswerPage | None = None,
+    more: AnswerPage | None = None,
+) -> InlineKeyboardMarkup | None:
+    """A row per entry that can be reminded of or put in a calendar, then the folded year-long
+    rows, then «◂ Назад» and «Ещё ▸».
+
+    actions: (number shown, item id, can remind, reminder set, can export).
+    """
+    rows: list[list[InlineKeyboardButton]] = []
+    for number, item_id, can_remind, reminded, can_export in actions:
+        row = []
+        if reminded:
+            row.append(_button(texts.ANSWER_REMINDED.format(n=number), Unremind(item_id=item_id)))
+        elif can_remind:
+            row.append(_button(texts.ANSWER_REMIND.format(n=number), Remind(item_id=item_id)))
+        if can_export:
+            row.append(_button(texts.ANSWER_CALENDAR.format(n=number), Calendar(item_id=item_id)))
+        if row:
+            rows.append(row)
+    if fold is not None:
+        rows.append([_button(texts.ANSWER_FOLD_BUTTON.format(count=fold[0]), fold[1])])
+    nav = []
+    if back is not None:
+        nav.append(_button(texts.ANSWER_BACK, back))
+    if more is not None:
+        nav.append(_button(texts.ANSWER_MORE, more))
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+def fallback_offers(words: str | None) -> InlineKeyboardMarkup:
+    """The menu, a search with the words written (when there are any) and a question to the
+    IMC: one tap each."""
+    rows = [[_button(texts.OFFER_MENU, Fallback(offer=Offer.MENU))]]
+    if words:
+        label = words if len(words) <= OFFER_WORDS else words[: OFFER_WORDS - 1].rstrip() + "…"
+        search = Fallback(offer=Offer.SEARCH)
+        rows.append([_button(texts.OFFER_SEARCH.format(words=label), search)])
+    rows.append([_button(texts.OFFER_ASK, Fallback(offer=Offer.ASK))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+OFFER_WORDS = 24  # the search button shows this many characters of the words
+
+
+def mark_reminder(
+    markup: InlineKeyboardMarkup | None, item_id: int, *, reminded: bool
+) -> InlineKeyboardMarkup | None:
+    """The answer's keyboard with the event's «⏰ Напомнить: N» turned into «✅ Напомню: N» (or
+    back); None if the keyboard has neither."""
+    if markup is None:
+        return None
+    old: CallbackData = Remind(item_id=item_id) if reminded else Unremind(item_id=item_id)
+    new: CallbackData = Unremind(item_id=item_id) if reminded else Remind(item_id=item_id)
+    label = texts.ANSWER_REMINDED if reminded else texts.ANSWER_REMIND
+    packed = old.pack()
+    found = False
+    rows: list[list[InlineKeyboardButton]] = []
+    for row in markup.inline_keyboard:
+        fresh = []
+        for button in row:
+            if button.callback_data == packed:
+                number = button.text.rpartition(": ")[2]
+                fresh.append(_button(label.format(n=number), new))
+                found = True
+            else:
+                fresh.append(button)
+        rows.append(fresh)
+    return InlineKeyboardMarkup(inline_keyboard=rows) if found else None

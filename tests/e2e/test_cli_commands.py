@@ -180,7 +180,7 @@ def test_ask_answers_like_the_bot_and_explains_itself_in_json(
     data = json.loads(capsys.readouterr().out)
     assert data["query"] == {
         "start": "2022-03-01", "end": "2022-03-31", "roles": ["coordinator"], "org_kinds": [],
-        "label": "Мероприятия в марте для координаторов",
+        "topics": [], "label": "Мероприятия в марте для координаторов",
     }  # fmt: skip
     titles = [item["title"] for item in data["items"]]
     assert titles[0].startswith("Информационно-методические совещания")  # March, named
