@@ -125,7 +125,7 @@ async def test_a_document_from_a_non_editor_is_not_a_plan(running_bot: RunningBo
     teacher = running_bot.person(1501, "Анна")
     await onboard(teacher)
     answer = await send_file(running_bot, 1501, PLAN.read_bytes(), "plan.txt")
-    assert "Я не понял это сообщение" in answer["text"]
+    assert "Такое сообщение бот прочитать не может" in answer["text"]
     assert await ItemRepository(running_bot.engine).by_source_key("plan:2021-2022:1") is None
 
 
