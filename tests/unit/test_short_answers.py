@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from aiogram.filters.callback_data import CallbackData
+
 from bot import texts
 from bot.content.models import Item, ItemKind
 from bot.telegram import callbacks as cb
@@ -89,7 +91,8 @@ def test_every_button_prefix_is_its_own() -> None:
     prefixes = [
         klass.__prefix__
         for klass in vars(cb).values()
-        if isinstance(klass, type) and issubclass(klass, cb.CallbackData)
-        and klass is not cb.CallbackData
-    ]  # fmt: skip
+        if isinstance(klass, type)
+        and issubclass(klass, CallbackData)
+        and klass is not CallbackData
+    ]
     assert len(prefixes) == len(set(prefixes))
