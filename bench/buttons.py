@@ -32,7 +32,7 @@ from tests.support.emulator import BotAPIEmulator
 from tests.support.harness import bot_running
 
 FIRST_USER = 2_000_000
-STEPS = ("Педагог", "Школа", "Пропустить", "Готово", "Раз в неделю")
+STEPS = ("Согласен", "Педагог", "Школа", "Пропустить", "Готово", "Раз в неделю")
 PATIENCE = 300.0  # seconds a person waits for a step before the run is declared stuck
 
 

@@ -93,6 +93,7 @@ def build_dispatcher(
     dp.include_router(build_router())
     dp.errors.register(on_error)
     dp.startup.register(set_commands)
+    dp.startup.register(set_descriptions)
     dp.startup.register(forget_again)
 
     async def start_delivery(bot: Bot) -> None:
@@ -131,6 +132,16 @@ async def set_commands(bot: Bot, settings: Settings, services: Services) -> None
         except TelegramBadRequest as exc:
             # An editor who has never opened the bot has no chat yet; they get it next start.
             log.warning("editor menu not set: admin=%s error=%s", admin_id, exc.message)
+
+
+async def set_descriptions(bot: Bot) -> None:
+    """What a newcomer sees in the empty chat before START, and on the bot's profile."""
+    try:
+        await bot.set_my_description(texts.BOT_DESCRIPTION)
+        await bot.set_my_short_description(texts.BOT_SHORT_DESCRIPTION)
+    except TelegramAPIError as exc:
+        # The descriptions are a courtesy: a bot without them still works.
+        log.warning("bot descriptions not set: %s", type(exc).__name__)
 
 
 async def forget_again(services: Services) -> None:

@@ -51,6 +51,7 @@ from bot.content.models import (
     SubscriberStatus,
     Topic,
 )
+from bot.content.onboarding import NameProblem, Step
 from bot.content.whatsnext import MONTHS_GENITIVE, MONTHS_PREPOSITIONAL
 
 # --- plurals and dates -------------------------------------------------------------------------
@@ -127,10 +128,29 @@ TOPIC_LABELS: Mapping[Topic, str] = {
     Topic.ANNOUNCEMENTS: "Объявления ИМЦ",
 }
 TOPIC_ORDER = (Topic.MATERIALS, Topic.EVENTS, Topic.CASES, Topic.ANNOUNCEMENTS)
+# In a line that lists several (a button, a summary): the words a phone's width allows.
+SHORT_TOPIC_LABELS: Mapping[Topic, str] = {
+    Topic.MATERIALS: "материалы",
+    Topic.EVENTS: "мероприятия",
+    Topic.CASES: "опыт площадок",
+    Topic.ANNOUNCEMENTS: "объявления ИМЦ",
+}
+# «все, кроме …»
+_TOPICS_EXCEPT: Mapping[Topic, str] = {
+    Topic.MATERIALS: "материалов",
+    Topic.EVENTS: "мероприятий",
+    Topic.CASES: "опыта площадок",
+    Topic.ANNOUNCEMENTS: "объявлений",
+}
 FREQUENCY_LABELS: Mapping[Frequency, str] = {
     Frequency.WEEKLY: "Раз в неделю",
     Frequency.DAILY: "Каждый рабочий день",
     Frequency.OFF: "Не присылать дайджест",
+}
+DIGEST_SHORT: Mapping[Frequency, str] = {
+    Frequency.WEEKLY: "раз в неделю",
+    Frequency.DAILY: "каждый рабочий день",
+    Frequency.OFF: "не присылать",
 }
 STATUS_LABELS: Mapping[SubscriberStatus, str] = {
     SubscriberStatus.ACTIVE: "рассылка включена",
@@ -182,52 +202,62 @@ def commands_list(commands: Iterable[Command]) -> Text:
 
 # --- onboarding ----------------------------------------------------------------------------------
 
-ONBOARDING_STEPS = 5
-
 
 def greeting(name: str) -> Text:
+    """The first message: who the bot is, what it keeps, and the consent asked before anything
+    is stored (the «Согласен(на)» button under it)."""
     return as_list(
         as_line("Здравствуйте, ", name or "коллега", "! 👋", end=""),
-        "",
         as_line(
-            "Это ",
             Bold("«Инфозона»"),
-            " — бот Информационно-методического центра района. Он присылает новости "
-            "инновационной работы школ и детских садов: методические материалы, ближайшие "
-            "мероприятия и опыт экспериментальных и опорных площадок района.",
+            " — бот ИМЦ района: материалы, мероприятия и опыт площадок школ и детских садов.",
             end="",
         ),
         "",
-        "🔒 Для рассылки мы храним ваш Telegram ID, имя, роль, организацию и выбранные темы — "
-        "только чтобы присылать подходящее. Подробнее — /privacy, удалить данные — /forget.",
+        "🔒 Бот хранит ваш Telegram ID, имя, роль, организацию и темы — только для рассылки. "
+        "Подробнее — /privacy, удалить всё — /forget.",
         "",
-        "Настройка займёт полминуты.",
+        "Согласны? Настройка займёт полминуты.",
     )
 
 
-def _step(n: int, question: str, hint: str | None = None) -> Text:
-    lines: list[Text | str] = [as_line(Bold(f"Шаг {n} из {ONBOARDING_STEPS}. "), question, end="")]
-    if hint:
-        lines.append(hint)
+CONSENT_BUTTON = "✅ Согласен(на)"
+CONSENT_PRIVACY_BUTTON = "🔒 Что хранится"
+CONSENT_FIRST = "Сначала нажмите «Согласен(на)» под приветствием — или отправьте /start."
+
+STEP_QUESTIONS: Mapping[Step, tuple[str, str | None]] = {
+    Step.ROLE: ("Кто вы?", None),
+    Step.ORG_KIND: ("Где вы работаете?", None),
+    Step.ORG_NAME: (
+        "Как называется ваша организация?",
+        "Напишите сообщением, например: «ГБОУ СОШ № 123» или «Детский сад № 45», — или нажмите "
+        "«Пропустить».",
+    ),
+    Step.TOPICS: ("Что вам присылать?", "Нажмите на тему, чтобы включить или выключить её."),
+    Step.FREQUENCY: ("Как часто присылать дайджест?", None),
+}
+
+
+def ask_step(step: Step, number: int, total: int, hint: str | None = None) -> Text:
+    """«Шаг 2 из 5. Где вы работаете?» with the step's hint (or `hint`) below."""
+    question, default_hint = STEP_QUESTIONS[step]
+    lines: list[Text | str] = [as_line(Bold(f"Шаг {number} из {total}. "), question, end="")]
+    if hint or default_hint:
+        lines.append(hint or default_hint or "")
     return as_list(*lines)
 
 
-ASK_ROLE = _step(1, "Кто вы?")
-ASK_ORG_KIND = _step(2, "Где вы работаете?")
-ASK_ORG_NAME = _step(
-    3,
-    "Как называется ваша организация?",
-    "Напишите ответ сообщением, например: «ГБОУ СОШ № 123» или «Детский сад № 45». "
-    "Это необязательно — можно нажать «Пропустить».",
-)
-ASK_TOPICS = _step(
-    4, "Что вам присылать?", "Нажмите на тему, чтобы включить или выключить её, затем «Готово»."
-)
-ASK_FREQUENCY = _step(
-    5,
-    "Как часто присылать дайджест?",
-    "Объявления ИМЦ приходят сразу, дайджест собирает остальное.",
-)
+def frequency_hint(topics: frozenset[Topic]) -> str:
+    """What the digest will hold, in the words of the topics she kept."""
+    digest = [t for t in TOPIC_ORDER if t in topics and t is not Topic.ANNOUNCEMENTS]
+    listed = ", ".join(SHORT_TOPIC_LABELS[t] for t in digest)
+    if Topic.ANNOUNCEMENTS in topics:
+        if not digest:
+            return "Объявления ИМЦ приходят сразу; дайджест соберёт другие темы, если включите их."
+        return f"Объявления ИМЦ приходят сразу, в дайджесте — {listed}."
+    return f"В дайджесте — {listed}."
+
+
 ASK_ORG_NAME_SETTINGS = as_list(
     "Напишите название вашей организации сообщением, например: «ГБОУ СОШ № 123».",
     "Чтобы убрать название, нажмите «Без названия».",
@@ -257,8 +287,28 @@ def org_name_not_text(onboarding: bool) -> str:
     return f"Напишите название организации текстом или нажмите «{org_name_skip(onboarding)}»."
 
 
+def org_name_refused(problem: NameProblem, onboarding: bool) -> str:
+    """A command, a link or a question typed where the organisation's name was asked."""
+    skip = org_name_skip(onboarding)
+    if problem is NameProblem.COMMAND:
+        return f"Это команда, а не название. Напишите название организации или нажмите «{skip}»."
+    if problem is NameProblem.LINK:
+        return (
+            "Ссылка не подойдёт — напишите название словами, например: «ГБОУ СОШ № 123», "
+            f"или нажмите «{skip}»."
+        )
+    return (
+        "Похоже на вопрос. Задать его ИМЦ можно после настройки — кнопкой «Вопрос в ИМЦ». "
+        f"А сейчас напишите название организации или нажмите «{skip}»."
+    )
+
+
 TOPICS_NONE_SELECTED = (
     "Выберите хотя бы одну тему. Если рассылка сейчас не нужна, её можно приостановить: /stop."
+)
+TOPICS_LAST_ONE = (
+    "Это последняя включённая тема — без тем бот ничего не пришлёт. Если рассылка сейчас "
+    "не нужна, её можно приостановить: /stop."
 )
 
 
@@ -272,13 +322,26 @@ def _topics_text(topics: frozenset[Topic]) -> str:
     return ", ".join(chosen) if chosen else "не выбраны"
 
 
-def profile(subscriber: Subscriber) -> Text:
+def short_topics(topics: frozenset[Topic]) -> str:
+    """«материалы, мероприятия»; «все» when every topic is on, «все, кроме объявлений»."""
+    off = [t for t in TOPIC_ORDER if t not in topics]
+    if not off:
+        return "все"
+    if len(off) == 1:
+        return f"все, кроме {_TOPICS_EXCEPT[off[0]]}"
+    chosen = [SHORT_TOPIC_LABELS[t] for t in TOPIC_ORDER if t in topics]
+    return ", ".join(chosen) if chosen else "не выбраны"
+
+
+def _org_text(subscriber: Subscriber) -> str:
     org = ORG_KIND_LABELS[subscriber.org_kind] if subscriber.org_kind else "не указана"
-    if subscriber.org_name:
-        org = f"{org}, {subscriber.org_name}"
+    return f"{org}, {subscriber.org_name}" if subscriber.org_name else org
+
+
+def profile(subscriber: Subscriber) -> Text:
     return as_list(
         as_key_value("Роль", ROLE_LABELS[subscriber.role] if subscriber.role else "не указана"),
-        as_key_value("Организация", org),
+        as_key_value("Организация", _org_text(subscriber)),
         as_key_value("Темы", _topics_text(subscriber.topics)),
         as_key_value("Дайджест", _lower_first(FREQUENCY_LABELS[subscriber.frequency])),
         as_key_value("Статус", STATUS_LABELS[subscriber.status]),
@@ -286,12 +349,13 @@ def profile(subscriber: Subscriber) -> Text:
 
 
 def onboarding_done(subscriber: Subscriber) -> Text:
+    """The last step's message becomes this: what she chose, in four lines."""
+    role = ROLE_LABELS[subscriber.role] if subscriber.role else "роль не указана"
     return as_list(
-        Bold("Готово! Вы подписаны на «Инфозону»."),
-        "",
-        profile(subscriber),
-        "",
-        "Изменить что-нибудь — /settings, приостановить рассылку — /stop, все команды — /help.",
+        Bold("✅ Готово! Вы подписаны на «Инфозону»."),
+        as_line(role, " · ", _org_text(subscriber), end=""),
+        as_key_value("Темы", short_topics(subscriber.topics)),
+        as_key_value("Дайджест", DIGEST_SHORT[subscriber.frequency]),
     )
 
 
@@ -301,7 +365,7 @@ def already_subscribed(subscriber: Subscriber) -> Text:
         "",
         profile(subscriber),
         "",
-        "Изменить настройки — /settings, все команды — /help.",
+        "Изменить — «⚙️ Настройки» в меню внизу, все команды — /help.",
     )
 
 
@@ -311,7 +375,7 @@ def resumed(subscriber: Subscriber) -> Text:
         "",
         profile(subscriber),
         "",
-        "Изменить настройки — /settings.",
+        "Изменить — «⚙️ Настройки» в меню внизу.",
     )
 
 
@@ -319,7 +383,31 @@ def resumed(subscriber: Subscriber) -> Text:
 
 
 def settings_menu(subscriber: Subscriber) -> Text:
-    return as_list(Bold("Ваши настройки"), "", profile(subscriber), "", "Что изменить?")
+    """The buttons under it show every value; the text says only what a button can't."""
+    lines: list[Text | str] = [Bold("⚙️ Ваши настройки"), "Нажмите, что изменить."]
+    if subscriber.status is SubscriberStatus.PAUSED:
+        lines.append("⏸ Рассылка на паузе.")
+    return as_list(*lines)
+
+
+SETTINGS_BUTTON_MAX = 40  # a button wider than a phone is cut by Telegram with «…» anyway
+
+
+def _fit(label: str) -> str:
+    return label if len(label) <= SETTINGS_BUTTON_MAX else label[: SETTINGS_BUTTON_MAX - 1] + "…"
+
+
+def settings_buttons(subscriber: Subscriber) -> tuple[str, str, str, str, str]:
+    """The labels of the /settings buttons: role, organisation kind, name, topics, digest."""
+    role = ROLE_LABELS[subscriber.role] if subscriber.role else "не указана"
+    kind = ORG_KIND_LABELS[subscriber.org_kind].lower() if subscriber.org_kind else "не указана"
+    return (
+        _fit(f"Роль: {role}"),
+        _fit(f"Организация: {kind}"),
+        _fit(f"Название: {subscriber.org_name or 'не указано'}"),
+        _fit(f"Темы: {short_topics(subscriber.topics)}"),
+        _fit(f"Дайджест: {DIGEST_SHORT[subscriber.frequency]}"),
+    )
 
 
 SETTINGS_ASK_ROLE = "Выберите роль:"
@@ -327,8 +415,73 @@ SETTINGS_ASK_ORG_KIND = "Где вы работаете?"
 SETTINGS_ASK_TOPICS = "Нажмите на тему, чтобы включить или выключить её, затем «Готово»."
 SETTINGS_ASK_FREQUENCY = "Как часто присылать дайджест?"
 SAVED = "Сохранено ✓"
-SETTINGS_CLOSED = "Настройки сохранены. Вернуться к ним — /settings."
+SETTINGS_CLOSED = "Настройки сохранены. Вернуться к ним — «⚙️ Настройки» в меню или /settings."
 NOT_SUBSCRIBED = "Вы ещё не подписаны. Отправьте /start — настройка займёт полминуты."
+
+# --- first run: what comes next, the main menu, sharing ----------------------------------------
+
+BOT_DESCRIPTION = (
+    "«Инфозона» — бот Информационно-методического центра района для педагогов, воспитателей и "
+    "руководителей школ и детских садов.\n\n"
+    "• дайджест новых методических материалов и опыта инновационных площадок;\n"
+    "• ближайшие семинары, советы и конкурсы — с напоминанием накануне;\n"
+    "• вопрос специалистам ИМЦ в пару касаний.\n\n"
+    "Нажмите «Запустить» — настройка займёт полминуты."
+)
+BOT_SHORT_DESCRIPTION = (
+    "Материалы, мероприятия и опыт площадок ИМЦ района — для школ и детских садов."
+)
+
+
+def first_run(
+    upcoming: Sequence[Item], digest_at: datetime | None, topics: frozenset[Topic], tz: tzinfo
+) -> Text:
+    """Right after «Готово»: the next few entries for her, and when the first digest comes."""
+    lines: list[Text | str] = []
+    if Topic.EVENTS in topics:
+        if upcoming:
+            lines.append(Bold("📅 Ближайшее для вас:"))
+            lines.extend(
+                as_line("• ", _event_when(i, tz), " — ", _title(i), end="") for i in upcoming
+            )
+        else:
+            lines.append("📅 Ближайших мероприятий для вас пока нет — бот сообщит о новых.")
+    if digest_at is not None:
+        when = digest_at.astimezone(tz)
+        lines.append(f"📬 Первый дайджест — {format_date(when.date())}, в {when:%H:%M}.")
+    else:
+        lines.append("📬 Дайджест вы не получаете; включить — в «⚙️ Настройки».")
+    if Topic.ANNOUNCEMENTS in topics:
+        lines.append("Объявления ИМЦ приходят сразу.")
+    lines.append("Всё остальное — в меню внизу 👇")
+    return as_list(*lines)
+
+
+MENU_NEXT = "📅 Что дальше"
+MENU_MATERIALS = "📚 Материалы"
+MENU_CASES = "💡 Опыт площадок"
+MENU_SEARCH = "🔎 Поиск"
+MENU_ASK = "✉️ Вопрос в ИМЦ"
+MENU_SETTINGS = "⚙️ Настройки"
+MENU_ROWS = ((MENU_NEXT, MENU_MATERIALS), (MENU_CASES, MENU_SEARCH), (MENU_ASK, MENU_SETTINGS))
+MENU_PLACEHOLDER = "Спросите: «что в марте?»"
+
+SEARCH_PROMPT = "🔎 Что найти? Напишите слово или два, например: «проектная деятельность»."
+SEARCH_PLACEHOLDER = "например: проектная деятельность"
+ASK_PLACEHOLDER = "Ваш вопрос специалистам ИМЦ"
+
+SHARE_BUTTON = "📣 Поделиться с коллегой"
+SHARE_PICK_CHAT = "Выбрать чат"
+SHARE_TEXT = "«Инфозона» — материалы, мероприятия и опыт площадок ИМЦ района в Telegram:"
+
+
+def share(link: str) -> Text:
+    return as_list(
+        Bold("📣 Поделитесь «Инфозоной» с коллегами"),
+        "Перешлите это сообщение или отправьте ссылку:",
+        link,
+    )
+
 
 # --- pause, resume, forget ---------------------------------------------------------------------
 

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.deep_linking import create_start_link
 
 from bot import texts
 from bot.config import Settings
 from bot.content.cleaning import clean_name
+from bot.content.formatting import Text
 from bot.content.models import SubscriberStatus, parse_source
+from bot.content.onboarding import steps
+from bot.handlers.common import show
+from bot.handlers.preferences import ask_step
+from bot.services import onboarding
 from bot.services.container import Services
+from bot.telegram import callbacks as cb
 from bot.telegram import keyboards as kb
-from bot.telegram.callbacks import Flow
 from bot.telegram.render import as_kwargs
+
+SHARE_SOURCE = "share"  # the payload of links passed on by subscribers: /stats counts them
 
 
 async def start(
@@ -27,51 +35,90 @@ async def start(
     if user is None:
         return
     await state.clear()
-    registration = await services.subscribers.register(
-        message.chat.id,
-        name=clean_name(user.full_name),
-        username=user.username,
-        source=parse_source(command.args),
-    )
-    subscriber = registration.subscriber
-    if not registration.created:
+    subscriber = await services.subscribers.get(message.chat.id)
+    if subscriber is not None and subscriber.onboarded:
         await services.subscribers.touch_profile(
             subscriber, name=clean_name(user.full_name), username=user.username
         )
-    if subscriber.status is not SubscriberStatus.ACTIVE:
-        subscriber = (
-            await services.subscribers.set_status(subscriber.chat_id, SubscriberStatus.ACTIVE)
-            or subscriber
-        )
-        if subscriber.onboarded:
-            await message.answer(**as_kwargs(texts.resumed(subscriber)))
+        if subscriber.status is not SubscriberStatus.ACTIVE:
+            subscriber = (
+                await services.subscribers.set_status(subscriber.chat_id, SubscriberStatus.ACTIVE)
+                or subscriber
+            )
+            await message.answer(
+                **as_kwargs(texts.resumed(subscriber)), reply_markup=kb.main_menu()
+            )
             return
-    if subscriber.onboarded:
         await message.answer(
-            **as_kwargs(texts.already_subscribed(subscriber)),
-            reply_markup=kb.settings_menu(subscriber),
+            **as_kwargs(texts.already_subscribed(subscriber)), reply_markup=kb.main_menu()
         )
         return
-    await message.answer(**as_kwargs(texts.greeting(user.first_name)))
-    await message.answer(**as_kwargs(texts.ASK_ROLE), reply_markup=kb.roles(Flow.ONBOARDING))
+    # Nothing is stored before she agrees; the link she came by waits in the dialog's data
+    # (erased by /forget like any dialog) until «Согласен(на)».
+    source = parse_source(command.args)
+    if source is not None:
+        await state.set_data({"source": source})
+    await message.answer(**as_kwargs(texts.greeting(user.first_name)), reply_markup=kb.consent())
 
 
-async def help_command(message: Message, settings: Settings) -> None:
+async def consent_pressed(
+    callback: CallbackQuery,
+    callback_data: cb.Consent,
+    bot: Bot,
+    services: Services,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    user = callback.from_user
+    if callback_data.privacy:
+        await callback.answer()
+        await bot.send_message(user.id, **as_kwargs(_privacy(settings)))
+        return
+    existing = await services.subscribers.get(user.id)
+    if existing is not None and existing.onboarded:
+        await callback.answer()
+        await show(callback, texts.already_subscribed(existing))
+        return
+    source = parse_source((await state.get_data()).get("source"))
+    await state.clear()
+    subscriber = await onboarding.consent(
+        services.subscribers,
+        user.id,
+        name=clean_name(user.full_name),
+        username=user.username,
+        source=source,
+    )
+    await callback.answer()
+    await ask_step(callback, steps(subscriber.source, subscriber.role)[0], subscriber, state)
+
+
+async def share_pressed(callback: CallbackQuery, bot: Bot) -> None:
+    await callback.answer()
+    link = await create_start_link(bot, SHARE_SOURCE)
+    await bot.send_message(
+        callback.from_user.id, **as_kwargs(texts.share(link)), reply_markup=kb.share(link)
+    )
+
+
+async def help_command(message: Message, settings: Settings, services: Services) -> None:
     is_editor = message.from_user is not None and settings.is_admin(message.from_user.id)
-    await message.answer(**as_kwargs(texts.help_text(is_editor)))
+    subscriber = await services.subscribers.get(message.chat.id)
+    # /help brings the main menu back to whoever has hidden or lost it.
+    menu = kb.main_menu() if subscriber is not None and subscriber.onboarded else None
+    await message.answer(**as_kwargs(texts.help_text(is_editor)), reply_markup=menu)
+
+
+def _privacy(settings: Settings) -> Text:
+    return texts.privacy(
+        settings.operator_name,
+        settings.privacy_contact,
+        backup_days=settings.backup_keep,
+        log_days=settings.log_keep_days,
+    )
 
 
 async def privacy_command(message: Message, settings: Settings) -> None:
-    await message.answer(
-        **as_kwargs(
-            texts.privacy(
-                settings.operator_name,
-                settings.privacy_contact,
-                backup_days=settings.backup_keep,
-                log_days=settings.log_keep_days,
-            )
-        )
-    )
+    await message.answer(**as_kwargs(_privacy(settings)))
 
 
 async def cancel_command(message: Message, state: FSMContext) -> None:
@@ -95,4 +142,6 @@ def build_router() -> Router:
     router.message.register(start, CommandStart())
     router.message.register(help_command, Command("help"))
     router.message.register(privacy_command, Command("privacy"))
+    router.callback_query.register(consent_pressed, cb.Consent.filter())
+    router.callback_query.register(share_pressed, cb.ShareLink.filter())
     return router

@@ -317,3 +317,18 @@ class Fallback(CallbackData, prefix="fb1"):
     FSM data."""
 
     offer: Offer
+
+
+# --- first run: consent, sharing -----------------------------------------------------------------
+
+
+class Consent(CallbackData, prefix="g1"):
+    """«Согласен(на)» under the greeting (`privacy`: «Что хранится» instead)."""
+
+    privacy: bool = False
+
+
+class ShareLink(CallbackData, prefix="sh1"):
+    """«Поделиться с коллегой»: the deep link to pass on."""
+
+    again: bool = False

@@ -14,11 +14,18 @@ different keyboard is built here, never edited out of another.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import ParamSpec, TypeVar, cast
+from urllib.parse import quote
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
 
 from bot import texts
 from bot.content.models import Button as NeutralButton
@@ -38,6 +45,7 @@ from bot.telegram.callbacks import (
     Calendar,
     Card,
     Confirm,
+    Consent,
     DigestAction,
     DigestDo,
     EditSent,
@@ -62,6 +70,7 @@ from bot.telegram.callbacks import (
     SetFrequency,
     SetOrgKind,
     SetRole,
+    ShareLink,
     Shelf,
     SkipOrgName,
     ToggleTopic,
@@ -156,25 +165,31 @@ def frequencies(flow: Flow, current: Frequency | None = None) -> InlineKeyboardM
 
 
 def settings_menu(subscriber: Subscriber) -> InlineKeyboardMarkup:
-    return _settings_menu(subscriber.status is SubscriberStatus.PAUSED)
+    """Each button shows its value («Темы: материалы, мероприятия»)."""
+    return _settings_menu(
+        texts.settings_buttons(subscriber), subscriber.status is SubscriberStatus.PAUSED
+    )
 
 
-@_shared
-def _settings_menu(paused: bool) -> InlineKeyboardMarkup:
+# Shared like the others, but the labels carry names: the most recent ones are kept.
+@lru_cache(maxsize=1024)
+def _settings_menu(labels: tuple[str, str, str, str, str], paused: bool) -> InlineKeyboardMarkup:
     if paused:
         pause = _button("▶️ Возобновить рассылку", OpenSettings(section=Section.RESUME))
     else:
         pause = _button("⏸ Приостановить рассылку", OpenSettings(section=Section.PAUSE))
+    role, kind, name, topics, frequency = labels
     buttons = [
-        _button("Роль", OpenSettings(section=Section.ROLE)),
-        _button("Тип организации", OpenSettings(section=Section.ORG_KIND)),
-        _button("Название организации", OpenSettings(section=Section.ORG_NAME)),
-        _button("Темы", OpenSettings(section=Section.TOPICS)),
-        _button("Частота дайджеста", OpenSettings(section=Section.FREQUENCY)),
+        _button(role, OpenSettings(section=Section.ROLE)),
+        _button(kind, OpenSettings(section=Section.ORG_KIND)),
+        _button(name, OpenSettings(section=Section.ORG_NAME)),
+        _button(topics, OpenSettings(section=Section.TOPICS)),
+        _button(frequency, OpenSettings(section=Section.FREQUENCY)),
         pause,
+        _button(texts.SHARE_BUTTON, ShareLink()),
         _button("Закрыть", OpenSettings(section=Section.CLOSE)),
     ]
-    return _markup(buttons, 2, 1, 2, 1, 1)
+    return _markup(buttons, 1)
 
 
 def confirm(action: Action, yes_label: str, no_label: str) -> InlineKeyboardMarkup:
@@ -195,6 +210,44 @@ def confirm_stop() -> InlineKeyboardMarkup:
 @_shared
 def confirm_forget() -> InlineKeyboardMarkup:
     return confirm(Action.FORGET, "Удалить мои данные", "Отмена")
+
+
+# --- first run: consent, the main menu, word prompts, sharing ----------------------------------
+
+
+@_shared
+def consent() -> InlineKeyboardMarkup:
+    return _markup(
+        [
+            _button(texts.CONSENT_BUTTON, Consent()),
+            _button(texts.CONSENT_PRIVACY_BUTTON, Consent(privacy=True)),
+        ],
+        1,
+    )
+
+
+@_shared
+def main_menu() -> ReplyKeyboardMarkup:
+    """The big buttons under the input field; each one does what its command does."""
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=label) for label in row] for row in texts.MENU_ROWS],
+        resize_keyboard=True,
+        is_persistent=True,
+        input_field_placeholder=texts.MENU_PLACEHOLDER,
+    )
+
+
+@_shared
+def word_prompt(placeholder: str) -> ForceReply:
+    """A question that needs words: the phone opens the keyboard, replying to it."""
+    return ForceReply(force_reply=True, input_field_placeholder=placeholder)
+
+
+def share(link: str) -> InlineKeyboardMarkup:
+    url = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(texts.SHARE_TEXT)}"
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=texts.SHARE_PICK_CHAT, url=url)]]
+    )
 
 
 # --- what's next and browsing ------------------------------------------------------------------

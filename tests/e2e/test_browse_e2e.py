@@ -10,11 +10,11 @@ from bot.content.models import Item, ItemKind, ItemStatus, OrgKind, Role
 from bot.storage.feedback import FeedbackRepository
 from bot.storage.items import ItemRepository
 from bot.storage.reminders import ReminderRepository
-from tests.support.harness import Person, RunningBot
+from tests.support.harness import Person, RunningBot, agree
 
 
 async def subscribe(person: Person, role: str, org: str) -> None:
-    _, question = await person.say("/start", replies=2)
+    question = await agree(person)
     _, step = await person.tap(question, role)
     _, step = await person.tap(step, org)
     _, step = await person.tap(step, "Пропустить")

@@ -17,7 +17,7 @@ from bot.content.models import Item, ItemKind, ItemStatus
 from bot.storage.items import ItemRepository
 from bot.telegram.middlewares import CallbackAnswers
 from tests.support.emulator import BotAPIEmulator
-from tests.support.harness import EDITOR_ID, TOKEN, Person, RunningBot
+from tests.support.harness import EDITOR_ID, TOKEN, Person, RunningBot, agree
 
 # The calls that show the press's result in the chat: the slow work an answer must not wait for.
 VISIBLE = frozenset(
@@ -54,14 +54,16 @@ async def test_onboarding_and_settings_buttons_are_answered_first(
     running_bot: RunningBot,
 ) -> None:
     teacher = running_bot.person(1801, "Анна")
-    _, message = await teacher.say("/start", replies=2)
+    message = await agree(teacher)
     for label in ("Педагог", "Школа", "Пропустить", "Опыт площадок", "Готово", "Раз в неделю"):
         message = await press(running_bot, teacher, message, label, "edit")
 
-    sections = ("Роль", "Тип организации", "Название организации", "Темы", "Частота", "Закрыть")
+    sections = ("Роль", "Организация:", "Название:", "Темы", "Дайджест:", "Закрыть")
     for label in sections:
         menu = await teacher.say_one("/settings")
         await press(running_bot, teacher, menu, label, "edit")
+    menu = await teacher.say_one("/settings")
+    await press(running_bot, teacher, menu, "Поделиться", "send")
     menu = await teacher.say_one("/settings")
     shown = await press(running_bot, teacher, menu, "Роль", "edit")
     shown = await press(running_bot, teacher, shown, "Методист", "edit")
@@ -86,7 +88,7 @@ async def test_browsing_buttons_are_answered_first(running_bot: RunningBot) -> N
                  approved_at=soon - timedelta(days=n + 1), body="Опыт школ.")
         )  # fmt: skip
     teacher = running_bot.person(1802, "Анна")
-    _, message = await teacher.say("/start", replies=2)
+    message = await agree(teacher)
     for label in ("Педагог", "Школа", "Пропустить", "Готово", "Раз в неделю"):
         message = await press(running_bot, teacher, message, label, "edit")
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot import texts
 from bot.storage.questions import QuestionRepository
-from tests.support.harness import EDITOR_ID, RunningBot, onboard
+from tests.support.harness import EDITOR_ID, RunningBot, agree, onboard
 
 BAD_NUMBERS = ("-1", "0", str(2**63), str(10**30), "²", "١٢", "1" * 5000)
 NUMBER_COMMANDS = (
@@ -50,7 +50,7 @@ async def test_lone_surrogates_and_control_characters_get_normal_answers(
 ) -> None:
     emu = running_bot.emu
     teacher = running_bot.person(1701, "Анна")
-    _, question = await teacher.say("/start", replies=2)
+    question = await agree(teacher)
     _, step = await teacher.tap(question, "Педагог")
     _, step = await teacher.tap(step, "Школа")
     [topics] = await teacher.say(f"ГБОУ СОШ{ODD} № 5")
@@ -91,7 +91,7 @@ async def test_an_organisation_name_of_nothing_visible_is_called_empty(
     running_bot: RunningBot,
 ) -> None:
     teacher = running_bot.person(1702, "Анна")
-    _, question = await teacher.say("/start", replies=2)
+    question = await agree(teacher)
     _, step = await teacher.tap(question, "Педагог")
     await teacher.tap(step, "Школа")
     for blank in ("\u3000 \u3000", "\u200b\u200d\u2060", "\u202e\u202c", "\u3164"):
@@ -127,7 +127,7 @@ async def test_in_settings_a_bad_organisation_name_points_to_the_button_that_is_
     teacher = running_bot.person(1703, "Анна")
     await onboard(teacher)
     menu = await teacher.say_one("/settings")
-    _, asked = await teacher.tap(menu, "Название организации")
+    _, asked = await teacher.tap(menu, "Название:")
     rows = asked["reply_markup"]["inline_keyboard"]
     assert any(button["text"] == "Без названия" for row in rows for button in row)
     [empty] = await teacher.say("\u200b ")

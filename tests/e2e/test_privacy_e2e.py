@@ -14,14 +14,14 @@ import sqlalchemy as sa
 from bot.services.privacy import restore_backup
 from bot.services.timetable import Timetable
 from bot.storage.backup import backup_sqlite
-from tests.support.harness import Person, RunningBot
+from tests.support.harness import Person, RunningBot, agree
 
 NAME = "Евлампия"
 ORG = "Дом творчества Радуга"
 
 
 async def onboard_named(person: Person, org_name: str) -> None:
-    _, question = await person.say("/start", replies=2)
+    question = await agree(person)
     _, step = await person.tap(question, "Методист")
     _, step = await person.tap(step, "Доп. образование")
     [topics] = await person.say(org_name)

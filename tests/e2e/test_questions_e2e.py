@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from bot.storage.editors import AuditRepository, EditorRepository
 from bot.storage.questions import QuestionRepository
-from tests.support.harness import EDITOR_ID, Person, RunningBot, onboard
+from tests.support.harness import EDITOR_ID, Person, RunningBot, agree, onboard
 
 
 async def onboard_with_org(person: Person, org_name: str) -> None:
-    _, question = await person.say("/start", replies=2)
+    question = await agree(person)
     _, step = await person.tap(question, "Педагог")
     _, step = await person.tap(step, "Школа")
     [topics] = await person.say(org_name)

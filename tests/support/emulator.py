@@ -473,6 +473,9 @@ class BotAPIEmulator:
         self._members: dict[tuple[int, int], str] = {}
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._menu_buttons: dict[int | None, JSONDict] = {}
+        # setMyDescription / setMyShortDescription, by language code ("" for all).
+        self.descriptions: dict[str, str] = {}
+        self.short_descriptions: dict[str, str] = {}
 
         self._pending: deque[JSONDict] = deque()
         self._update_ids = itertools.count(1)
@@ -1437,8 +1440,10 @@ class BotAPIEmulator:
             "getChat": self._get_chat,
             "getChatMember": self._get_chat_member,
             "getFile": self._get_file,
-            "setMyDescription": self._true,
-            "setMyShortDescription": self._true,
+            "setMyDescription": self._set_my_description,
+            "getMyDescription": self._get_my_description,
+            "setMyShortDescription": self._set_my_short_description,
+            "getMyShortDescription": self._get_my_short_description,
             "setMyName": self._true,
             "close": self._true,
             "logOut": self._true,
@@ -1554,6 +1559,32 @@ class BotAPIEmulator:
             for command in commands
         ]
         return True
+
+    @staticmethod
+    def _described(store: dict[str, str], params: JSONDict, key: str, limit: int) -> bool:
+        text = str(params.get(key) or "")
+        if len(text) > limit:
+            raise _error(400, f"Bad Request: {key} is too long")
+        language = str(params.get("language_code") or "")
+        if text:
+            store[language] = text
+        else:
+            store.pop(language, None)
+        return True
+
+    def _set_my_description(self, params: JSONDict) -> bool:
+        return self._described(self.descriptions, params, "description", 512)
+
+    def _get_my_description(self, params: JSONDict) -> JSONDict:
+        language = str(params.get("language_code") or "")
+        return {"description": self.descriptions.get(language, "")}
+
+    def _set_my_short_description(self, params: JSONDict) -> bool:
+        return self._described(self.short_descriptions, params, "short_description", 120)
+
+    def _get_my_short_description(self, params: JSONDict) -> JSONDict:
+        language = str(params.get("language_code") or "")
+        return {"short_description": self.short_descriptions.get(language, "")}
 
     def _get_my_commands(self, params: JSONDict) -> list[JSONDict]:
         key = self._commands_key(params.get("scope"), params.get("language_code"))

@@ -75,17 +75,25 @@ class Person:
         return answer, self.emu.message(self.id, message_id)
 
 
+async def agree(person: Person, start: str = "/start") -> dict[str, Any]:
+    """/start and «Согласен(на)»: returns the first onboarding question (the same message)."""
+    [greeting] = await person.say(start)
+    _, step = await person.tap(greeting, "Согласен")
+    return step
+
+
 async def onboard(person: Person, *, role: str = "Педагог", org: str = "Школа") -> None:
-    _, question = await person.say("/start", replies=2)
-    _, step = await person.tap(question, role)
-    _, step = await person.tap(step, org)
+    step = await agree(person)
+    _, step = await person.tap(step, role)
+    if "Где вы работаете" in step["text"]:  # a воспитатель ДОО isn't asked
+        _, step = await person.tap(step, org)
     _, step = await person.tap(step, "Пропустить")
     _, step = await person.tap(step, "Готово")
     await person.tap(step, "Раз в неделю")
 
 
 async def subscribe(person: Person, *, topics_off: tuple[str, ...], frequency: str) -> None:
-    _, question = await person.say("/start", replies=2)
+    question = await agree(person)
     _, step = await person.tap(question, "Педагог")
     _, step = await person.tap(step, "Школа")
     _, step = await person.tap(step, "Пропустить")

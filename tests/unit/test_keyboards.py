@@ -31,15 +31,26 @@ def labels(markup: InlineKeyboardMarkup | None) -> list[list[str]]:
     return [[button.text for button in row] for row in markup.inline_keyboard]
 
 
-def test_the_settings_menu_keeps_its_rows_and_offers_pause_or_resume() -> None:
+def test_the_settings_menu_shows_the_values_and_offers_pause_or_resume() -> None:
     assert labels(kb.settings_menu(ACTIVE)) == [
-        ["Роль", "Тип организации"],
-        ["Название организации"],
-        ["Темы", "Частота дайджеста"],
+        ["Роль: Педагог"],
+        ["Организация: школа"],
+        ["Название: не указано"],
+        ["Темы: все"],
+        ["Дайджест: раз в неделю"],
         ["⏸ Приостановить рассылку"],
+        ["📣 Поделиться с коллегой"],
         ["Закрыть"],
     ]
-    assert labels(kb.settings_menu(PAUSED))[3] == ["▶️ Возобновить рассылку"]
+    assert labels(kb.settings_menu(PAUSED))[5] == ["▶️ Возобновить рассылку"]
+    named = replace(
+        ACTIVE,
+        org_name="ГБОУ Средняя общеобразовательная школа № 123 имени А. С. Пушкина",
+        topics=frozenset({Topic.MATERIALS, Topic.EVENTS}),
+    )
+    name, topics = (row[0] for row in labels(kb.settings_menu(named))[2:4])
+    assert name.startswith("Название: ГБОУ Средняя") and name.endswith("…") and len(name) <= 40
+    assert topics == "Темы: материалы, мероприятия"
     data = kb.settings_menu(ACTIVE).inline_keyboard[0][0].callback_data
     assert data == OpenSettings(section=Section.ROLE).pack()
 
