@@ -29,7 +29,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.methods import Response
-from aiogram.types import LinkPreviewOptions, Message, MessageEntity
+from aiogram.types import InlineKeyboardMarkup, LinkPreviewOptions, Message, MessageEntity
 
 TOKEN = "123456789:AAEhBOweik6ad9r_QXMENQjcrGbqCr4K-ac"
 _REPLY_MODEL = Response[Message]
@@ -49,14 +49,21 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("--api", required=True)
     parser.add_argument("--rate", type=float, required=True)
     parser.add_argument("--first-chat", type=int, required=True)
-    parser.add_argument("--message", required=True, help="JSON: {text, entities}")
+    parser.add_argument(
+        "--message", required=True, help="JSON: {text, entities[, reply_markup, link_preview]}"
+    )
     parser.add_argument("--paid", action="store_true", help="allow_paid_broadcast, as the sender")
     args = parser.parse_args(argv)
     message = json.loads(args.message)
     session = AiohttpSession(api=TelegramAPIServer.from_base(args.api))
     bot = Bot(TOKEN, session=session, default=DefaultBotProperties(link_preview_is_disabled=True))
     entities = [MessageEntity.model_validate(e) for e in message["entities"]]
-    preview = LinkPreviewOptions(is_disabled=True)
+    preview = LinkPreviewOptions.model_validate(message.get("link_preview", {"is_disabled": True}))
+    markup = (
+        InlineKeyboardMarkup.model_validate(message["reply_markup"])
+        if "reply_markup" in message
+        else None
+    )
     paid = True if args.paid else None
     chat = args.first_chat
     messages = 0
@@ -75,6 +82,7 @@ async def main(argv: list[str]) -> None:
                 entities=entities,
                 link_preview_options=preview,
                 allow_paid_broadcast=paid,
+                reply_markup=markup,
             )
         finally:
             in_flight -= 1

@@ -3,6 +3,7 @@
     python -m bench.broadcast --subscribers 10000 --limit 25
     python -m bench.broadcast --subscribers 1000 --limit 25 --kill-at 0.5
     python -m bench.broadcast --subscribers 20000 --limit 1000 --no-flood
+    python -m bench.broadcast --subscribers 20000 --limit 1000 --no-flood --digest
 
 This process runs the Bot API emulator on 127.0.0.1 (flood control: 30 messages a second
 overall, one a second per chat, unless --no-flood), fills a temporary SQLite database with N
@@ -61,7 +62,14 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from bot.content.models import Audience, CampaignKind, DeliveryStatus, MessagePart
+from bot.content.models import (
+    Audience,
+    Button,
+    ButtonAction,
+    CampaignKind,
+    DeliveryStatus,
+    MessagePart,
+)
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
 from bot.storage.db import create_engine, migrate
 from bot.storage.schema import deliveries, subscribers
@@ -85,6 +93,35 @@ ENTITIES = (
     {"type": "bold", "offset": 0, "length": 9},
     {"type": "text_link", "offset": 113, "length": 9, "url": "https://imc.example/seminar"},
 )
+# --digest: the same text as a digest's message — its title a link into the bot, «Напомнить»,
+# «Настройки» and «Пауза» under it, a picture as the preview — sent by the sender and the floor
+# alike (the floor with the link and the buttons as the transport makes them).
+BOT_USERNAME = "infozona_test_bot"  # the emulator's
+PICTURE = "https://imc.example/seminar.jpg"
+DIGEST_PART = MessagePart(
+    TEXT,
+    ({"type": "bold", "offset": 0, "length": 9},
+     {"type": "bot_link", "offset": 10, "length": 7, "payload": "item_12"}),
+    buttons=((Button("⏰ Напомнить: Семинар для координаторов", ButtonAction.REMIND, 12),),
+             (Button("⚙️ Настройки", ButtonAction.SETTINGS),
+              Button("⏸ Пауза", ButtonAction.PAUSE))),
+    preview_url=PICTURE,
+)  # fmt: skip
+DIGEST_WIRE = {
+    "text": TEXT,
+    "entities": [
+        {"type": "bold", "offset": 0, "length": 9},
+        {"type": "text_link", "offset": 10, "length": 7,
+         "url": f"https://t.me/{BOT_USERNAME}?start=item_12"},
+    ],
+    "reply_markup": {"inline_keyboard": [
+        [{"text": "⏰ Напомнить: Семинар для координаторов", "callback_data": "m1:12"}],
+        [{"text": "⚙️ Настройки", "callback_data": "dg1:s"},
+         {"text": "⏸ Пауза", "callback_data": "dg1:p"}],
+    ]},
+    "link_preview": {"is_disabled": False, "url": PICTURE, "prefer_large_media": True,
+                     "show_above_text": True},
+}  # fmt: skip
 
 
 @dataclass
@@ -146,7 +183,7 @@ class Watch:
         return sum(self.per_chat.values())
 
 
-async def prepare(url: str, n: int) -> int:
+async def prepare(url: str, n: int, digest: bool = False) -> int:
     engine = create_engine(url)
     await migrate(engine)
     now = datetime.now(UTC)
@@ -158,7 +195,7 @@ async def prepare(url: str, n: int) -> int:
         "post:bench",
         CampaignKind.POST,
         "Семинар для координаторов",
-        {SINGLE_VARIANT: [MessagePart(TEXT, ENTITIES)]},
+        {SINGLE_VARIANT: [DIGEST_PART if digest else MessagePart(TEXT, ENTITIES)]},
         Audience(),
         progress_chat_id=EDITOR,
     )
@@ -283,7 +320,8 @@ class Floor:
         total = round(args.subscribers * args.floor_share)
         if args.no_floor or total < 10 * args.rounds:
             return None
-        message = json.dumps({"text": TEXT, "entities": list(ENTITIES)}, ensure_ascii=False)
+        wire = DIGEST_WIRE if args.digest else {"text": TEXT, "entities": list(ENTITIES)}
+        message = json.dumps(wire, ensure_ascii=False)
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             *("-m", FLOOR, "--api", api, "--rate", str(args.limit)),
@@ -363,8 +401,8 @@ def sustained_rate(runs: list[list[float]]) -> float:
 async def main(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-broadcast-"))
     url = f"sqlite+aiosqlite:///{workdir}/bench.db"
-    campaign_id = await prepare(url, args.subscribers)
-    emu = BotAPIEmulator(strict_chats=False, keep_calls=False)
+    campaign_id = await prepare(url, args.subscribers, args.digest)
+    emu = BotAPIEmulator(strict_chats=False, keep_calls=False, bot_username=BOT_USERNAME)
     if not args.no_flood:
         emu.set_flood_control(global_per_sec=30, per_chat_per_sec=1)
     api = await emu.start("127.0.0.1", 0)
@@ -506,6 +544,9 @@ def parse_args() -> argparse.Namespace:
         "--rounds", type=int, default=4, help="sender/floor turns (the floor's slices)"
     )
     parser.add_argument("--no-floor", action="store_true", help="skip the floor")
+    parser.add_argument(
+        "--digest", action="store_true", help="a digest's message: a bot link, buttons, preview"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary database")
     return parser.parse_args()
 

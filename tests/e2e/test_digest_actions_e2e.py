@@ -9,12 +9,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import texts
-from bot.content.models import Item, ItemKind, ItemStatus, SubscriberStatus
+from bot.content.models import Item, ItemKind, ItemStatus, OrgKind, Role, SubscriberStatus
 from bot.services.timetable import Timetable, weekly_slot
 from bot.storage.campaigns import CampaignRepository
 from bot.storage.items import ItemRepository
 from bot.storage.reminders import ReminderRepository
-from tests.support.harness import RunningBot, onboard
+from tests.support.harness import Person, RunningBot, onboard
 
 MSK = ZoneInfo("Europe/Moscow")
 BOT_LINK = "https://t.me/infozona_test_bot?start="
@@ -164,3 +164,55 @@ async def test_a_digest_entry_opens_its_card_reminds_and_pauses_until_undone(
     await timetable.weekly_digest(week_after)
     third = await emu.next_message(teacher.id)
     assert third["text"].startswith("Дайджест «Инфозоны»")
+
+
+async def subscriber(running_bot: RunningBot, chat_id: int, role: Role, org: OrgKind) -> Person:
+    """Someone already subscribed (onboarding is tested on its own)."""
+    person = running_bot.person(chat_id)
+    repo = running_bot.subscribers
+    await repo.register(chat_id, name=f"u{chat_id}", username=None, source=None)
+    await repo.set_role(chat_id, role)
+    await repo.set_org_kind(chat_id, org)
+    await repo.mark_onboarded(chat_id)
+    return person
+
+
+async def test_an_educator_and_a_head_each_get_the_plan_rows_for_them_and_open_them(
+    running_bot: RunningBot,
+) -> None:
+    emu = running_bot.emu
+    educator = await subscriber(running_bot, 821, Role.PRESCHOOL, OrgKind.KINDERGARTEN)
+    head = await subscriber(running_bot, 822, Role.HEAD, OrgKind.SCHOOL)
+    now = datetime.now(MSK)
+    today = now.date()
+    items = ItemRepository(running_bot.engine)
+
+    async def plan_row(number: int, title: str, **audience: Any) -> Item:
+        return await items.add(
+            Item(0, ItemKind.EVENT, title, status=ItemStatus.APPROVED,
+                 approved_at=now - timedelta(days=30), source_key=f"plan:2026-2027:{number}",
+                 period_start=today + timedelta(days=2), period_end=today + timedelta(days=9),
+                 **audience)
+        )  # fmt: skip
+
+    preschool = await plan_row(
+        1, "Семинар для воспитателей ДОО", audience_orgs=frozenset({OrgKind.KINDERGARTEN})
+    )
+    heads = await plan_row(2, "Совещание руководителей", audience_roles=frozenset({Role.HEAD}))
+    timetable = Timetable(
+        running_bot.settings, running_bot.services, poll_feeds=False, clock=lambda: now
+    )
+    emu.mark()
+    await timetable.weekly_digest(now)
+    digests = {person.id: await emu.next_message(person.id) for person in (educator, head)}
+    for person, mine, other in ((educator, preschool, heads), (head, heads, preschool)):
+        digest = digests[person.id]
+        assert mine.title in digest["text"] and other.title not in digest["text"]
+        assert "В выпуске: 1 пункт плана ИМЦ." in digest["text"]
+        # No dated event: no «Напомнить», only the last row.
+        assert [label for label, _ in emu.buttons(digest)] == ["⚙️ Настройки", "⏸ Пауза"]
+        link = links(digest)[mine.title]
+        card = await person.say_one("/start " + link.removeprefix(BOT_LINK))
+        assert card["text"].startswith(f"📅 {mine.title}")
+        # Nothing to remind of without a date (a calendar file of its days, where it has them).
+        assert all("Напомнить" not in label for label, _ in emu.buttons(card))
