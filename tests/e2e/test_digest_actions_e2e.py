@@ -118,6 +118,12 @@ async def test_a_digest_entry_opens_its_card_reminds_and_pauses_until_undone(
     material_card = await teacher.say_one(f"/start item_{material.id}")
     assert "Опыт школы № 7" in material_card["text"]
     assert "👍 Полезно" in [label for label, _ in emu.buttons(material_card)]
+    # Forwarded to someone not subscribed: the card opens, with a way to subscribe.
+    stranger = running_bot.person(813, "Гость")
+    shared = await stranger.say_one(f"/start item_{seminar.id}")
+    assert shared["text"].startswith("📅 Семинар для координаторов")
+    assert shared["text"].endswith(texts.ITEM_CARD_SUBSCRIBE)
+    assert await running_bot.subscribers.get(stranger.id) is None
     gone = await teacher.say_one("/start item_999999")
     assert gone["text"] == texts.ITEM_GONE
     still = await running_bot.subscribers.get(teacher.id)
