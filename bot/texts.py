@@ -1071,8 +1071,13 @@ def item_payload(item_id: int) -> str:
     return f"item_{item_id}"
 
 
+def digest_button_title(item: Item) -> str:
+    """The item's title as a button names it: one line, cut to what a phone shows."""
+    return truncate_words(_one_line(item.title) or DIGEST_UNTITLED, DIGEST_BUTTON_TITLE)
+
+
 def _remind_button(item: Item) -> Button:
-    title = truncate_words(_one_line(item.title) or DIGEST_UNTITLED, DIGEST_BUTTON_TITLE)
+    title = digest_button_title(item)
     return Button(DIGEST_REMIND_BUTTON.format(title=title), ButtonAction.REMIND, item.id)
 
 

@@ -46,8 +46,8 @@ async def item_card(
     event = item.kind is ItemKind.EVENT
     ahead = item.starts_at is not None and item.starts_at > datetime.now(settings.tz)
     markup = kb.item_card(
-        item.id, remind=event and ahead, export=event and can_export(item),
-        votes=item.kind in VOTED_KINDS,
+        item.id, texts.digest_button_title(item), remind=event and ahead,
+        export=event and can_export(item), votes=item.kind in VOTED_KINDS,
     )  # fmt: skip
     content = texts.item_card(item, settings.tz)
     subscriber = await services.subscribers.get(message.chat.id)

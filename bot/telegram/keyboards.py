@@ -554,18 +554,18 @@ def digest_paused(markup: InlineKeyboardMarkup, paused: bool) -> InlineKeyboardM
 
 
 def item_card(
-    item_id: int, *, remind: bool, export: bool, votes: bool
+    item_id: int, title: str, *, remind: bool, export: bool, votes: bool
 ) -> InlineKeyboardMarkup | None:
-    """Under an entry opened from a digest: «Напомнить» and «В календарь» for an event ahead,
-    the votes for a material or a case."""
+    """Under an entry opened from a digest: «Напомнить: <title>» (it turns into «✅ Напомню»
+    when pressed, as under an answer) and «В календарь» for an event ahead, the votes for a
+    material or a case."""
     rows: list[list[InlineKeyboardButton]] = []
-    actions = []
     if remind:
-        actions.append(_button("⏰ Напомнить", Remind(item_id=item_id)))
+        rows.append(
+            [_button(texts.DIGEST_REMIND_BUTTON.format(title=title), Remind(item_id=item_id))]
+        )
     if export:
-        actions.append(_button("📅 В календарь", Calendar(item_id=item_id)))
-    if actions:
-        rows.append(actions)
+        rows.append([_button("📅 В календарь", Calendar(item_id=item_id))])
     if votes:
         rows.append(
             [

@@ -111,7 +111,10 @@ async def test_a_digest_entry_opens_its_card_reminds_and_pauses_until_undone(
     card = await teacher.say_one(f"/start {payload}")
     assert card["text"].startswith("📅 Семинар для координаторов")
     assert "📍 ИМЦ, ауд. 12" in card["text"]
-    assert [label for label, _ in emu.buttons(card)] == ["⏰ Напомнить", "📅 В календарь"]
+    assert [label for label, _ in emu.buttons(card)] == [
+        "⏰ Напомнить: Семинар для координаторов",
+        "📅 В календарь",
+    ]
     plan_card = await teacher.say_one(f"/start item_{plan.id}")
     assert "🗓 Вторая неделя месяца" in plan_card["text"]
     assert "Для: педагоги ОУ" in plan_card["text"]
@@ -129,13 +132,16 @@ async def test_a_digest_entry_opens_its_card_reminds_and_pauses_until_undone(
     still = await running_bot.subscribers.get(teacher.id)
     assert still is not None and still.source is None  # a card's link is not a subscription
 
-    # «Напомнить» under the digest sets the reminder.
-    answer, _ = await teacher.tap(digest, "Напомнить", expect="answer")
+    # «Напомнить» under the digest sets the reminder, and the button shows it is set.
+    answer, digest = await teacher.tap(digest, "Напомнить")
     assert answer.params["text"].startswith("Напомню ")
     reminders = ReminderRepository(running_bot.engine)
     assert await reminders.count_for(seminar.id) == 1
-    again, _ = await teacher.tap(digest, "Напомнить", expect="answer")
+    assert emu.buttons(digest)[0][0] == "✅ Напомню: Семинар для координаторов"
+    # The same event from its card: already set.
+    again, _ = await teacher.tap(card, "Напомнить")
     assert again.params["text"].startswith("Уже напомню")
+    assert await reminders.count_for(seminar.id) == 1
 
     # «Настройки» opens them in a message of their own; the digest stays.
     _, settings = await teacher.tap(digest, "Настройки", expect="send")
@@ -145,7 +151,8 @@ async def test_a_digest_entry_opens_its_card_reminds_and_pauses_until_undone(
     # «Пауза» pauses; the same message now offers to undo it.
     answer, digest = await teacher.tap(digest, "Пауза")
     assert answer.params["text"] == texts.DIGEST_PAUSED
-    assert [label for label, _ in emu.buttons(digest)][-2:] == [
+    assert [label for label, _ in emu.buttons(digest)] == [
+        "✅ Напомню: Семинар для координаторов",  # the reminder stays set
         "⚙️ Настройки",
         "▶️ Возобновить рассылку",
     ]
