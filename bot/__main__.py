@@ -373,7 +373,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
                 "label": query.label,
             },
             "items": [entry(i, "leading") for i in answer.leading]
-            + [entry(i, "year-long") for i in answer.year_long],
+            + [entry(i, "other" if answer.topical else "year-long") for i in answer.year_long],
             "shown": answer.shown,
         }, ensure_ascii=False, indent=2))  # fmt: skip
         return 0
@@ -382,8 +382,9 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     shown = list(enumerate(answer.main, 1))[: answer.shown]
     content = texts.short_answer(
-        query.label, shown, len(answer.folded), settings.tz, answer.foreign
-    )
+        query.label, shown, len(answer.folded), settings.tz, answer.foreign,
+        others=answer.topical,
+    )  # fmt: skip
     print(content.render()[0])
     return 0
 

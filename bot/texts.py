@@ -52,7 +52,7 @@ from bot.content.models import (
     Topic,
 )
 from bot.content.onboarding import NameProblem, Step
-from bot.content.whatsnext import MONTHS_GENITIVE, MONTHS_PREPOSITIONAL
+from bot.content.whatsnext import MONTHS_GENITIVE, MONTHS_PREPOSITIONAL, audience_label
 
 # --- plurals and dates -------------------------------------------------------------------------
 
@@ -2040,6 +2040,9 @@ ANSWER_FOLD_BUTTON = "🗓 Весь год: {count} ▸"
 ANSWER_BACK = "◂ Назад"
 ANSWER_MORE = "Ещё ▸"
 ANSWER_YEAR_LONG = "{label} — идут весь год"
+ANSWER_OTHERS = "{label} — остальные"
+ANSWER_OTHERS_BUTTON = "Остальные: {count} ▸"
+ANSWER_NO_TOPIC = "Про {topic} в эти дни ничего нет — вот что есть:"
 REMIND_UNDONE = "Напоминание отменено."
 THANKS_REPLY = "Пожалуйста! 🙂 Если что-то понадобится — просто напишите."
 BYE_REPLY = "Всего доброго! 👋 Если что-то понадобится — просто напишите."
@@ -2058,8 +2061,12 @@ OFFER_ASK = "✉️ Отправить как вопрос в ИМЦ"
 OFFER_EXPIRED = "Сообщение устарело: напишите его ещё раз."
 
 
-def answer_fold_line(n: int) -> str:
-    """«🗓 Ещё 7 мероприятий идут весь год — кнопка «Весь год» ниже.»"""
+def answer_fold_line(n: int, *, others: bool = False) -> str:
+    """«🗓 Ещё 7 мероприятий идут весь год — кнопка «Весь год» ниже.»; after what a question
+    named: «Ещё 4 мероприятия — кнопка «Остальные» ниже.»"""
+    if others:
+        more = count(n, "мероприятие", "мероприятия", "мероприятий")
+        return f"Ещё {more} — кнопка «Остальные» ниже."
     going = count(n, "мероприятие идёт", "мероприятия идут", "мероприятий идут")
     return f"🗓 Ещё {going} весь год — кнопка «Весь год» ниже."
 
@@ -2076,6 +2083,9 @@ def _short_entry(number: int, item: Item, tz: tzinfo, *, audience: bool) -> Text
     if audience and item.audience_text:
         words = truncate_words(_one_line(item.audience_text), ANSWER_AUDIENCE_LIMIT)
         details.append(f"Для: {words}")
+    elif audience and (item.audience_roles or item.audience_orgs):
+        # An editor's event says its audience by buttons only: «Для воспитателей детских садов».
+        details.append(f"Для {audience_label(item.audience_roles, item.audience_orgs)}")
     if item.place:
         details.append(f"📍 {truncate_words(_one_line(item.place), ANSWER_AUDIENCE_LIMIT)}")
     if registration := _web_url(item.registration_url):
@@ -2091,12 +2101,18 @@ def short_answer(
     folded: int,
     tz: tzinfo,
     foreign: frozenset[int] = frozenset(),
+    *,
+    others: bool = False,
+    note: str | None = None,
 ) -> Text:
-    """A screen of a what's-next answer: the heading, its entries, the folded year-long line.
+    """A screen of a what's-next answer: the heading, its entries, the folded line.
 
-    foreign: ids of entries for someone else, whose audience is shown."""
+    foreign: ids of entries for someone else, whose audience is shown; others: the folded are
+    the rest after what the question named, not the year-long rows; note: a line above."""
     lines: list[Text | str] = [Bold(f"📅 {label}"), ""]
+    if note:
+        lines.extend([note, ""])
     lines.extend(_short_entry(n, item, tz, audience=item.id in foreign) for n, item in entries)
     if folded:
-        lines.extend(["", answer_fold_line(folded)])
+        lines.extend(["", answer_fold_line(folded, others=others)])
     return as_list(*lines)

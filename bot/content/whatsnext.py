@@ -525,9 +525,10 @@ def exportable(item: Item) -> bool:
 class Answer:
     """A what's-next answer in the order it is shown.
 
-    leading: what the question names first (its topics), then dated events and plan rows of a
-    month or a quarter, by date; year_long: plan rows running all year, one folded line on the
-    first screen with a button to open them.
+    leading: dated events and plan rows of a month or a quarter, by date; year_long: plan rows
+    running all year, one folded line on the first screen with a button to open them.
+    When the question names a topic and something is about it (`topical`), leading holds only
+    what is about it, the asker's own first, and year_long everything else in the window.
     """
 
     leading: list[Item]
@@ -535,6 +536,7 @@ class Answer:
     # Items not for the asker's own role and organisation (or any with an audience, for an
     # asker who has not said theirs): their audience is worth a line, the asker's own is not.
     foreign: frozenset[int] = frozenset()
+    topical: bool = False
 
     @property
     def items(self) -> list[Item]:
@@ -596,14 +598,19 @@ def build_answer(
             year_long.append(((span, days[0], item.id), item))
     for group in (on_topic, dated, year_long):
         group.sort(key=lambda entry: entry[0])
-    leading = [item for _, item in on_topic] + [item for _, item in dated]
-    rest = [item for _, item in year_long]
+    topical = bool(on_topic)
+    if topical:
+        leading = [item for _, item in on_topic]
+        rest = [item for _, item in dated] + [item for _, item in year_long]
+    else:
+        leading = [item for _, item in dated]
+        rest = [item for _, item in year_long]
     foreign = frozenset(
         item.id
         for item in (*leading, *rest)
         if (item.audience_roles or item.audience_orgs) and not item.is_for(role, org_kind)
     )
-    return Answer(leading, rest, foreign)
+    return Answer(leading, rest, foreign, topical)
 
 
 def _days_in(item: Item, query: NextQuery, tz: tzinfo) -> tuple[date, date] | None:

@@ -109,11 +109,21 @@ async def _answer(
     size = FIRST_SCREEN
     page = max(0, min(page, (len(entries) - 1) // size))
     shown = list(enumerate(entries, first))[page * size : (page + 1) * size]
-    label = texts.ANSWER_YEAR_LONG.format(label=query.label) if year_long else query.label
+    label, note = query.label, None
+    if query.topics and not answer.topical:
+        # Nothing about what was named: say so, and answer for the days asked about.
+        named = topics_label(query.topics)
+        label, note = label.removesuffix(f": {named}"), texts.ANSWER_NO_TOPIC.format(topic=named)
+    if year_long:
+        others = texts.ANSWER_OTHERS if answer.topical else texts.ANSWER_YEAR_LONG
+        label = others.format(label=label)
     if page > 0:
         label = texts.PAGE_LABEL.format(label=label)
     folded = len(answer.folded) if not year_long and page == 0 else 0
-    content = texts.short_answer(label, shown, folded, tz, answer.foreign)
+    content = texts.short_answer(
+        label, shown, folded, tz, answer.foreign,
+        others=answer.topical, note=note if page == 0 and not year_long else None,
+    )  # fmt: skip
     now = datetime.now(tz)
     set_ = await reminded(services.reminders, chat_id, [item for _, item in shown])
     actions = [
@@ -130,7 +140,9 @@ async def _answer(
         back = _page_data(query, False, 0)
     more = _page_data(query, year_long, page + 1) if (page + 1) * size < len(entries) else None
     fold = (folded, _page_data(query, True, 0)) if folded else None
-    return content, kb.answer_keyboard(actions, fold=fold, back=back, more=more)
+    return content, kb.answer_keyboard(
+        actions, fold=fold, back=back, more=more, others=answer.topical
+    )
 
 
 async def _reply(

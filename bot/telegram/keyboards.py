@@ -588,6 +588,7 @@ def answer_keyboard(
     fold: tuple[int, AnswerPage] | None = None,
     back: AnswerPage | None = None,
     more: AnswerPage | None = None,
+    others: bool = False,
 ) -> InlineKeyboardMarkup | None:
     """A row per entry that can be reminded of or put in a calendar, then the folded year-long
     rows, then «◂ Назад» and «Ещё ▸».
@@ -606,7 +607,8 @@ def answer_keyboard(
         if row:
             rows.append(row)
     if fold is not None:
-        rows.append([_button(texts.ANSWER_FOLD_BUTTON.format(count=fold[0]), fold[1])])
+        label = texts.ANSWER_OTHERS_BUTTON if others else texts.ANSWER_FOLD_BUTTON
+        rows.append([_button(label.format(count=fold[0]), fold[1])])
     nav = []
     if back is not None:
         nav.append(_button(texts.ANSWER_BACK, back))

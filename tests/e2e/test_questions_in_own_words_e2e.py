@@ -110,7 +110,7 @@ async def seed(running_bot: RunningBot) -> dict[str, Item]:
 async def test_a_head_asks_in_her_own_words_and_the_activity_meant_comes_first(
     running_bot: RunningBot,
 ) -> None:
-    await seed(running_bot)
+    made = await seed(running_bot)
     head = running_bot.person(3101, "Ольга Петровна")
     await onboard(head, role="Руководитель", org="Школа")
 
@@ -124,7 +124,18 @@ async def test_a_head_asks_in_her_own_words_and_the_activity_meant_comes_first(
     [answer] = await head.say("что по семинарам в марте")
     first = answer["text"].split("\n")[2]
     assert "Семинар для координаторов" in first  # for coordinators, still not hidden from her
-    assert "Мониторинг результатов площадок" in answer["text"]  # hers, after what she named
+    assert "Мониторинг результатов площадок" not in answer["text"]  # not what she asked about
+    _, others = await head.tap(answer, "Остальные")
+    assert "Мониторинг результатов площадок" in others["text"]  # hers, one tap away
+    _, answer = await head.tap(others, "◂ Назад")
+    assert "Семинар для координаторов" in answer["text"]
+
+    meeting = made["heads"].starts_at
+    assert meeting is not None
+    day = meeting.astimezone(running_bot.settings.tz)
+    [nothing] = await head.say(f"а что там по олимпиадам {day:%d.%m}")
+    assert "\n\nПро конкурсы в эти дни ничего нет — вот что есть:\n\n1." in nothing["text"]
+    assert "Совещание руководителей ОУ" in nothing["text"]
 
     [answer] = await head.say("а что там по демодню")
     assert answer["text"].split("\n")[2].endswith("Демодень районных опорных площадок")
@@ -174,6 +185,11 @@ async def test_a_teacher_gets_a_short_answer_with_pages_folding_and_a_reminder_s
     assert "отменено" in toast.params["text"]
     assert "⏰ Напомнить: 1" in labels(page1)
     assert await reminders.count_for(made["lesson1"].id) == 0
+    [contests] = await teacher.say("а что там по конкурсам")
+    lines = contests["text"].split("\n")
+    assert lines[2].endswith("Конкурс «Воспитатель года»: муниципальный этап")  # named: shown
+    assert lines[3] == "    Для воспитателей детских садов"  # and whom it is for, not her
+    assert "Открытый урок" not in contests["text"]  # not asked about: behind «Остальные»
     # Asked again, the answer shows what is already set.
     await teacher.tap(page1, "⏰ Напомнить: 2")
     [again] = await teacher.say("Что дальше?")
@@ -277,5 +293,5 @@ def test_ask_json_lists_items_in_answer_order_and_how_many_are_shown(
     assert main(question) == 0
     out = capsys.readouterr().out
     assert out.startswith("📅 Ближайшие мероприятия: экспертный совет")
-    assert "Ещё" in out and "весь год" in out
+    assert "Ещё" in out and "«Остальные»" in out
     assert main(["ask", "спасибо"]) == 1

@@ -329,3 +329,16 @@ def test_a_page_button_labels_its_window_like_the_first_screen(
     start: date, end: date, label: str | None
 ) -> None:
     assert describe_window(start, end, TODAY) == label
+
+
+def test_with_a_topic_named_the_first_screen_is_about_it_and_the_rest_is_one_tap_away() -> None:
+    query = read_text("что по семинарам в марте", TODAY).query
+    assert query is not None
+    answer = build_answer(ITEMS, query, *HEAD, MSK)
+    assert answer.topical
+    assert [item.id for item in answer.leading] == [8, 111]  # both for coordinators
+    assert answer.folded and all(item.id not in (8, 111) for item in answer.folded)
+    nothing = read_text("что по олимпиадам в марте", TODAY).query
+    assert nothing is not None and nothing.topics
+    plain = build_answer(ITEMS, nothing, *HEAD, MSK)
+    assert not plain.topical and plain.items  # nothing about it: the days asked about
