@@ -14,6 +14,7 @@ from bot.handlers import (
     editors,
     elsewhere,
     fallback,
+    menu,
     preferences,
     questions,
     start,
@@ -36,6 +37,8 @@ def build_router() -> Router:
         # A digest entry's link is a /start with a payload: asked before /start itself.
         digest_actions.build_router(),
         start.build_router(),
+        # The main menu's buttons before any dialog: their words are never a dialog's answer.
+        menu.build_router(),
         preferences.build_router(),
         subscription.build_router(),
         questions.build_subscriber_router(),

@@ -41,6 +41,7 @@ from bot.services.container import Services
 from bot.telegram import callbacks as cb
 from bot.telegram import keyboards as kb
 from bot.telegram.callbacks import Shelf
+from bot.telegram.fsm import WordPrompt
 from bot.telegram.render import as_kwargs
 
 EVENTS_DAYS = 90
@@ -466,7 +467,12 @@ async def search_command(
 ) -> None:
     text = " ".join((command.args or "").split())[:100]
     if not text:
-        await message.answer(texts.SEARCH_USAGE)
+        # A tap on /search in the menu sends it bare: the words are asked for, the phone's
+        # keyboard opens on a reply to the question (menu.search_words takes it).
+        await state.set_state(WordPrompt.search)
+        await message.answer(
+            texts.SEARCH_PROMPT, reply_markup=kb.word_prompt(texts.SEARCH_PLACEHOLDER)
+        )
         return
     # The words stay with the chat, so «Ещё ▸» under the results can page through them.
     await state.update_data(search=text)

@@ -105,7 +105,7 @@ async def ask_command(
             await message.answer(texts.ASK_NOT_SUBSCRIBED)
             return
         await state.set_state(AskDialog.writing)
-        await message.answer(texts.ASK_PROMPT)
+        await message.answer(texts.ASK_PROMPT, reply_markup=kb.word_prompt(texts.ASK_PLACEHOLDER))
         return
     await _submit(
         message, text, state,

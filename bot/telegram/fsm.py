@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aiogram.fsm.state import State
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
 
 from bot.storage.dialogs import DialogStateRepository
@@ -33,3 +33,9 @@ class SqlStorage(BaseStorage):
 
     async def close(self) -> None:
         """The engine belongs to the application, which disposes of it."""
+
+
+class WordPrompt(StatesGroup):
+    """A bare command that needs words («Что найти?») waits for them in this state."""
+
+    search = State()
