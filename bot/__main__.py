@@ -314,7 +314,7 @@ def cmd_digest_preview(settings: Settings, args: argparse.Namespace) -> int:
             Frequency(args.frequency), datetime.now(settings.tz),
             items=ItemRepository(engine), tz=settings.tz,
         )  # fmt: skip
-        parts.extend(part.text for part in found)
+        parts.extend(texts.digest_preview_text(part) for part in found)
 
     asyncio.run(_with_engine(settings, work))
     if not parts:

@@ -1168,6 +1168,19 @@ def item_card(item: Item, tz: tzinfo) -> Text:
     return as_list(*lines)
 
 
+DIGEST_PREVIEW_PICTURE = "Картинка над сообщением: {url}"
+
+
+def digest_preview_text(part: MessagePart) -> str:
+    """A digest message for `digest-preview`: its text, the picture it shows and its buttons,
+    a row a line («[⚙️ Настройки] [⏸ Пауза]»)."""
+    lines = [part.text]
+    if part.preview_url:
+        lines.append(DIGEST_PREVIEW_PICTURE.format(url=part.preview_url))
+    lines.extend(" ".join(f"[{button.text}]" for button in row) for row in part.buttons)
+    return "\n".join(lines)
+
+
 DIGEST_PAUSED = (
     "Рассылка на паузе: дайджесты не придут, пока вы её не возобновите — кнопкой "
     "«▶️ Возобновить рассылку» под дайджестом или командой /start."

@@ -156,6 +156,8 @@ def test_digest_preview_prints_what_such_a_subscriber_would_get(
     out = capsys.readouterr().out
     assert out.startswith("Дайджест «Инфозоны»")
     assert "Рекомендации для детских садов" in out and "Экспертный совет" in out
+    # The buttons the digest carries, as the subscriber will see them.
+    assert "[⏰ Напомнить: Экспертный совет]\n[⚙️ Настройки] [⏸ Пауза]" in out
     assert (
         main(["digest-preview", "--role", "teacher", "--org", "school", "--topics", "cases"]) == 0
     )
