@@ -223,7 +223,6 @@ def greeting(name: str) -> Text:
 
 CONSENT_BUTTON = "✅ Согласен(на)"
 CONSENT_PRIVACY_BUTTON = "🔒 Что хранится"
-CONSENT_FIRST = "Сначала нажмите «Согласен(на)» под приветствием — или отправьте /start."
 
 STEP_QUESTIONS: Mapping[Step, tuple[str, str | None]] = {
     Step.ROLE: ("Кто вы?", None),
@@ -448,7 +447,9 @@ def first_run(
             lines.append("📅 Ближайших мероприятий для вас пока нет — бот сообщит о новых.")
     if digest_at is not None:
         when = digest_at.astimezone(tz)
-        lines.append(f"📬 Первый дайджест — {format_date(when.date())}, в {when:%H:%M}.")
+        lines.append(
+            f"📬 Первый дайджест — {format_date(when.date())}, в {when:%H:%M}, если будет новое."
+        )
     else:
         lines.append("📬 Дайджест вы не получаете; включить — в «⚙️ Настройки».")
     if Topic.ANNOUNCEMENTS in topics:

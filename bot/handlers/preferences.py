@@ -315,7 +315,7 @@ async def set_frequency(
         ),
         reply_markup=kb.main_menu(),
     )
-    await show(callback, texts.onboarding_done(subscriber))
+    await show(callback, texts.onboarding_done(subscriber), kb.share_button())
 
 
 def build_router() -> Router:

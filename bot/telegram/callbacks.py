@@ -330,5 +330,3 @@ class Consent(CallbackData, prefix="g1"):
 
 class ShareLink(CallbackData, prefix="sh1"):
     """«Поделиться с коллегой»: the deep link to pass on."""
-
-    again: bool = False

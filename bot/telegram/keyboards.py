@@ -243,6 +243,12 @@ def word_prompt(placeholder: str) -> ForceReply:
     return ForceReply(force_reply=True, input_field_placeholder=placeholder)
 
 
+@_shared
+def share_button() -> InlineKeyboardMarkup:
+    """Under the first run's summary: passing the bot on is one tap from the start."""
+    return _markup([_button(texts.SHARE_BUTTON, ShareLink())])
+
+
 def share(link: str) -> InlineKeyboardMarkup:
     url = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(texts.SHARE_TEXT)}"
     return InlineKeyboardMarkup(

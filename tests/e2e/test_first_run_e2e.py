@@ -94,6 +94,8 @@ async def test_a_teacher_agrees_answers_five_questions_and_sees_what_is_coming(
 
     assert "Готово! Вы подписаны" in summary["text"] and "Педагог · Школа" in summary["text"]
     assert phone_lines(summary["text"]) <= 6, summary["text"]
+    # Passing the bot on is one tap from the summary.
+    assert labels(running_bot, summary) == ["📣 Поделиться с коллегой"]
     # What comes next, for her role: the teachers' master class and the contest for everyone,
     # not the heads' council nor the kindergartens' seminar.
     text = coming["text"]
@@ -222,9 +224,11 @@ async def test_a_subscriber_shares_a_link_and_a_colleague_comes_by_it(
     step = await agree(anna)
     for label in ("Педагог", "Школа", "Пропустить", "Готово", "Раз в неделю"):
         _, step = await anna.tap(step, label)
+    link = f"https://t.me/{emu.bot_username}?start=share"
+    _, shared = await anna.tap(step, "Поделиться с коллегой", expect="send")  # the summary's
+    assert link in shared["text"]
     [menu] = await anna.say("/settings")
     _, shared = await anna.tap(menu, "Поделиться с коллегой", expect="send")
-    link = f"https://t.me/{emu.bot_username}?start=share"
     assert link in shared["text"]
     [(button, _)] = emu.buttons(shared)
     url = shared["reply_markup"]["inline_keyboard"][0][0]["url"]
