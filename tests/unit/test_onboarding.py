@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
-from bot.content.models import Role
+from bot import texts
+from bot.content.models import Role, Topic
 from bot.content.onboarding import (
     NameProblem,
     Step,
@@ -73,3 +77,26 @@ def test_the_organisation_step_knows_a_name_from_what_is_not_one(
     typed: str, problem: NameProblem | None
 ) -> None:
     assert org_name_problem(typed) is problem
+
+
+def test_texts_name_the_topics_she_kept() -> None:
+    everything = frozenset(Topic)
+    assert texts.short_topics(everything) == "все"
+    assert texts.short_topics(everything - {Topic.ANNOUNCEMENTS}) == "все, кроме объявлений"
+    assert texts.short_topics(frozenset({Topic.MATERIALS, Topic.EVENTS})) == (
+        "материалы, мероприятия"
+    )
+    assert "приходят сразу" not in texts.frequency_hint(frozenset({Topic.MATERIALS}))
+    assert texts.frequency_hint(frozenset({Topic.MATERIALS})) == "В дайджесте — материалы."
+    only = texts.frequency_hint(frozenset({Topic.ANNOUNCEMENTS}))
+    assert only.startswith("Объявления ИМЦ приходят сразу") and "—" not in only
+
+
+def test_the_first_run_message_says_what_she_will_get() -> None:
+    tz = ZoneInfo("Europe/Moscow")
+    monday = datetime(2026, 12, 7, 9, 0, tzinfo=tz)
+    no_events = texts.first_run([], monday, frozenset({Topic.MATERIALS}), tz).render()[0]
+    assert "Ближайш" not in no_events and "Объявления" not in no_events
+    assert "Первый дайджест — пн, 7 декабря, в 09:00" in no_events
+    off = texts.first_run([], None, frozenset({Topic.EVENTS}), tz).render()[0]
+    assert "Дайджест вы не получаете" in off and "Ближайших мероприятий" in off
