@@ -111,7 +111,7 @@ ROLE_LABELS: Mapping[Role, str] = {
     Role.HEAD: "Руководитель",
     Role.COORDINATOR: "Заместитель / координатор",
     Role.TEACHER: "Педагог",
-    Role.PRESCHOOL: "Воспитатель ДОО",
+    Role.PRESCHOOL: "Воспитатель детского сада",
     Role.METHODIST: "Методист",
     Role.OTHER: "Другое",
 }
@@ -333,8 +333,15 @@ def short_topics(topics: frozenset[Topic]) -> str:
 
 
 def _org_text(subscriber: Subscriber) -> str:
+    """«Школа, ГБОУ СОШ № 7»; a name that already says its kind stands alone («Детский сад
+    № 45», not «Детский сад, Детский сад № 45»)."""
     org = ORG_KIND_LABELS[subscriber.org_kind] if subscriber.org_kind else "не указана"
-    return f"{org}, {subscriber.org_name}" if subscriber.org_name else org
+    name = subscriber.org_name
+    if not name:
+        return org
+    if subscriber.org_kind and name.casefold().startswith(org.casefold()):
+        return name
+    return f"{org}, {name}"
 
 
 def profile(subscriber: Subscriber) -> Text:

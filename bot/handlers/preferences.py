@@ -158,7 +158,7 @@ async def set_role(
         return
     implied = IMPLIED_ORG_KIND.get(callback_data.role)
     if implied is not None and subscriber.org_kind is not implied:
-        # A воспитатель ДОО works in a детский сад: the question isn't asked.
+        # A воспитатель детского сада works in a детский сад: the question isn't asked.
         subscriber = await services.subscribers.set_org_kind(chat_id, implied) or subscriber
     if _onboarding(callback_data.flow, subscriber):
         await callback.answer()

@@ -123,7 +123,8 @@ def roles(flow: Flow, current: Role | None = None) -> InlineKeyboardMarkup:
         _button(_checked(label, role is current), SetRole(flow=flow, role=role))
         for role, label in texts.ROLE_LABELS.items()
     ]
-    return _markup([*buttons, *_back(flow)], 1, 1, 2, 2, 1)
+    # «Воспитатель детского сада» needs a row of its own on a phone.
+    return _markup([*buttons, *_back(flow)], 1, 1, 1, 1, 2, 1)
 
 
 @_shared

@@ -130,7 +130,7 @@ async def test_an_educator_from_a_poster_link_is_asked_three_questions(
     running_bot.emu.mark()
     _, summary = await olga.tap(step, "Каждый рабочий день")
     coming = await running_bot.emu.next_message(3002)
-    assert "Воспитатель ДОО · Детский сад, Детский сад № 45" in summary["text"]
+    assert "Воспитатель детского сада · Детский сад № 45" in summary["text"]
     assert "Семинар для воспитателей" in coming["text"]
     assert "Экспертного совета" not in coming["text"]
     subscriber = await running_bot.subscribers.get(3002)
@@ -145,7 +145,7 @@ async def test_an_educator_who_taps_her_role_is_not_asked_where_she_works(
     nina = running_bot.person(3003, "Нина")
     step = await agree(nina, "/start src_kindergartens")
     assert "Шаг 1 из 5. Кто вы?" in step["text"]
-    _, step = await nina.tap(step, "Воспитатель ДОО")
+    _, step = await nina.tap(step, "Воспитатель детского сада")
     assert "Шаг 2 из 4. Как называется ваша организация?" in step["text"]
     subscriber = await running_bot.subscribers.get(3003)
     assert subscriber is not None and subscriber.org_kind is OrgKind.KINDERGARTEN

@@ -84,7 +84,7 @@ async def test_a_question_to_the_imc_from_the_menu(running_bot: RunningBot) -> N
     emu = running_bot.emu
     running_bot.person(EDITOR_ID, "Редактор")
     olga = running_bot.person(3103, "Ольга")
-    await onboard(olga, role="Воспитатель ДОО")
+    await onboard(olga, role="Воспитатель детского сада")
     [prompt] = await olga.say("✉️ Вопрос в ИМЦ")
     assert "Напишите вопрос" in prompt["text"]
     markup = sent_markup(running_bot, 3103)
@@ -94,7 +94,7 @@ async def test_a_question_to_the_imc_from_the_menu(running_bot: RunningBot) -> N
     assert "передан специалистам ИМЦ" in sent["text"]
     notice = await emu.next_message(EDITOR_ID)
     assert "Когда курсы для воспитателей по ФОП ДО?" in notice["text"]
-    assert "Воспитатель ДОО, детский сад" in notice["text"]
+    assert "Воспитатель детского сада, детский сад" in notice["text"]
 
 
 async def test_a_tap_elsewhere_closes_a_waiting_prompt(running_bot: RunningBot) -> None:

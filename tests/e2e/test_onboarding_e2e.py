@@ -28,7 +28,7 @@ async def test_full_onboarding(running_bot: RunningBot) -> None:
         "Руководитель",
         "Заместитель / координатор",
         "Педагог",
-        "Воспитатель ДОО",
+        "Воспитатель детского сада",
         "Методист",
         "Другое",
     ]
@@ -70,7 +70,7 @@ async def test_full_onboarding(running_bot: RunningBot) -> None:
 async def test_organisation_name_too_long_keeps_the_question(running_bot: RunningBot) -> None:
     olga = running_bot.person(502, "Ольга")
     question = await agree(olga)
-    _, step = await olga.tap(question, "Воспитатель ДОО")
+    _, step = await olga.tap(question, "Воспитатель детского сада")
     # A воспитатель ДОО works in a детский сад: straight to its name, one step fewer.
     assert "Шаг 2 из 4. Как называется ваша организация?" in step["text"]
     [error] = await olga.say("Д" * 201)

@@ -203,7 +203,7 @@ async def test_an_educator_is_answered_in_her_own_words_and_never_hits_a_dead_en
     emu = running_bot.emu
     running_bot.person(EDITOR_ID, "Редактор")
     educator = running_bot.person(3103, "Мария")
-    await onboard(educator, role="Воспитатель ДОО", org="Детский сад")
+    await onboard(educator, role="Воспитатель детского сада", org="Детский сад")
     said: list[dict[str, Any]] = []
 
     [answer] = await educator.say("что у нас по конкурсам")

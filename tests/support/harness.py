@@ -85,7 +85,7 @@ async def agree(person: Person, start: str = "/start") -> dict[str, Any]:
 async def onboard(person: Person, *, role: str = "Педагог", org: str = "Школа") -> None:
     step = await agree(person)
     _, step = await person.tap(step, role)
-    if "Где вы работаете" in step["text"]:  # a воспитатель ДОО isn't asked
+    if "Где вы работаете" in step["text"]:  # a воспитатель детского сада isn't asked
         _, step = await person.tap(step, org)
     _, step = await person.tap(step, "Пропустить")
     _, step = await person.tap(step, "Готово")

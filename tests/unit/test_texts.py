@@ -63,7 +63,7 @@ def test_profile_keeps_user_text_as_plain_text() -> None:
     )
     text, entities = texts.profile(subscriber).render()
     assert "Детский сад, ДОУ <№ 5> & *ко*" in text
-    assert "Воспитатель ДОО" in text
+    assert "Воспитатель детского сада" in text
     assert "мероприятия, опыт площадок" in text
     assert "каждый рабочий день" in text
     # Only the bot's own keys are bold; the organisation name carries no entity.
