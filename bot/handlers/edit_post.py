@@ -35,6 +35,7 @@ EDIT_SAVED = {
 
 
 class EditPost(StatesGroup):
+    number = State()  # a bare /edit (a tap on «/edit 12» in a report sends it so): which post?
     text = State()
     confirm = State()
 
@@ -42,8 +43,25 @@ class EditPost(StatesGroup):
 async def edit_command(
     message: Message, command: CommandObject, state: FSMContext, services: Services
 ) -> None:
-    arg = (command.args or "").strip().lstrip("№").strip()
+    arg = (command.args or "").strip()
+    if not arg:
+        await state.clear()
+        await state.set_state(EditPost.number)
+        await message.answer(
+            texts.EDIT_ASK_NUMBER, reply_markup=kb.word_prompt(texts.EDIT_NUMBER_PLACEHOLDER)
+        )
+        return
+    await _open(message, arg, state, services)
+
+
+async def number_sent(message: Message, state: FSMContext, services: Services) -> None:
+    await _open(message, message.text or "", state, services)
+
+
+async def _open(message: Message, arg: str, state: FSMContext, services: Services) -> None:
+    arg = arg.strip().lstrip("№").strip()
     if not is_number(arg):
+        # In the number step it stays open: the next message may be the number.
         await message.answer(texts.EDIT_USAGE)
         return
     item_id = parse_id(arg)
@@ -125,6 +143,9 @@ async def stale_button(callback: CallbackQuery) -> None:
 def build_router() -> Router:
     router = Router(name="edit-post")
     router.message.register(edit_command, Command("edit"))
+    router.message.register(
+        number_sent, StateFilter(EditPost.number), F.text, ~F.text.startswith("/")
+    )
     router.message.register(text_sent, StateFilter(EditPost.text), ~(F.text.startswith("/")))
     router.callback_query.register(
         choice_made, StateFilter(EditPost.confirm), cb.EditSent.filter()

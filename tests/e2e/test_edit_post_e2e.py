@@ -201,10 +201,26 @@ async def test_unknown_or_missing_id_gets_a_russian_answer(running_bot: RunningB
     editor = running_bot.person(EDITOR_ID, "Редактор")
     [unknown] = await editor.say("/edit 4242")
     assert "Публикации № 4242 нет" in unknown["text"]
-    [usage] = await editor.say("/edit")
-    assert "Укажите номер публикации" in usage["text"]
     [again] = await editor.say("/edit abc")
-    assert "Укажите номер публикации" in again["text"]
+    assert "Пришлите номер публикации цифрами" in again["text"]
+
+
+async def test_a_bare_edit_from_a_tap_asks_for_the_number(running_bot: RunningBot) -> None:
+    """A tap on «/edit 12» in a report sends «/edit» alone: the bot asks which post, and the
+    number typed next opens it; a word there keeps the question open."""
+    item = await _published(running_bot, TEACHERS[:1])
+    editor = running_bot.person(EDITOR_ID, "Редактор")
+    [question] = await editor.say("/edit")
+    assert "Какую публикацию исправить?" in question["text"]
+    markup = running_bot.emu.calls_of("sendMessage", EDITOR_ID)[-1].params["reply_markup"]
+    assert markup["force_reply"] is True
+    assert markup["input_field_placeholder"] == "Номер публикации, например 12"
+    [wrong] = await editor.say("вчерашний")
+    assert "Пришлите номер публикации цифрами" in wrong["text"]
+    [current] = await editor.say(f"№ {item.id}")
+    assert (
+        f"Публикация № {item.id}" in current["text"] and "Пришлите новый текст" in current["text"]
+    )
 
 
 async def test_an_overlong_text_is_refused_and_the_item_stays(running_bot: RunningBot) -> None:
