@@ -2084,6 +2084,11 @@ OFFER_MENU = "☰ Меню"
 OFFER_SEARCH = "🔎 Найти «{words}»"
 OFFER_ASK = "✉️ Отправить как вопрос в ИМЦ"
 OFFER_EXPIRED = "Сообщение устарело: напишите его ещё раз."
+START_HINT = "Чтобы подписаться на «Инфозону», отправьте /start."
+
+
+def with_start_hint(reply: str) -> str:
+    return f"{reply}\n\n{START_HINT}"
 
 
 def answer_fold_line(n: int, *, others: bool = False) -> str:

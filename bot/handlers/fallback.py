@@ -48,13 +48,17 @@ async def free_text(
     if reading.intent is Intent.STOP:
         await subscription.stop_command(message, services, state)
         return
+    # Someone who has not subscribed yet is told how, under either answer.
+    stranger = await services.subscribers.get(message.chat.id) is None
     if reading.intent is Intent.HELLO:
-        await message.answer(texts.HELLO_REPLY, reply_markup=kb.fallback_offers(None))
+        reply = texts.with_start_hint(texts.HELLO_REPLY) if stranger else texts.HELLO_REPLY
+        await message.answer(reply, reply_markup=kb.fallback_offers(None))
         return
     said = text.strip()[:QUESTION_MAX]
     await state.update_data(said=said)
     offers = kb.fallback_offers(" ".join(said.split()))
-    await message.answer(texts.FALLBACK_REPLY, reply_markup=offers)
+    reply = texts.with_start_hint(texts.FALLBACK_REPLY) if stranger else texts.FALLBACK_REPLY
+    await message.answer(reply, reply_markup=offers)
 
 
 async def not_understood(message: Message, services: Services) -> None:

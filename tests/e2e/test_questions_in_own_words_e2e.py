@@ -265,6 +265,12 @@ async def test_not_yet_subscribed_the_same_words_still_get_answers(
     assert "Семинар для координаторов" in answer["text"]
     [stop] = await stranger.say("не присылайте")
     assert "не подписаны" in stop["text"]
+    [hello] = await stranger.say("Добрый день!")
+    assert hello["text"].startswith("Здравствуйте!") and "/start" in hello["text"]
+    [other] = await stranger.say("у нас сломался принтер")
+    assert "/start" in other["text"] and "✉️ Отправить как вопрос в ИМЦ" in labels(other)
+    [thanks] = await stranger.say("спасибо")
+    assert thanks["text"].startswith("Пожалуйста!")
 
 
 @pytest.fixture

@@ -279,6 +279,10 @@ def test_the_asker_role_orders_but_never_hides_what_the_question_names() -> None
 def test_rows_for_the_imc_itself_are_never_shown() -> None:
     assert for_imc(BY_ID[4])  # «Ведение документации районного Экспертного совета», «Для: ИМЦ»
     assert not for_imc(BY_ID[1])
+    for audience in ("Методисты ИМЦ", "специалисты и методисты ИМЦ", "Сотрудники ИМЦ."):
+        assert for_imc(replace(BY_ID[1], audience_text=audience)), audience
+    for other in ("Методисты ОУ", "Руководители ОУ, ИМЦ", "ИМЦ, координаторы", None):
+        assert not for_imc(replace(BY_ID[1], audience_text=other)), other
     for text in ("что дальше", "когда экспертный совет", "документация совета"):
         reading = read_text(text, TODAY)
         assert reading.query is not None
