@@ -66,11 +66,14 @@ async def not_understood(message: Message, services: Services) -> None:
     await message.answer(**as_kwargs(texts.unknown_message(subscriber is not None)))
 
 
-async def offer_menu(callback: CallbackQuery, settings: Settings) -> None:
+async def offer_menu(callback: CallbackQuery, settings: Settings, services: Services) -> None:
+    """«☰ Меню»: what /help says, with the main menu's big buttons back for a subscriber."""
     await callback.answer()
     if isinstance(callback.message, Message):
         is_editor = settings.is_admin(callback.from_user.id)
-        await callback.message.answer(**as_kwargs(texts.help_text(is_editor)))
+        subscriber = await services.subscribers.get(callback.from_user.id)
+        menu = kb.main_menu() if subscriber is not None and subscriber.onboarded else None
+        await callback.message.answer(**as_kwargs(texts.help_text(is_editor)), reply_markup=menu)
 
 
 async def offer_ask(

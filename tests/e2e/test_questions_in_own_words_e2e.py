@@ -235,6 +235,7 @@ async def test_an_educator_is_answered_in_her_own_words_and_never_hits_a_dead_en
     assert "ничего не нашлось" in found["text"] or "из" in found["text"]
     _, menu = await educator.tap(fallback, "Меню", expect="send")
     assert "/next" in menu["text"]
+    assert "📅 Что дальше" in str(emu.reply_keyboard(3103))  # the main menu's big buttons
     _, sent = await educator.tap(fallback, "Отправить как вопрос", expect="send")
     assert "Вопрос № 1 передан специалистам ИМЦ" in sent["text"]
     notice = await emu.next_message(EDITOR_ID)
