@@ -118,6 +118,9 @@ async def _answer(
     if year_long:
         others = texts.ANSWER_OTHERS if answer.topical else texts.ANSWER_YEAR_LONG
         label = others.format(label=label)
+    elif not answer.leading and note is None:
+        # Nothing with a date of its own: the rows running all year, said to be so.
+        note = texts.ANSWER_ONLY_YEAR_LONG
     if page > 0:
         label = texts.PAGE_LABEL.format(label=label)
     folded = len(answer.folded) if not year_long and page == 0 else 0
