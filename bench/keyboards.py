@@ -34,7 +34,7 @@ from bot.content.models import (
     Topic,
 )
 from bot.telegram import keyboards as kb
-from bot.telegram.callbacks import Action, Flow, NewStep, NextPage, QueueAction, Shelf
+from bot.telegram.callbacks import Action, Flow, NewStep, QueueAction, Shelf
 
 SUBSCRIBER = Subscriber(
     chat_id=1, name="u1", username=None, role=Role.TEACHER, org_kind=OrgKind.SCHOOL, org_name=None
@@ -43,8 +43,6 @@ PAUSED = Subscriber(
     chat_id=2, name="u2", username=None, role=Role.HEAD, org_kind=OrgKind.SCHOOL, org_name=None,
     status=SubscriberStatus.PAUSED,
 )  # fmt: skip
-MORE = NextPage(start=739_000, end=739_030, roles=5, orgs=3, page=1)
-NEXT = [(n, 1000 + n, n % 2 == 1, n != 3) for n in range(1, 6)]
 FEEDS = [(n, f"Лента сайта школы № {n}") for n in range(1, 11)]
 
 Keyboard = Callable[[], InlineKeyboardMarkup | None]
@@ -63,7 +61,6 @@ CASES: list[tuple[str, Keyboard]] = [
     ("confirm", lambda: kb.confirm(Action.STOP, "Да", "Нет")),
     ("confirm_stop", kb.confirm_stop),
     ("confirm_forget", kb.confirm_forget),
-    ("next_answer", lambda: kb.next_answer(NEXT, MORE)),
     ("card", lambda: kb.card(Shelf.MATERIALS, 3, 10, 1234, votes=True)),
     ("queue_card", lambda: kb.queue_card(1234, 3, 10, approvable=True)),
     ("queue_confirm", lambda: kb.queue_confirm(QueueAction.DELETE, 1234, 3)),

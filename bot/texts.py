@@ -1331,7 +1331,6 @@ NEXT_EMPTY = (
     "За этот период подходящих мероприятий не нашлось. Спросите, например, «что в следующем "
     "месяце?» или «что для координаторов?», или посмотрите все: /events."
 )
-NEXT_ONGOING = "Идут в этот период:"
 NEXT_HINT = (
     "Спросите своими словами: «что в марте?», «что на этой неделе?», «что для детских садов?»"
 )
@@ -1384,37 +1383,6 @@ def _entry_when(item: Item, tz: tzinfo) -> str:
     if item.period_start and item.period_end:
         return format_range(item.period_start, item.period_end)
     return ""
-
-
-def next_entry(number: int, item: Item, tz: tzinfo) -> Text:
-    """«1. пт, 15 марта, 10:00 — Семинар…» then «Для: … · 📍 place» on the next line."""
-    when = _entry_when(item, tz)
-    head = as_line(f"{number}. ", f"{when} — " if when else "", _title(item), end="")
-    details: list[Text | str] = []
-    if item.audience_text:
-        details.append(f"Для: {_one_line(item.audience_text)}")
-    if item.responsible_text:
-        details.append(f"Ответственные: {_one_line(item.responsible_text)}")
-    if item.place:
-        details.append(f"📍 {_one_line(item.place)}")
-    if registration := _web_url(item.registration_url):
-        details.append(TextLink(DIGEST_REGISTRATION, url=registration))
-    if not details:
-        return head
-    return as_list(head, as_line("    ", as_line(*details, sep=" · ", end=""), end=""))
-
-
-def next_answer(
-    label: str, dated: list[tuple[int, Item]], ongoing: list[tuple[int, Item]], tz: tzinfo
-) -> Text:
-    lines: list[Text | str] = [Bold(f"📅 {label}"), ""]
-    lines.extend(next_entry(n, item, tz) for n, item in dated)
-    if ongoing:
-        if dated:
-            lines.append("")
-        lines.append(Bold(NEXT_ONGOING))
-        lines.extend(next_entry(n, item, tz) for n, item in ongoing)
-    return as_list(*lines)
 
 
 # In a card the heading above says what it is («📚 Материал 2 из 5»): the title gets its sign only.
@@ -2117,6 +2085,9 @@ def _short_entry(number: int, item: Item, tz: tzinfo, *, audience: bool) -> Text
     elif audience and (item.audience_roles or item.audience_orgs):
         # An editor's event says its audience by buttons only: «Для воспитателей детских садов».
         details.append(f"Для {audience_label(item.audience_roles, item.audience_orgs)}")
+    if item.responsible_text:
+        who = truncate_words(_one_line(item.responsible_text), ANSWER_AUDIENCE_LIMIT)
+        details.append(f"Ответственные: {who}")
     if item.place:
         details.append(f"📍 {truncate_words(_one_line(item.place), ANSWER_AUDIENCE_LIMIT)}")
     if registration := _web_url(item.registration_url):

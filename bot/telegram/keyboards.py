@@ -58,7 +58,6 @@ from bot.telegram.callbacks import (
     NewSkip,
     NewStep,
     NewWhen,
-    NextPage,
     OpenSettings,
     PlanSchoolYear,
     PlanUnresolved,
@@ -258,29 +257,6 @@ def share(link: str) -> InlineKeyboardMarkup:
 
 
 # --- what's next and browsing ------------------------------------------------------------------
-
-
-def next_answer(
-    actions: list[tuple[int, int, bool, bool]], more: NextPage | None
-) -> InlineKeyboardMarkup | None:
-    """A row per entry that can be reminded of or added to a calendar; «Ещё» when there is more.
-
-    actions: (number shown, item id, can remind, can export).
-    """
-    rows: list[list[InlineKeyboardButton]] = []
-    for number, item_id, can_remind, can_export in actions:
-        row = []
-        if can_remind:
-            row.append(_button(f"⏰ Напомнить: {number}", Remind(item_id=item_id)))
-        if can_export:
-            row.append(_button(f"📅 В календарь: {number}", Calendar(item_id=item_id)))
-        if row:
-            rows.append(row)
-    if more is not None:
-        rows.append([_button("Ещё ▸", more)])
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def card(shelf: Shelf, index: int, total: int, item_id: int, votes: bool) -> InlineKeyboardMarkup:

@@ -57,7 +57,7 @@ async def test_a_word_plans_responsible_column_is_stored_apart_and_shown(
     assert contest is not None
     assert contest.responsible_text == "Педагоги" and not contest.audience_text
     assert contest.audience_roles == frozenset() and contest.audience_orgs == frozenset()
-    text, _ = texts.next_entry(1, contest, MSK).render()
+    text, _ = texts.short_answer("Мероприятия", [(1, contest)], 0, MSK).render()
     assert "Ответственные: Педагоги" in text and "Для:" not in text
     _, again = await import_plan_file(word_numbered_plan(), items, MSK, NOW)
     assert (again.new, again.updated, again.unchanged) == (0, 0, 4)

@@ -10,11 +10,9 @@ from bot.content.models import OrgKind, Role, Subscriber, SubscriberStatus, Topi
 from bot.telegram import keyboards as kb
 from bot.telegram.callbacks import (
     Flow,
-    NextPage,
     OpenSettings,
     QueueAction,
     QueueDo,
-    Remind,
     Section,
     Shelf,
     ToggleTopic,
@@ -87,22 +85,6 @@ def test_a_topic_button_carries_its_topic_and_flow() -> None:
     assert ToggleTopic.unpack(button.callback_data or "") == ToggleTopic(
         flow=Flow.ONBOARDING, topic=Topic.CASES
     )
-
-
-def test_next_answer_has_a_row_per_entry_with_something_to_press() -> None:
-    more = NextPage(start=739_000, end=739_030, roles=1, orgs=0, page=1)
-    markup = kb.next_answer(
-        [(1, 10, True, True), (2, 11, False, False), (3, 12, False, True)], more
-    )
-    assert labels(markup) == [
-        ["⏰ Напомнить: 1", "📅 В календарь: 1"],
-        ["📅 В календарь: 3"],
-        ["Ещё ▸"],
-    ]
-    assert markup is not None
-    assert Remind.unpack(markup.inline_keyboard[0][0].callback_data or "").item_id == 10
-    assert markup.inline_keyboard[2][0].callback_data == more.pack()
-    assert kb.next_answer([(1, 10, False, False)], None) is None
 
 
 def test_a_lone_card_has_no_buttons() -> None:
