@@ -27,6 +27,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.content.models import (
     Frequency,
+    ItemKind,
     OrgKind,
     Role,
     Subscriber,
@@ -62,7 +63,7 @@ CASES: list[tuple[str, Keyboard]] = [
     ("confirm_stop", kb.confirm_stop),
     ("confirm_forget", kb.confirm_forget),
     ("card", lambda: kb.card(Shelf.MATERIALS, 3, 10, 1234, votes=True)),
-    ("queue_card", lambda: kb.queue_card(1234, 3, 10, approvable=True)),
+    ("queue_card", lambda: kb.queue_card(1234, 3, 10, approvable=True, kind=ItemKind.MATERIAL)),
     ("queue_confirm", lambda: kb.queue_confirm(QueueAction.DELETE, 1234, 3)),
     ("new_kinds", kb.new_kinds),
     ("new_skip", lambda: kb.new_skip(NewStep.PLACE)),

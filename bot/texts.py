@@ -1500,6 +1500,46 @@ def queue_card(
     return as_list(*lines)
 
 
+# --- /queue: a feed item's kind and title ---
+
+QUEUE_KIND_LABELS: Mapping[ItemKind, str] = {
+    ItemKind.MATERIAL: "📚 Материал",
+    ItemKind.EVENT: "📅 Событие",
+    ItemKind.CASE: "💡 Опыт площадок",
+    ItemKind.ANNOUNCEMENT: "📢 Объявление",
+}
+QUEUE_KIND_BUTTON = "Вид: {kind}"
+QUEUE_TITLE_BUTTON = "✏️ Изменить заголовок"
+QUEUE_KIND_QUESTION = "Какой это вид записи? От вида зависят заголовок поста и раздел дайджеста."
+QUEUE_KIND_DONE = "Вид: {kind} ✓"
+QUEUE_KIND_STALE = "Вид этой записи уже изменили: сейчас — {kind}. Ничего не изменено."
+QUEUE_ASK_TITLE = (
+    "Пришлите новый заголовок для «{title}» одной строкой. Текст и ссылка останутся прежними. "
+    "Передумали — /cancel."
+)
+QUEUE_TITLE_PLACEHOLDER = "Новый заголовок"
+QUEUE_TITLE_EMPTY = "Нужен заголовок: пришлите его текстом одной строкой (или /cancel)."
+QUEUE_TITLE_TOO_LONG = (
+    "Заголовок слишком длинный: можно не больше {limit} знаков, и пост должен помещаться в "
+    "одно сообщение. Сократите и пришлите ещё раз (или /cancel)."
+)
+QUEUE_TITLE_SAVED = "Заголовок обновлён ✓"
+QUEUE_TITLE_SAVED_DRAFT = (
+    "Заголовок обновлён ✓ Запись перешла в черновики: лента её больше не перепишет."
+)
+# Announcements never go into a digest: approving one from the queue sends it out at once.
+QUEUE_APPROVE_ANNOUNCEMENT = "✅ Одобрить и разослать"
+QUEUE_CONFIRM_ANNOUNCEMENT = (
+    "Объявления не входят в дайджест: одобренное сразу уйдёт подписчикам. Разослать сейчас?",
+    "Да, разослать",
+)
+
+
+def queue_kind_name(kind: ItemKind) -> str:
+    """«материал», «событие», … for the card's «Вид: …» button."""
+    return QUEUE_KIND_LABELS[kind].split(" ", 1)[1].lower()
+
+
 # --- /new: an editor's post from the phone -----------------------------------------------------
 
 NEW_KIND_LABELS: Mapping[ItemKind, str] = {

@@ -16,10 +16,18 @@ from bot import texts
 from bot.config import Settings
 from bot.content.digest import MESSAGE_LIMIT, truncate_part
 from bot.content.formatting import Text
-from bot.content.models import Item, ItemStatus
+from bot.content.models import Item, ItemKind, ItemStatus
 from bot.handlers.common import drop_keyboard, show
 from bot.services.container import Services
-from bot.services.moderation import Move, Reschedule, Rewrite, approvable, in_queue
+from bot.services.moderation import (
+    TITLE_LIMIT,
+    Move,
+    Reschedule,
+    Retitle,
+    Rewrite,
+    approvable,
+    in_queue,
+)
 from bot.services.posts import QueuePublish
 from bot.telegram import callbacks as cb
 from bot.telegram import keyboards as kb
@@ -30,6 +38,7 @@ from bot.telegram.render import as_kwargs
 class QueueEdit(StatesGroup):
     text = State()
     time = State()
+    title = State()
 
 
 def _entities_json(entities: list[MessageEntity] | None) -> str | None:
@@ -44,6 +53,7 @@ async def _card(
     index: int,
     *,
     confirm: QueueAction | None = None,
+    kinds: bool = False,
 ) -> tuple[Text, InlineKeyboardMarkup | None]:
     counts = await services.queue.counts()
     if counts.total == 0:
@@ -54,16 +64,29 @@ async def _card(
         index, item = 0, await services.queue.at(0)
         if item is None:
             return Text(texts.QUEUE_EMPTY), None
-    question = texts.QUEUE_CONFIRM[confirm.value][0] if confirm else None
+    question, yes = _question(confirm, kinds)
     line = texts.queue_counts(counts.pending, counts.drafts, counts.scheduled)
     content = texts.queue_card(index, counts.total, line, item, settings.tz, question)
     # A long feed item can outgrow one message with the heading on top: show what fits.
     part = truncate_part(texts.message_part(content), MESSAGE_LIMIT)
     content = Text.from_entities(part.text, part.entities)
+    if kinds:
+        return content, kb.queue_kinds(item.id, index, item.kind)
     if confirm is not None:
-        return content, kb.queue_confirm(confirm, item.id, index)
-    markup = kb.queue_card(item.id, index, counts.total, approvable(item))
+        return content, kb.queue_confirm(confirm, item.id, index, yes)
+    markup = kb.queue_card(item.id, index, counts.total, approvable(item), kind=item.kind)
     return content, markup
+
+
+def _question(confirm: QueueAction | None, kinds: bool) -> tuple[str | None, str | None]:
+    """The card's question and its «yes» button: a confirmation or the kinds to pick from."""
+    if kinds:
+        return texts.QUEUE_KIND_QUESTION, None
+    if confirm is QueueAction.APPROVE:  # only an announcement's approval asks first
+        return texts.QUEUE_CONFIRM_ANNOUNCEMENT
+    if confirm is not None:
+        return texts.QUEUE_CONFIRM[confirm.value]
+    return None, None
 
 
 async def _send_card(
@@ -121,15 +144,22 @@ async def act(
     if item is None or not in_queue(item):
         await _stale(callback, item.status if item else None)
         return
-    if action in (QueueAction.EDIT, QueueAction.MOVE):
+    if action in (QueueAction.EDIT, QueueAction.MOVE, QueueAction.TITLE):
         await _ask(callback, state, item, index, action, settings)
         return
-    if action in cb.QUEUE_CONFIRMED and not callback_data.sure:
+    if action is QueueAction.KIND:
+        content, markup = await _card(services, settings, index, kinds=True)
+        await callback.answer()
+        await show(callback, content, markup)
+        return
+    # Announcements never go into a digest: approving one sends it out, after a question.
+    sends = action is QueueAction.APPROVE and item.kind is ItemKind.ANNOUNCEMENT
+    if (action in cb.QUEUE_CONFIRMED or sends) and not callback_data.sure:
         content, markup = await _card(services, settings, index, confirm=action)
         await callback.answer()
         await show(callback, content, markup)
         return
-    if action is QueueAction.PUBLISH:
+    if action is QueueAction.PUBLISH or sends:
         if not await _publish(callback, services, item_id):
             return
     else:
@@ -152,9 +182,17 @@ async def _ask(
     settings: Settings,
 ) -> None:
     card_id = callback.message.message_id if callback.message is not None else None
-    await state.set_state(QueueEdit.text if action is QueueAction.EDIT else QueueEdit.time)
+    states = {QueueAction.EDIT: QueueEdit.text, QueueAction.TITLE: QueueEdit.title}
+    await state.set_state(states.get(action, QueueEdit.time))
     await state.set_data({"item_id": item.id, "index": index, "card_id": card_id})
     await callback.answer()
+    if action is QueueAction.TITLE:
+        await callback.bot.send_message(  # type: ignore[union-attr]
+            callback.from_user.id,
+            texts.QUEUE_ASK_TITLE.format(title=item.title),
+            reply_markup=kb.word_prompt(texts.QUEUE_TITLE_PLACEHOLDER),
+        )
+        return
     if action is QueueAction.EDIT:
         prompt = texts.QUEUE_ASK_TEXT.format(title=item.title)
     else:
@@ -237,12 +275,62 @@ async def new_time(
         await _after_change(message, state, services, settings, done)
 
 
+# --- /queue: a feed item's kind and title ---
+
+
+async def set_kind(
+    callback: CallbackQuery,
+    callback_data: cb.QueueSetKind,
+    services: Services,
+    settings: Settings,
+) -> None:
+    item_id, kind = callback_data.item_id, callback_data.kind
+    now = datetime.now(UTC)
+    changed = await services.moderation.change_kind(item_id, callback_data.was, kind, now)
+    if not changed.done:
+        item = changed.item
+        if item is None or not in_queue(item):
+            await _stale(callback, item.status if item else None)
+            return
+        # Another editor picked a kind first: say which, and show the card as it is now.
+        name = texts.queue_kind_name(item.kind)
+        await callback.answer(texts.QUEUE_KIND_STALE.format(kind=name), show_alert=True)
+    else:
+        await callback.answer(texts.QUEUE_KIND_DONE.format(kind=texts.queue_kind_name(kind)))
+    index = await services.queue.index_of(item_id)
+    content, markup = await _card(
+        services, settings, callback_data.index if index is None else index
+    )
+    await show(callback, content, markup)
+
+
+async def new_title(
+    message: Message, state: FSMContext, services: Services, settings: Settings
+) -> None:
+    item = await _still_queued(message, state, services)
+    if item is None:
+        return
+    retitled = await services.moderation.retitle(item, message.text or "", datetime.now(UTC))
+    if retitled.outcome is Retitle.EMPTY:
+        await message.answer(texts.QUEUE_TITLE_EMPTY)
+    elif retitled.outcome is Retitle.TOO_LONG:
+        await message.answer(texts.QUEUE_TITLE_TOO_LONG.format(limit=TITLE_LIMIT))
+    elif retitled.outcome is Retitle.STALE:
+        await _still_queued(message, state, services)
+    else:
+        as_draft = retitled.outcome is Retitle.SAVED_AS_DRAFT
+        done = texts.QUEUE_TITLE_SAVED_DRAFT if as_draft else texts.QUEUE_TITLE_SAVED
+        await _after_change(message, state, services, settings, done)
+
+
 def build_router() -> Router:
     router = Router(name="queue")
     router.message.register(queue_command, Command("queue"))
     not_command = ~F.text.startswith("/")
     router.message.register(new_text, StateFilter(QueueEdit.text), not_command)
     router.message.register(new_time, StateFilter(QueueEdit.time), not_command)
+    router.message.register(new_title, StateFilter(QueueEdit.title), not_command)
     router.callback_query.register(open_card, cb.QueueCard.filter())
     router.callback_query.register(act, cb.QueueDo.filter())
+    router.callback_query.register(set_kind, cb.QueueSetKind.filter())
     return router

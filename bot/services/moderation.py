@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from bot import texts
 from bot.content.digest import MESSAGE_LIMIT, utf16_len
-from bot.content.models import Item, ItemStatus
+from bot.content.models import Item, ItemKind, ItemStatus
 from bot.content.when import parse_when
 from bot.storage.queue import APPROVABLE, QUEUE_STATUSES, QueueRepository
 
@@ -68,6 +68,36 @@ class Rewritten:
     status: ItemStatus | None = None  # STALE: where the item is now
 
 
+# --- a feed item's kind and title ---
+
+TITLE_LIMIT = 300  # the items table's column
+
+
+class Retitle(StrEnum):
+    SAVED = "saved"
+    SAVED_AS_DRAFT = "saved-as-draft"  # a feed's pending item keeps the editor's title
+    EMPTY = "empty"
+    TOO_LONG = "too-long"  # longer than TITLE_LIMIT, or the post outgrows one message
+    STALE = "stale"
+
+
+@dataclass(frozen=True, slots=True)
+class Retitled:
+    outcome: Retitle
+    status: ItemStatus | None = None  # STALE: where the item is now
+
+
+@dataclass(frozen=True, slots=True)
+class KindChanged:
+    done: bool
+    item: Item | None = None  # not done: the item as it is now (None: it is gone)
+
+
+def clean_title(text: str) -> str:
+    """A title is one line: the lines an editor typed, joined by spaces."""
+    return " ".join(text.split())
+
+
 class ModerationService:
     def __init__(self, queue: QueueRepository, tz: tzinfo) -> None:
         self._queue = queue
@@ -112,3 +142,26 @@ class ModerationService:
         if item.status is ItemStatus.PENDING:
             return Rewritten(Rewrite.SAVED_AS_DRAFT)
         return Rewritten(Rewrite.SAVED)
+
+    async def change_kind(
+        self, item_id: int, was: ItemKind, kind: ItemKind, now: datetime
+    ) -> KindChanged:
+        """The queued item becomes `kind` if it is still queued and still of kind `was`."""
+        if await self._queue.set_kind(item_id, was, kind, now):
+            return KindChanged(True)
+        return KindChanged(False, await self._queue.get(item_id))
+
+    async def retitle(self, item: Item, text: str, now: datetime) -> Retitled:
+        """A new title for a queued item; the body and the link stay as they were."""
+        title = clean_title(text)
+        if not title:
+            return Retitled(Retitle.EMPTY)
+        edited = replace(item, title=title)
+        length = utf16_len(texts.message_part(texts.item_post(edited, self._tz)).text)
+        if len(title) > TITLE_LIMIT or length > MESSAGE_LIMIT:
+            return Retitled(Retitle.TOO_LONG)
+        if not await self._queue.set_title(item.id, title, item.body, now):
+            return Retitled(Retitle.STALE, await self._where(item.id))
+        if item.status is ItemStatus.PENDING:
+            return Retitled(Retitle.SAVED_AS_DRAFT)
+        return Retitled(Retitle.SAVED)

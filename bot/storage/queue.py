@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.content.models import Item, ItemStatus
+from bot.content.models import Item, ItemKind, ItemStatus
 from bot.content.search import search_document
 from bot.storage.database import Database
 from bot.storage.items import ItemRepository
@@ -127,6 +127,33 @@ class QueueRepository:
         return await self._move(
             item_id, QUEUE_STATUSES, body=body, body_entities=entities_json,
             search_stems=search_document(title, body), status=status, updated_at=_utc(now),
+        )  # fmt: skip
+
+    # --- a feed item's kind and title ---
+
+    async def set_kind(self, item_id: int, was: ItemKind, kind: ItemKind, now: datetime) -> bool:
+        """A queued item of kind `was` becomes `kind`; False if it left the queue or someone
+        changed its kind first. A feed's poll never rewrites the kind, so a pending item stays
+        pending."""
+        c = items.c
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                items.update()
+                .where(c.id == item_id, c.status.in_(_QUEUED), c.kind == was.value)
+                .values(kind=kind.value, updated_at=_utc(now))
+            )
+        return bool(result.rowcount)
+
+    async def set_title(self, item_id: int, title: str, body: str, now: datetime) -> bool:
+        """A new title for a queued item; a pending feed item becomes a draft, as in
+        `set_text` (the feed's next poll would put its own title back)."""
+        c = items.c
+        status = sa.case(
+            (c.status == ItemStatus.PENDING.value, ItemStatus.DRAFT.value), else_=c.status
+        )
+        return await self._move(
+            item_id, QUEUE_STATUSES, title=title, search_stems=search_document(title, body),
+            status=status, updated_at=_utc(now),
         )  # fmt: skip
 
     async def claim_for_publishing(self, item_id: int, now: datetime) -> ItemStatus | None:

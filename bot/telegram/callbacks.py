@@ -154,6 +154,8 @@ class QueueAction(StrEnum):
     MOVE = "move"
     PUBLISH = "publish"
     DELETE = "delete"
+    KIND = "kind"  # opens the kinds to pick from (QueueSetKind)
+    TITLE = "title"
 
 
 # Destructive actions ask first; the same button with sure=True carries them out.
@@ -173,6 +175,20 @@ class QueueDo(CallbackData, prefix="qd1"):
     item_id: RecordId
     index: Position
     sure: bool = False
+
+
+# --- /queue: a feed item's kind and title ---
+
+
+@editor_button
+class QueueSetKind(CallbackData, prefix="qk1"):
+    """Make the queued item `kind`; `was` is the kind the card showed, so a press on a card
+    older than another editor's change changes nothing."""
+
+    item_id: RecordId
+    index: Position
+    was: ItemKind
+    kind: ItemKind
 
 
 @editor_button

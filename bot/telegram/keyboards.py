@@ -32,6 +32,7 @@ from bot.content.models import Button as NeutralButton
 from bot.content.models import (
     ButtonAction,
     Frequency,
+    ItemKind,
     OrgKind,
     Role,
     Subscriber,
@@ -64,6 +65,7 @@ from bot.telegram.callbacks import (
     QueueAction,
     QueueCard,
     QueueDo,
+    QueueSetKind,
     Remind,
     Section,
     SetFrequency,
@@ -281,8 +283,10 @@ def card(shelf: Shelf, index: int, total: int, item_id: int, votes: bool) -> Inl
 # --- the editors' queue (/queue) -----------------------------------------------------------------
 
 
-def queue_card(item_id: int, index: int, total: int, approvable: bool) -> InlineKeyboardMarkup:
-    labels = texts.QUEUE_BUTTONS
+def queue_card(
+    item_id: int, index: int, total: int, approvable: bool, *, kind: ItemKind
+) -> InlineKeyboardMarkup:
+    labels = {**texts.QUEUE_BUTTONS, **_queue_kind_labels(kind)}
 
     def do(action: QueueAction) -> InlineKeyboardButton:
         return _button(labels[action.value], QueueDo(action=action, item_id=item_id, index=index))
@@ -291,6 +295,7 @@ def queue_card(item_id: int, index: int, total: int, approvable: bool) -> Inline
     rows = [
         [*first, do(QueueAction.REJECT)],
         [do(QueueAction.EDIT), do(QueueAction.MOVE)],
+        [do(QueueAction.KIND), do(QueueAction.TITLE)],
         [do(QueueAction.PUBLISH)],
         [do(QueueAction.DELETE)],
     ]
@@ -304,17 +309,45 @@ def queue_card(item_id: int, index: int, total: int, approvable: bool) -> Inline
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def queue_confirm(action: QueueAction, item_id: int, index: int) -> InlineKeyboardMarkup:
+def queue_confirm(
+    action: QueueAction, item_id: int, index: int, yes: str | None = None
+) -> InlineKeyboardMarkup:
     return _markup(
         [
             _button(
-                texts.QUEUE_CONFIRM[action.value][1],
+                yes or texts.QUEUE_CONFIRM[action.value][1],
                 QueueDo(action=action, item_id=item_id, index=index, sure=True),
             ),
             _button(texts.QUEUE_BUTTONS["no"], QueueCard(index=index)),
         ],
         1,
     )
+
+
+# --- /queue: a feed item's kind and title ---
+
+
+def _queue_kind_labels(kind: ItemKind) -> dict[str, str]:
+    labels = {
+        QueueAction.KIND.value: texts.QUEUE_KIND_BUTTON.format(kind=texts.queue_kind_name(kind)),
+        QueueAction.TITLE.value: texts.QUEUE_TITLE_BUTTON,
+    }
+    if kind is ItemKind.ANNOUNCEMENT:  # never in a digest: approving it sends it out
+        labels[QueueAction.APPROVE.value] = texts.QUEUE_APPROVE_ANNOUNCEMENT
+    return labels
+
+
+def queue_kinds(item_id: int, index: int, current: ItemKind) -> InlineKeyboardMarkup:
+    """The four kinds, the current one checked; «Нет, назад» returns to the card."""
+    buttons = [
+        _button(
+            _checked(label, kind is current),
+            QueueSetKind(item_id=item_id, index=index, was=current, kind=kind),
+        )
+        for kind, label in texts.QUEUE_KIND_LABELS.items()
+    ]
+    buttons.append(_button(texts.QUEUE_BUTTONS["no"], QueueCard(index=index)))
+    return _markup(buttons, 2, 2, 1)
 
 
 # --- /new: an editor's post --------------------------------------------------------------------

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.content.models import OrgKind, Role, Subscriber, SubscriberStatus, Topic
+from bot.content.models import ItemKind, OrgKind, Role, Subscriber, SubscriberStatus, Topic
 from bot.telegram import keyboards as kb
 from bot.telegram.callbacks import (
     Flow,
@@ -96,10 +96,10 @@ def test_a_lone_card_has_no_buttons() -> None:
 
 
 def test_a_queue_card_of_an_item_that_cannot_be_approved_starts_with_reject() -> None:
-    approvable = kb.queue_card(7, 1, 3, approvable=True)
-    other = kb.queue_card(7, 0, 1, approvable=False)
-    assert [len(row) for row in approvable.inline_keyboard] == [2, 2, 1, 1, 2]
-    assert [len(row) for row in other.inline_keyboard] == [1, 2, 1, 1]
+    approvable = kb.queue_card(7, 1, 3, approvable=True, kind=ItemKind.MATERIAL)
+    other = kb.queue_card(7, 0, 1, approvable=False, kind=ItemKind.MATERIAL)
+    assert [len(row) for row in approvable.inline_keyboard] == [2, 2, 2, 1, 1, 2]
+    assert [len(row) for row in other.inline_keyboard] == [1, 2, 2, 1, 1]
     first = QueueDo.unpack(other.inline_keyboard[0][0].callback_data or "")
     assert (first.action, first.item_id, first.index) == (QueueAction.REJECT, 7, 0)
 
