@@ -295,6 +295,8 @@ async def set_kind(
         # Another editor picked a kind first: say which, and show the card as it is now.
         name = texts.queue_kind_name(item.kind)
         await callback.answer(texts.QUEUE_KIND_STALE.format(kind=name), show_alert=True)
+    elif changed.undated_event:
+        await callback.answer(texts.QUEUE_KIND_UNDATED, show_alert=True)
     else:
         await callback.answer(texts.QUEUE_KIND_DONE.format(kind=texts.queue_kind_name(kind)))
     index = await services.queue.index_of(item_id)

@@ -91,6 +91,7 @@ class Retitled:
 class KindChanged:
     done: bool
     item: Item | None = None  # not done: the item as it is now (None: it is gone)
+    undated_event: bool = False  # done: an event with no date, which no digest would list
 
 
 def clean_title(text: str) -> str:
@@ -148,7 +149,15 @@ class ModerationService:
     ) -> KindChanged:
         """The queued item becomes `kind` if it is still queued and still of kind `was`."""
         if await self._queue.set_kind(item_id, was, kind, now):
-            return KindChanged(True)
+            item = await self._queue.get(item_id)
+            undated = (
+                kind is ItemKind.EVENT
+                and item is not None
+                and item.starts_at is None
+                and item.period_start is None
+                and not item.timing_text
+            )
+            return KindChanged(True, undated_event=undated)
         return KindChanged(False, await self._queue.get(item_id))
 
     async def retitle(self, item: Item, text: str, now: datetime) -> Retitled:

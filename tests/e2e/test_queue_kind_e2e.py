@@ -103,6 +103,15 @@ async def test_stale_and_forged_kind_buttons_change_nothing(running_bot: Running
     assert "📚 Новый материал: Новость площадки" in card["text"]
     assert (await stored(running_bot, item)).kind is ItemKind.MATERIAL
 
+    # An event needs a date to reach a digest: the editor is told at once.
+    _, kinds = await owner.tap(card, "Вид: материал")
+    answer, card = await owner.tap(kinds, "Событие")
+    assert answer.params.get("show_alert") is True and "нет даты" in answer.params["text"]
+    assert "Вид: событие" in [text for text, _ in running_bot.emu.buttons(card)]
+    _, kinds = await owner.tap(card, "Вид: событие")
+    answer, card = await owner.tap(kinds, "Материал")
+    assert answer.params["text"] == "Вид: материал ✓"
+
     # A button that doesn't unpack (a kind that doesn't exist) reaches nothing.
     bad = f"qk1:{item.id}:0:material:poem"
     answer, _ = await owner.tap_data(card, bad, expect="answer")
