@@ -127,7 +127,8 @@ async def set_commands(bot: Bot, settings: Settings, services: Services) -> None
     for admin_id in team:
         try:
             await bot.set_my_commands(
-                bot_commands(texts.EDITOR_COMMANDS), scope=BotCommandScopeChat(chat_id=admin_id)
+                bot_commands(texts.EDITOR_MENU_COMMANDS),
+                scope=BotCommandScopeChat(chat_id=admin_id),
             )
         except TelegramBadRequest as exc:
             # An editor who has never opened the bot has no chat yet; they get it next start.

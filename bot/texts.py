@@ -193,7 +193,35 @@ EDITOR_COMMANDS = (
     Command("new", description="Редактору: новая публикация"),
     Command("queue", description="Редактору: очередь на проверку"),
     Command("edit", description="Редактору: исправить опубликованный пост"),
+    Command("panel", description="Редактору: пульт — все команды редактора кнопками"),
 )
+
+
+# --- the editors' panel («Пульт») ------------------------------------------------------------
+# The editors' menu holds at most 8 commands; the rest are the Пульт's buttons. Subscriber-only
+# commands (/forget) stay out of it and still work when typed.
+EDITOR_MENU_COMMANDS = (
+    Command("panel", description="🎛 Пульт: все команды редактора"),
+    Command("new", description="Новая публикация"),
+    Command("queue", description="Очередь на проверку"),
+    Command("questions", description="Вопросы подписчиков"),
+    Command("next", description="Что дальше: ближайшие мероприятия"),
+    Command("search", description="Поиск по материалам и мероприятиям"),
+    Command("settings", description="Изменить настройки"),
+    Command("help", description="Что умеет бот"),
+)
+PANEL_TITLE = "🎛 Пульт редактора. Каждая кнопка делает то же, что её команда:"
+PANEL_LABELS: Mapping[str, str] = {
+    "new": "✏️ Новая публикация",
+    "queue": "📥 Очередь",
+    "edit": "🛠 Исправить пост",
+    "questions": "❓ Вопросы",
+    "stats": "📊 Статистика",
+    "export": "📤 Выгрузка",
+    "feeds": "📰 Ленты сайтов",
+    "editors": "👥 Редакторы",
+}
+PANEL_OWNERS_ONLY = "Редакторов назначают владельцы бота."
 
 
 def commands_list(commands: Iterable[Command]) -> Text:

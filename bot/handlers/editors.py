@@ -17,6 +17,7 @@ from bot.handlers import (
     edit_post,
     feeds_desk,
     new_post,
+    panel,
     plan_upload,
     questions,
     queue,
@@ -82,6 +83,7 @@ def build_router() -> Router:
         plan_upload.build_router(),
         questions.build_editor_router(),
         edit_post.build_router(),
+        panel.build_router(),
     )
     return router
 

@@ -35,7 +35,7 @@ async def give_editor_menu(bot: Bot, user_id: int) -> None:
     the next start (set_commands)."""
     with suppress(TelegramBadRequest):
         await bot.set_my_commands(
-            bot_commands(texts.EDITOR_COMMANDS), scope=BotCommandScopeChat(chat_id=user_id)
+            bot_commands(texts.EDITOR_MENU_COMMANDS), scope=BotCommandScopeChat(chat_id=user_id)
         )
 
 

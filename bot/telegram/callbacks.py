@@ -346,3 +346,24 @@ class Consent(CallbackData, prefix="g1"):
 
 class ShareLink(CallbackData, prefix="sh1"):
     """«Поделиться с коллегой»: the deep link to pass on."""
+
+
+# --- the editors' panel («Пульт») ----------------------------------------------------------------
+
+
+class PanelCommand(StrEnum):
+    """A Пульт button: the editor command it runs."""
+
+    NEW = "new"
+    QUEUE = "queue"
+    EDIT = "edit"
+    QUESTIONS = "questions"
+    STATS = "stats"
+    EXPORT = "export"
+    FEEDS = "feeds"
+    EDITORS = "editors"
+
+
+@editor_button
+class PanelOpen(CallbackData, prefix="pn1"):
+    command: PanelCommand

@@ -674,3 +674,19 @@ def mark_reminder(
                 fresh.append(button)
         rows.append(fresh)
     return InlineKeyboardMarkup(inline_keyboard=rows) if found else None
+
+
+# --- the editors' panel («Пульт») ----------------------------------------------------------------
+
+from bot.telegram.callbacks import PanelCommand, PanelOpen  # noqa: E402
+
+
+@_shared
+def panel(owner: bool) -> InlineKeyboardMarkup:
+    """The Пульт: one button per editor command; «Редакторы» for owners only."""
+    buttons = [
+        _button(texts.PANEL_LABELS[command.value], PanelOpen(command=command))
+        for command in PanelCommand
+        if owner or command is not PanelCommand.EDITORS
+    ]
+    return _markup(buttons, 2)

@@ -23,7 +23,7 @@ async def test_owner_adds_editors_by_id_username_and_forward_then_removes(
     assert "Мария теперь редактор" in added["text"]
     assert await editors.is_editor(1201)
     scope = {"type": "chat", "chat_id": 1201}
-    assert "stats" in [c["command"] for c in emu.my_commands(scope)]
+    assert "panel" in [c["command"] for c in emu.my_commands(scope)]
     [again] = await owner.say("/editors add 1201")
     assert "уже редактор" in again["text"]
 
