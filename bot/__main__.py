@@ -146,7 +146,10 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
     asyncio.run(_with_engine(settings, report))
     lines, problems = found[0].lines, found[0].problems
-    print("\n".join([*lines, *problems] if problems else [*lines, texts.STATUS_OK]))
+    if args.json:
+        print(json.dumps(found[0].as_json(), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join([*lines, *problems] if problems else [*lines, texts.STATUS_OK]))
     return 1 if problems else 0
 
 
@@ -413,7 +416,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     command("run", cmd_run, "запустить бота (long polling)")
     command("migrate", cmd_migrate, "применить миграции базы данных")
     command("schedule", cmd_schedule, "показать расписание и ближайшие запуски")
-    command("status", cmd_status, "состояние: последние опрос и отправка, очередь, рассылки")
+    status = command(
+        "status", cmd_status, "состояние: последние опрос и отправка, очередь, рассылки, ленты"
+    )
+    status.add_argument(
+        "--json", action="store_true", help="то же одним объектом JSON (для мониторинга)"
+    )
     command("backup", cmd_backup, "сделать резервную копию базы SQLite сейчас")
     restore = command(
         "restore", cmd_restore,

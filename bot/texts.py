@@ -778,6 +778,13 @@ STATUS_RESENT = (
     "уже ушли, но не были записаны — кто-то мог получить их дважды."
 )
 STATUS_OK = "Всё в порядке."
+
+# --- a truthful status: `python -m bot status` on a never-run bot, failing feeds ---
+STATUS_NEVER_RAN = (
+    "⚠ Ни одной отметки о работе: бот ещё не запускался с этой базой. "
+    "Запустите его: python -m bot run."
+)
+STATUS_FEED_FAILING = "⚠ Лента {url} не загружается: {errors} подряд, последняя ошибка: {error}"
 BACKUP_DONE = "Резервная копия сохранена: {path}"
 RESTORE_MISSING = "Нет такого файла: {path}"
 RESTORE_NOT_A_BACKUP = "{path} — не резервная копия базы «Инфозоны» (или файл повреждён)."

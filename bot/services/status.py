@@ -16,6 +16,7 @@ from bot.content.models import CampaignStatus
 from bot.delivery.limits import quiet_hours_end
 from bot.storage.campaigns import CampaignRepository
 from bot.storage.database import Database
+from bot.storage.feeds import FeedRepository
 from bot.storage.outbox import LAST_SEND_AT, UNRECORDED_AT_RESTART
 from bot.storage.timetable import (
     LAST_POLL_AT,
@@ -31,12 +32,37 @@ STALE = timedelta(minutes=5)
 POLL_SLACK = timedelta(minutes=2)
 # A 409 that lasted this long (as the bot itself saw it) is another process, not a restart.
 CONFLICT_REPORTED_AFTER = timedelta(seconds=30)
+# This many failed fetches in a row (each spaced by the feed's back-off) is a failing feed,
+# not a site that hiccupped once.
+FEED_FAILING_AFTER = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    code: str  # stable, for monitoring: never_run, tick_stale, poll_conflict, poll_stale, ...
+    text: str  # one Russian line
 
 
 @dataclass(frozen=True, slots=True)
 class StatusReport:
     lines: list[str]
-    problems: list[str]  # one Russian line each; any makes the exit code 1
+    found: list[Problem]  # any makes the exit code 1
+    facts: dict[str, object]  # the same picture for `status --json` (stable keys)
+
+    @property
+    def problems(self) -> list[str]:
+        return [problem.text for problem in self.found]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "ok": not self.found,
+            **self.facts,
+            "problems": [{"code": p.code, "text": p.text} for p in self.found],
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _time(value: str) -> datetime | None:
@@ -51,7 +77,12 @@ async def status_report(settings: Settings, engine: Database, now: datetime) -> 
     beats = await RuntimeStatusRepository(engine).all()
     campaigns = CampaignRepository(engine)
     lines = [texts.STATUS_TITLE]
-    problems: list[str] = []
+    found: list[Problem] = []
+    facts: dict[str, object] = {"checked_at": now.isoformat(), "ran": bool(beats)}
+    if not beats:
+        # Nothing has ever written a heartbeat (the sender writes one at its start, the
+        # timetable every minute): this database has never seen a running bot.
+        found.append(Problem("never_run", texts.STATUS_NEVER_RAN))
 
     def moment(key: str) -> datetime | None:
         value = beats.get(key)
@@ -65,12 +96,16 @@ async def status_report(settings: Settings, engine: Database, now: datetime) -> 
         when = moment(key)
         shown = texts.console_time(when.astimezone(tz), now) if when else texts.STATUS_NEVER
         lines.append(f"  {label}: {shown}")
+        facts[key] = _iso(when)
 
     pending = await campaigns.pending_total()
     lines.append(
         texts.STATUS_PENDING.format(texts.count(pending, "сообщение", "сообщения", "сообщений"))
     )
+    facts["pending"] = pending
     active = await campaigns.in_progress()
+    shown_campaigns: list[dict[str, object]] = []
+    facts["campaigns"] = shown_campaigns
     lines.append(texts.STATUS_CAMPAIGNS if active else texts.STATUS_NO_CAMPAIGNS)
     quiet_until = quiet_hours_end(now, settings.quiet_window, tz)
     waiting_for_morning = 0
@@ -80,13 +115,22 @@ async def status_report(settings: Settings, engine: Database, now: datetime) -> 
             id=campaign.id, title=campaign.title, sent=counts.sent, total=counts.total,
             failed=counts.failed, blocked=counts.blocked,
         )  # fmt: skip
-        if campaign.status is CampaignStatus.PAUSED and quiet_until is not None:
+        night = campaign.status is CampaignStatus.PAUSED and quiet_until is not None
+        if night and quiet_until is not None:
             # Paused for the night, as it should be: not an alarm.
             line += texts.STATUS_QUIET_PAUSE.format(until=f"{quiet_until.astimezone(tz):%H:%M}")
             waiting_for_morning += counts.pending
         lines.append(line)
+        shown_campaigns.append(
+            {"id": campaign.id, "title": campaign.title, "sent": counts.sent,
+             "total": counts.total, "failed": counts.failed, "blocked": counts.blocked,
+             "pending": counts.pending, "paused_for_night": night}
+        )  # fmt: skip
 
     resent = beats.get(UNRECORDED_AT_RESTART)
+    facts["resent_at_restart"] = (
+        int(resent[0]) if resent is not None and resent[0].isdigit() else 0
+    )
     if resent is not None and resent[0].isdigit() and int(resent[0]) > 0:
         # What the sender found unrecorded at its last start: not an alarm, but the one
         # way a subscriber gets a message twice, so the operator hears of it.
@@ -100,7 +144,7 @@ async def status_report(settings: Settings, engine: Database, now: datetime) -> 
     tick = moment(LAST_TICK_AT)
     if tick is not None and now - tick > STALE:
         minutes = int((now - tick) / timedelta(minutes=1))
-        problems.append(texts.STATUS_STALE_TICK.format(minutes=minutes))
+        found.append(Problem("tick_stale", texts.STATUS_STALE_TICK.format(minutes=minutes)))
     running = tick is not None and now - tick <= STALE
     conflict = beats.get(POLL_CONFLICT_SINCE)
     conflict_since = _time(conflict[0]) if conflict else None
@@ -112,21 +156,35 @@ async def status_report(settings: Settings, engine: Database, now: datetime) -> 
         and conflict_since is not None
         and conflict[1] - conflict_since >= CONFLICT_REPORTED_AFTER  # as of the last heartbeat
     ):
-        problems.append(
-            texts.STATUS_CONFLICT.format(
-                duration=texts.console_duration(now - conflict_since),
-                since=f"{conflict_since.astimezone(tz):%H:%M:%S}",
-            )
+        text = texts.STATUS_CONFLICT.format(
+            duration=texts.console_duration(now - conflict_since),
+            since=f"{conflict_since.astimezone(tz):%H:%M:%S}",
         )
+        found.append(Problem("poll_conflict", text))
     elif running and last_poll is not None and now - last_poll > poll_deadline:
-        problems.append(
-            texts.STATUS_POLL_STALE.format(
-                duration=texts.console_duration(now - last_poll),
-                since=f"{last_poll.astimezone(tz):%H:%M:%S}",
-            )
+        text = texts.STATUS_POLL_STALE.format(
+            duration=texts.console_duration(now - last_poll),
+            since=f"{last_poll.astimezone(tz):%H:%M:%S}",
         )
+        found.append(Problem("poll_stale", text))
     sent = moment(LAST_SEND_AT)
     if pending > waiting_for_morning and sent is not None and now - sent > STALE:
         minutes = int((now - sent) / timedelta(minutes=1))
-        problems.append(texts.STATUS_STALLED.format(minutes=minutes))
-    return StatusReport(lines, problems)
+        found.append(Problem("send_stalled", texts.STATUS_STALLED.format(minutes=minutes)))
+    failing: list[dict[str, object]] = []
+    facts["failing_feeds"] = failing
+    for feed in await FeedRepository(engine).all():
+        if not feed.enabled or feed.error_count < FEED_FAILING_AFTER:
+            continue
+        since = feed.last_fetch_at
+        failing.append(
+            {"id": feed.id, "url": feed.url, "errors": feed.error_count,
+             "last_error": feed.last_error or "", "last_fetch_at": _iso(since)}
+        )  # fmt: skip
+        text = texts.STATUS_FEED_FAILING.format(
+            url=feed.url,
+            errors=texts.count(feed.error_count, "раз", "раза", "раз"),
+            error=feed.last_error or "—",
+        )
+        found.append(Problem("feed_failing", text))
+    return StatusReport(lines, found, facts)

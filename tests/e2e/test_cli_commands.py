@@ -59,9 +59,9 @@ def test_schedule_lists_every_job_with_its_next_run(capsys: pytest.CaptureFixtur
 def test_status_and_backup_on_a_fresh_database(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert main(["status"]) == 0
+    assert main(["status"]) == 1  # never run: no all-clear
     out = capsys.readouterr().out
-    assert "Ожидают отправки: 0 сообщений" in out and "Всё в порядке." in out
+    assert "Ожидают отправки: 0 сообщений" in out and "бот ещё не запускался" in out
     assert main(["backup"]) == 0
     assert "Резервная копия сохранена" in capsys.readouterr().out
     assert list((tmp_path / "data" / "backups").glob("infozona-*.db"))
