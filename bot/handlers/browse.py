@@ -29,7 +29,7 @@ from bot.content.whatsnext import (
     describe_window,
     exportable,
 )
-from bot.handlers.common import show
+from bot.handlers.common import offered_words, show
 from bot.services.browsing import (
     Remind,
     find_answer,
@@ -228,23 +228,39 @@ def _query_of(
     return NextQuery(start, end, roles, orgs, bool(roles or orgs), label, topics)
 
 
+async def _turn_page(
+    callback: CallbackQuery,
+    data: cb.AnswerPage | cb.NextPage,
+    topics: tuple[int, ...],
+    *,
+    services: Services,
+    settings: Settings,
+    year_long: bool = False,
+) -> None:
+    """Another page of an answer, the query rebuilt from the button's window and audience."""
+    await callback.answer()
+    query = _query_of(
+        date.fromordinal(data.start), date.fromordinal(data.end),
+        cb.unmask(data.roles, Role), cb.unmask(data.orgs, OrgKind),
+        topics, datetime.now(settings.tz).date(),
+    )  # fmt: skip
+    content, markup = await _answer(
+        query, data.page, callback.from_user.id,
+        services=services, settings=settings, year_long=year_long,
+    )  # fmt: skip
+    await show(callback, content, markup)
+
+
 async def answer_page(
     callback: CallbackQuery,
     callback_data: cb.AnswerPage,
     services: Services,
     settings: Settings,
 ) -> None:
-    await callback.answer()
-    query = _query_of(
-        date.fromordinal(callback_data.start), date.fromordinal(callback_data.end),
-        cb.unmask(callback_data.roles, Role), cb.unmask(callback_data.orgs, OrgKind),
-        topics_unmask(callback_data.topics), datetime.now(settings.tz).date(),
-    )  # fmt: skip
-    content, markup = await _answer(
-        query, callback_data.page, callback.from_user.id,
+    await _turn_page(
+        callback, callback_data, topics_unmask(callback_data.topics),
         services=services, settings=settings, year_long=callback_data.year_long,
     )  # fmt: skip
-    await show(callback, content, markup)
 
 
 async def next_page(
@@ -254,17 +270,7 @@ async def next_page(
     settings: Settings,
 ) -> None:
     """«Ещё ▸» under answers sent before topics and folding: the same pages, without topics."""
-    await callback.answer()
-    query = _query_of(
-        date.fromordinal(callback_data.start), date.fromordinal(callback_data.end),
-        cb.unmask(callback_data.roles, Role), cb.unmask(callback_data.orgs, OrgKind),
-        (), datetime.now(settings.tz).date(),
-    )  # fmt: skip
-    content, markup = await _answer(
-        query, callback_data.page, callback.from_user.id,
-        services=services, settings=settings,
-    )  # fmt: skip
-    await show(callback, content, markup)
+    await _turn_page(callback, callback_data, (), services=services, settings=settings)
 
 
 async def said_search(
@@ -274,14 +280,13 @@ async def said_search(
     state: FSMContext,
 ) -> None:
     """«🔎 Найти «…»» under the fallback: the words the person wrote, as /search would."""
-    said = (await state.get_data()).get("said")
-    if not said or not isinstance(callback.message, Message):
-        await callback.answer(texts.OFFER_EXPIRED, show_alert=True)
+    offered = await offered_words(callback, state)
+    if offered is None:
         return
-    await callback.answer()
-    words = " ".join(str(said).split())[:100]
+    message, said = offered
+    words = " ".join(said.split())[:100]
     await state.update_data(search=words)
-    await _send_card(callback.message, *await _card(Shelf.SEARCH, 0, words, services, settings))
+    await _send_card(message, *await _card(Shelf.SEARCH, 0, words, services, settings))
 
 
 # --- remind me, add to calendar -----------------------------------------------------------------

@@ -7,8 +7,10 @@ from contextlib import suppress
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot import texts
 from bot.content.formatting import Text
 from bot.telegram.render import as_kwargs
 
@@ -41,3 +43,14 @@ async def drop_keyboard(bot: Bot, chat_id: int, message_id: int | None) -> None:
         return
     with suppress(TelegramBadRequest):
         await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+
+
+async def offered_words(callback: CallbackQuery, state: FSMContext) -> tuple[Message, str] | None:
+    """The words the fallback offered to search for or to send as a question, and the message
+    under which the offer was pressed; None (the presser told the offer expired) if gone."""
+    said = (await state.get_data()).get("said")
+    if not said or not isinstance(callback.message, Message):
+        await callback.answer(texts.OFFER_EXPIRED, show_alert=True)
+        return None
+    await callback.answer()
+    return callback.message, str(said)

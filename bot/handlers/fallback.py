@@ -20,7 +20,8 @@ from bot import texts
 from bot.config import Settings
 from bot.content.intents import Intent, read_text
 from bot.handlers import subscription
-from bot.handlers.questions import _submit as submit_question
+from bot.handlers.common import offered_words
+from bot.handlers.questions import submit_question
 from bot.services.container import Services
 from bot.services.questions import QUESTION_MAX
 from bot.telegram import callbacks as cb
@@ -80,13 +81,12 @@ async def offer_ask(
     callback: CallbackQuery, state: FSMContext, settings: Settings, services: Services
 ) -> None:
     """«Отправить как вопрос в ИМЦ»: the words written, as /ask would send them."""
-    said = (await state.get_data()).get("said")
-    if not said or not isinstance(callback.message, Message):
-        await callback.answer(texts.OFFER_EXPIRED, show_alert=True)
+    offered = await offered_words(callback, state)
+    if offered is None:
         return
-    await callback.answer()
+    message, said = offered
     await state.update_data(said=None)  # sent once, not twice on a second tap
-    await submit_question(callback.message, str(said), state, settings=settings, services=services)
+    await submit_question(message, said, state, settings=settings, services=services)
 
 
 async def stale_button(callback: CallbackQuery) -> None:

@@ -39,7 +39,7 @@ class AnswerDialog(StatesGroup):
 # --- the subscriber asks -------------------------------------------------------------------------
 
 
-async def _submit(
+async def submit_question(
     message: Message,
     text: str,
     state: FSMContext,
@@ -107,7 +107,7 @@ async def ask_command(
         await state.set_state(AskDialog.writing)
         await message.answer(texts.ASK_PROMPT, reply_markup=kb.word_prompt(texts.ASK_PLACEHOLDER))
         return
-    await _submit(
+    await submit_question(
         message, text, state,
         settings=settings, services=services,
     )  # fmt: skip
@@ -119,7 +119,7 @@ async def question_written(
     settings: Settings,
     services: Services,
 ) -> None:
-    await _submit(
+    await submit_question(
         message, (message.text or "").strip(), state,
         settings=settings, services=services,
     )  # fmt: skip
@@ -148,7 +148,7 @@ async def follow_up_written(
     settings: Settings,
     services: Services,
 ) -> None:
-    await _submit(
+    await submit_question(
         message, (message.text or "").strip(), state,
         settings=settings, services=services, follows=answered.id,
     )  # fmt: skip
