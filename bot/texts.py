@@ -1814,15 +1814,13 @@ EXPORT_NO_DATE = "без даты"
 # --- editors' feeds desk: /feeds ---------------------------------------------------------------
 
 FEEDS_DESK_USAGE = (
-    "Добавить ленту: /feeds add АДРЕС material|case|news [auto]\n"
-    "material — материалы, case — опыт площадок, news — новости площадок; auto — новые записи "
-    "сразу в дайджест, без очереди."
+    "Добавить ленту — кнопка «➕ Добавить ленту» или ссылка на неё сообщением после /feeds."
 )
-FEEDS_DESK_EMPTY = "Лент пока нет."
+FEEDS_DESK_EMPTY = "Лент пока нет. Пришлите ссылку на ленту сайта (RSS или Atom) — я её проверю."
 FEEDS_DESK_TITLE = "Ленты сайтов ({count})"
 FEED_DESK_WAITING = "в очереди: {count}"
 FEED_DESK_PAUSED = "⏸ приостановлена"
-FEED_DESK_PICK = "Нажмите ленту, чтобы приостановить, включить автоодобрение или удалить."
+FEED_DESK_PICK = "Нажмите ленту, чтобы приостановить или удалить её; новую — пришлите ссылкой."
 FEED_DESK_BAD_ID = "Укажите номер ленты цифрами: /feeds remove 3. Номера — в /feeds."
 FEED_DESK_NOT_FOUND = "Ленты №{id} нет — возможно, её уже удалили. Список: /feeds"
 FEED_DESK_REMOVE_CONFIRM = (
@@ -1867,6 +1865,44 @@ def feed_desk_state(
     return " · ".join(state)
 
 
+FEED_DESK_LABEL_MAX = 34  # a feed's name in the list: with its number, one line of a phone
+FEED_DESK_FAILING = "⚠ ошибок подряд: {count}"
+FEED_DESK_CHECKED = "проверена {when}"
+
+
+def feed_desk_line(
+    feed_id: int,
+    label: str,
+    kind: FeedKind,
+    auto_approve: bool,
+    *,
+    last_fetch_at: datetime | None,
+    error_count: int,
+    waiting: int,
+    enabled: bool,
+    tz: tzinfo,
+) -> Text:
+    """A feed in the list, two lines for a phone: «№1 Школа № 5» and «материалы · через
+    очередь · проверена 27.11 10:00 · в очереди: 2»; the card has the address and errors."""
+    if len(label) > FEED_DESK_LABEL_MAX:
+        label = label[: FEED_DESK_LABEL_MAX - 1].rstrip() + "…"
+    facts = [
+        FEED_KIND_LABELS[kind],
+        FEED_LINE_ROUTE_AUTO if auto_approve else FEED_LINE_ROUTE_QUEUE,
+    ]
+    if not enabled:
+        facts.append(FEED_DESK_PAUSED)
+    if error_count:
+        facts.append(FEED_DESK_FAILING.format(count=error_count))
+    elif last_fetch_at is None:
+        facts.append(FEED_LINE_NEVER)
+    else:
+        facts.append(FEED_DESK_CHECKED.format(when=f"{last_fetch_at.astimezone(tz):%d.%m %H:%M}"))
+    if waiting:
+        facts.append(FEED_DESK_WAITING.format(count=waiting))
+    return as_list(as_line(Bold(f"№{feed_id}"), f" {label}", end=""), Italic(" · ".join(facts)))
+
+
 def feed_desk_entry(
     feed_id: int, kind: FeedKind, auto_approve: bool, url: str, title: str, state: str
 ) -> Text:
@@ -1881,12 +1917,93 @@ def feed_desk_entry(
 def feeds_desk(entries: Sequence[Text]) -> list[Text]:
     """The desk as blocks, so a long list splits between feeds, never inside one."""
     if not entries:
-        return [as_list(FEEDS_DESK_EMPTY, "", FEEDS_DESK_USAGE)]
+        return [Text(FEEDS_DESK_EMPTY)]
     return [
         Bold(FEEDS_DESK_TITLE.format(count=len(entries))),
         *entries,
-        as_list(FEED_DESK_PICK, FEEDS_DESK_USAGE),
+        Text(FEED_DESK_PICK),
     ]
+
+
+# --- /feeds in Russian: a feed added by its link, then two questions by buttons ---
+
+FEED_ADD_BUTTON = "➕ Добавить ленту"
+FEED_ADD_PROMPT = (
+    "Пришлите ссылку на ленту сайта (RSS или Atom) — я её проверю. Отменить — /cancel."
+)
+FEED_ADD_PLACEHOLDER = "https://сайт/rss"
+FEED_ADD_NOT_LINK = (
+    "Это не похоже на ссылку. Пришлите адрес ленты, например https://school5.ru/rss, или /cancel."
+)
+FEED_ADD_FAILED = (
+    "Ленту не добавил: {error}. Ничего не сохранено — пришлите другую ссылку или /cancel."
+)
+FEED_ADD_NOT_A_FEED = (
+    "По этой ссылке не лента, а {what}. Ничего не сохранено.\n"
+    "Нужна ссылка на RSS или Atom: на сайте её ищут по значку RSS или словам «RSS», «Лента»; "
+    "часто она кончается на /rss или /feed. Пришлите её или /cancel."
+)
+FEED_ADD_NOT_A_FEED_PAGE = "обычная веб-страница"
+FEED_ADD_NOT_A_FEED_OTHER = "что-то другое"
+FEED_ADD_FOUND = "Нашёл ленту «{title}»: {entries}."
+FEED_ADD_FOUND_UNTITLED = "Нашёл ленту: {entries}."
+FEED_ADD_LATEST = "последняя — {date}"
+FEED_ADD_MOVED = "Сайт сообщил, что лента переехала насовсем, — сохраню новый адрес: {url}"
+FEED_ADD_KIND_QUESTION = "Что в ней?"
+FEED_ADD_KINDS = {
+    FeedKind.MATERIAL: "📚 Материалы",
+    FeedKind.CASE: "💡 Опыт площадок",
+    FeedKind.NEWS: "📰 Новости",
+}
+FEED_ADD_ROUTE_QUESTION = "Новые записи — через очередь или сразу в дайджест?"
+FEED_ADD_ROUTE_HINT = (
+    "Через очередь: редактор проверит каждую запись в /queue.\n"
+    "Сразу в дайджест: новые записи попадут в ближайший дайджест без проверки; то, что уже "
+    "есть в ленте, всё равно пройдёт через очередь."
+)
+FEED_ADD_ROUTE_QUEUE = "📥 Через очередь"
+FEED_ADD_ROUTE_AUTO = "⚡ Сразу в дайджест"
+FEED_ADD_DONE = "✅ Лента №{id}{title} добавлена: {kind}, {route} — {url}"
+FEED_ADD_STALE = "Эта кнопка уже не действует. Добавить ленту — /feeds."
+FEED_ADD_CHOOSE = "Выберите кнопкой под вопросом выше, или пришлите другую ссылку, или /cancel."
+
+
+def feed_add_found(
+    title: str, entries: int, latest: datetime | None, moved_to: str | None, tz: tzinfo
+) -> str:
+    """What the check of a link found, and the first question: «Нашёл ленту «Школа №5»:
+    12 записей, последняя — пт, 27 ноября. Что в ней?»."""
+    found = count(entries, "запись", "записи", "записей")
+    if latest is not None:
+        found += ", " + FEED_ADD_LATEST.format(date=format_date(latest.astimezone(tz).date()))
+    head = (
+        FEED_ADD_FOUND.format(title=title, entries=found)
+        if title
+        else FEED_ADD_FOUND_UNTITLED.format(entries=found)
+    )
+    lines = [head]
+    if moved_to:
+        lines.append(FEED_ADD_MOVED.format(url=moved_to))
+    lines.append(FEED_ADD_KIND_QUESTION)
+    return "\n".join(lines)
+
+
+def feed_add_route(title: str, kind: FeedKind) -> str:
+    head = (
+        f"«{title}» · {FEED_KIND_LABELS[kind]}" if title else FEED_KIND_LABELS[kind].capitalize()
+    )
+    return "\n".join((head, FEED_ADD_ROUTE_QUESTION, FEED_ADD_ROUTE_HINT))
+
+
+def feed_add_done(feed_id: int, title: str, kind: FeedKind, auto: bool, url: str) -> str:
+    """One line of what was stored."""
+    return FEED_ADD_DONE.format(
+        id=feed_id,
+        title=f" «{title}»" if title else "",
+        kind=FEED_KIND_LABELS[kind],
+        route=FEED_LINE_ROUTE_AUTO if auto else FEED_LINE_ROUTE_QUEUE,
+        url=url,
+    )
 
 
 # --- questions to the IMC: /ask, /questions ------------------------------------------------------

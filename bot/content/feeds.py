@@ -14,7 +14,7 @@ import html
 import io
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -137,6 +137,23 @@ class FetchResult:
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    # Where the feed now lives for good: the URL after the redirects that said so (301, 308)
+    # before any temporary one; the requested URL when the first redirect was temporary.
+    permanent_url: str | None = None
+
+
+PERMANENT_REDIRECTS = frozenset({301, 308})
+
+
+def permanent_location(requested: str, hops: Sequence[tuple[int, str]]) -> str:
+    """The URL to keep asking: `hops` are (status, the URL it led to) in order; the chain of
+    permanent redirects from the start is followed, and stops at the first temporary one."""
+    url = requested
+    for status, target in hops:
+        if status not in PERMANENT_REDIRECTS:
+            break
+        url = target
+    return url
 
 
 def _header(value: str | None, limit: int) -> str | None:
@@ -170,6 +187,12 @@ async def fetch_feed(
             timeout=aiohttp.ClientTimeout(total=settings.timeout_s),
         ) as response:
             final_url = str(response.url)
+            # Each redirect response answered the request of its own URL; the next one's URL
+            # (the final one's, after the last) is where it led.
+            history = response.history
+            targets = [str(hop.url) for hop in history[1:]] + [final_url] if history else []
+            hops = [(hop.status, target) for hop, target in zip(history, targets, strict=True)]
+            permanent = permanent_location(url, hops)
             new_etag = _header(response.headers.get("ETag"), ETAG_MAX)
             new_modified = _header(response.headers.get("Last-Modified"), LAST_MODIFIED_MAX)
             if response.status == 304:
@@ -178,6 +201,7 @@ async def fetch_feed(
                     not_modified=True,
                     etag=new_etag or etag,
                     last_modified=new_modified or last_modified,
+                    permanent_url=permanent,
                 )
             if response.status != 200:
                 raise FeedError(FeedErrorKind.HTTP_STATUS, str(response.status))
@@ -197,6 +221,7 @@ async def fetch_feed(
                 content_type=response.headers.get("Content-Type"),
                 etag=new_etag,
                 last_modified=new_modified,
+                permanent_url=permanent,
             )
     except TimeoutError:
         raise FeedError(FeedErrorKind.TIMEOUT) from None
@@ -204,6 +229,28 @@ async def fetch_feed(
         raise FeedError(FeedErrorKind.TOO_MANY_REDIRECTS) from None
     except aiohttp.ClientError as exc:
         raise FeedError(FeedErrorKind.NETWORK, _describe(exc)) from None
+
+
+_LINK = re.compile(r"(?i)^(?:(https?)://)?([^\s/?#]+\.[^\s/?#]+)([/?#]\S*)?$")
+
+
+def link_in_text(text: str | None) -> str | None:
+    """The feed address an editor sent, as a URL to fetch, or None if the message is not one
+    link: «https://school5.ru/rss», or «school5.ru/rss» without the scheme (https then)."""
+    words = (text or "").split()
+    if len(words) != 1:
+        return None
+    match = _LINK.match(words[0].strip("<>«»\"'"))
+    if match is None:
+        return None
+    scheme, host, rest = match.groups()
+    if not scheme:
+        # Without the scheme, only what reads as a site's name: «10.12» is a date, and
+        # «anna@school5.ru» an e-mail address.
+        top = host.rsplit(":", 1)[0].rsplit(".", 1)[-1]
+        if "@" in host or not top.isalpha() or len(top) < 2:
+            return None
+    return f"{(scheme or 'https').lower()}://{host}{rest or ''}"
 
 
 def _describe(exc: BaseException) -> str:

@@ -30,7 +30,9 @@ RUNS: dict[cb.PanelCommand, Run] = {
     cb.PanelCommand.QUESTIONS: lambda m, c, b, st, se, sv: questions.questions_command(m, sv),
     cb.PanelCommand.STATS: lambda m, c, b, st, se, sv: reports.stats_command(m, se, sv),
     cb.PanelCommand.EXPORT: lambda m, c, b, st, se, sv: reports.export_command(m, c, b, se, sv),
-    cb.PanelCommand.FEEDS: lambda m, c, b, st, se, sv: feeds_desk.feeds_command(m, c, b, se, sv),
+    cb.PanelCommand.FEEDS: lambda m, c, b, st, se, sv: feeds_desk.feeds_command(
+        m, c, b, st, se, sv
+    ),
     cb.PanelCommand.EDITORS: lambda m, c, b, st, se, sv: team.editors_command(m, c, st, se, sv),
 }
 

@@ -22,6 +22,7 @@ from bot.content.feeds import (
     FeedErrorKind,
     FeedKind,
     FeedSettings,
+    FetchResult,
     ParsedFeed,
     fetch_feed,
     parse_feed,
@@ -33,6 +34,10 @@ from bot.texts import (
     CHECK_FAILED,
     CHECK_NO_SOURCE,
     CHECK_UNREADABLE,
+    FEED_ADD_FAILED,
+    FEED_ADD_NOT_A_FEED,
+    FEED_ADD_NOT_A_FEED_OTHER,
+    FEED_ADD_NOT_A_FEED_PAGE,
     FEED_ADDED,
     FEED_BAD_KIND,
     FEED_BAD_URL,
@@ -64,6 +69,17 @@ class FeedCommandError(Exception):
     """An operator's feed command can't be done; str() is the Russian explanation."""
 
 
+@dataclass(frozen=True, slots=True)
+class FeedProbe:
+    """What one fetch of an editor's link found (see FeedService.probe)."""
+
+    url: str  # the address to store
+    moved: bool  # the site said the feed lives at `url` now, for good
+    title: str
+    entries: int
+    latest: datetime | None  # the newest entry's date, if the entries have dates
+
+
 @dataclass(slots=True)
 class PollReport:
     due: int = 0
@@ -73,6 +89,7 @@ class PollReport:
     new_items: int = 0
     updated_items: int = 0
     deferred_items: int = 0  # new entries over the per-poll cap, left for the next polls
+    moved: int = 0  # feeds that answered through a permanent redirect: their URL follows
     errors: dict[int, str] = field(default_factory=dict)  # feed id → the error recorded
 
     def __str__(self) -> str:
@@ -80,6 +97,7 @@ class PollReport:
             f"feeds={self.due} fetched={self.fetched} not_modified={self.not_modified} "
             f"failed={self.failed} new={self.new_items} updated={self.updated_items}"
             + (f" deferred={self.deferred_items}" if self.deferred_items else "")
+            + (f" moved={self.moved}" if self.moved else "")
         )
 
 
@@ -179,6 +197,7 @@ class FeedService:
             )
             if fetched.not_modified:
                 async with writing:
+                    await self._follow(feed, fetched, report)
                     await self._feeds.record_not_modified(
                         feed.id, now=now, etag=fetched.etag, last_modified=fetched.last_modified
                     )
@@ -194,6 +213,7 @@ class FeedService:
             if parsed.malformed:
                 log.info("feed %s is malformed, kept what parsed: %s", feed.id, parsed.malformed)
             async with writing:
+                await self._follow(feed, fetched, report)
                 result = await self._feeds.record_fetch(
                     feed,
                     parsed.entries,
@@ -218,6 +238,24 @@ class FeedService:
             report.updated_items += result.updated
             report.deferred_items += result.deferred
 
+    async def _follow(self, feed: Feed, fetched: FetchResult, report: PollReport) -> None:
+        """A feed that answered through a permanent redirect is asked at its new address
+        from now on (only once it has answered there as a feed: a site that moves its feed
+        to an error page keeps the old address)."""
+        moved_to = fetched.permanent_url
+        if not moved_to or moved_to == feed.url or len(moved_to) > URL_MAX:
+            return
+        if await self._feeds.set_url(feed.id, moved_to):
+            report.moved += 1
+            log.info("feed %s moved for good: %s -> %s", feed.id, feed.url, moved_to)
+        else:
+            log.warning(
+                "feed %s moved to %s, which another feed already has; kept %s",
+                feed.id,
+                moved_to,
+                feed.url,
+            )
+
     async def _failed(self, feed: Feed, error: str, now: datetime, report: PollReport) -> None:
         report.failed += 1
         report.errors[feed.id] = error
@@ -235,16 +273,67 @@ class FeedService:
     # --- operator's commands ---------------------------------------------------------------
 
     async def add_feed(
-        self, url: str, kind: FeedKind | str, *, auto_approve: bool = False
+        self, url: str, kind: FeedKind | str, *, auto_approve: bool = False, title: str = ""
     ) -> Feed:
         clean = feed_url(url)
-        feed = await self._feeds.add(clean, feed_kind(kind), auto_approve=auto_approve)
+        feed = await self._feeds.add(
+            clean, feed_kind(kind), auto_approve=auto_approve, title=title
+        )
         if feed is None:
             existing = await self._feeds.by_url(clean)
             raise FeedCommandError(
                 FEED_EXISTS.format(url=clean, id=existing.id if existing else "?")
             )
         return feed
+
+    async def probe(self, url: str) -> FeedProbe:
+        """Fetch a link an editor sent, once, and say what feed is there; nothing is stored.
+
+        The address to store is where a permanent redirect led (a temporary one keeps the
+        link as sent). FeedCommandError, in Russian, if the link is not an http(s) address,
+        is a feed already added, can't be fetched, or is no RSS or Atom feed.
+        """
+        clean = feed_url(url)
+        await self._refuse_existing(clean)
+        try:
+            async with self._session_for_poll() as session:
+                fetched = await fetch_feed(session, clean, self._settings)
+        except FeedError as exc:
+            raise FeedCommandError(
+                FEED_ADD_FAILED.format(error=error_text(exc, self._settings))
+            ) from None
+        try:
+            parsed = await asyncio.to_thread(
+                parse_feed,
+                fetched.body,
+                url=fetched.url,
+                content_type=fetched.content_type,
+                summary_length=self._settings.summary_length,
+            )
+        except FeedError:
+            page = "html" in (fetched.content_type or "").lower() or (
+                b"<html" in fetched.body[:4096].lower()
+            )
+            what = FEED_ADD_NOT_A_FEED_PAGE if page else FEED_ADD_NOT_A_FEED_OTHER
+            raise FeedCommandError(FEED_ADD_NOT_A_FEED.format(what=what)) from None
+        stored = fetched.permanent_url or clean
+        if len(stored) > URL_MAX:
+            stored = clean
+        if stored != clean:
+            await self._refuse_existing(stored)
+        dates = [entry.published for entry in parsed.entries if entry.published is not None]
+        return FeedProbe(
+            url=stored,
+            moved=stored != clean,
+            title=parsed.title,
+            entries=len(parsed.entries),
+            latest=max(dates) if dates else None,
+        )
+
+    async def _refuse_existing(self, url: str) -> None:
+        existing = await self._feeds.by_url(url)
+        if existing is not None:
+            raise FeedCommandError(FEED_EXISTS.format(url=url, id=existing.id))
 
     async def list_feeds(self) -> list[Feed]:
         return await self._feeds.all()

@@ -141,6 +141,18 @@ class FeedRepository:
             )
         return result.rowcount > 0
 
+    async def set_url(self, feed_id: int, url: str) -> bool:
+        """The feed moved for good (a permanent redirect): ask its new address from now on.
+        False if there is no such feed, or another feed already has that address."""
+        try:
+            async with self._engine.begin() as conn:
+                result = await conn.execute(
+                    feeds.update().where(feeds.c.id == feed_id).values(url=url)
+                )
+        except IntegrityError:
+            return False
+        return result.rowcount > 0
+
     async def set_auto_approve(self, feed_id: int, auto_approve: bool) -> bool:
         async with self._engine.begin() as conn:
             result = await conn.execute(

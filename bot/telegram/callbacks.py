@@ -245,6 +245,7 @@ class FeedAction(StrEnum):
     AUTO_OFF = "aoff"
     REMOVE = "rm"
     REMOVE_YES = "rmy"
+    ADD = "add"  # «➕ Добавить ленту»: asks for the link
 
 
 @editor_button
@@ -367,3 +368,24 @@ class PanelCommand(StrEnum):
 @editor_button
 class PanelOpen(CallbackData, prefix="pn1"):
     command: PanelCommand
+
+
+# --- /feeds: a feed added by its link, then two questions by buttons ---
+
+from bot.content.feeds import FeedKind  # noqa: E402
+
+# The editor's message with the link: a press from an older question (another link sent
+# since, or the feed already added) doesn't match the dialog's and changes nothing.
+AddToken = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
+
+
+@editor_button
+class FeedAddKind(CallbackData, prefix="fa1"):
+    token: AddToken
+    kind: FeedKind
+
+
+@editor_button
+class FeedAddRoute(CallbackData, prefix="fr1"):
+    token: AddToken
+    auto: bool

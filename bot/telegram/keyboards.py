@@ -411,15 +411,24 @@ def new_confirm(publish_now: bool) -> InlineKeyboardMarkup:
 # --- editors' feeds desk: /feeds ---------------------------------------------------------------
 
 
-def feeds_desk(feeds: list[tuple[int, str]]) -> InlineKeyboardMarkup | None:
-    """A button per feed: (id, short label)."""
-    if not feeds:
-        return None
+FEED_LABEL_MAX = 32  # what a phone shows of a full-width button
+
+
+def feeds_desk(feeds: list[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """A button per feed: (id, short label); «➕ Добавить ленту» last."""
     buttons = [
-        _button(f"№{feed_id} {label}"[:60], FeedDesk(action=FeedAction.OPEN, feed_id=feed_id))
+        _button(
+            _fit(f"№{feed_id} {label}", FEED_LABEL_MAX),
+            FeedDesk(action=FeedAction.OPEN, feed_id=feed_id),
+        )
         for feed_id, label in feeds
     ]
+    buttons.append(_button(texts.FEED_ADD_BUTTON, FeedDesk(action=FeedAction.ADD)))
     return _markup(buttons, 1)
+
+
+def _fit(label: str, limit: int) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
 @_shared
@@ -690,3 +699,28 @@ def panel(owner: bool) -> InlineKeyboardMarkup:
         if owner or command is not PanelCommand.EDITORS
     ]
     return _markup(buttons, 2)
+
+
+# --- /feeds: a feed added by its link, then two questions by buttons ---
+
+from bot.telegram.callbacks import FeedAddKind, FeedAddRoute  # noqa: E402
+
+
+def feed_add_kinds(token: int) -> InlineKeyboardMarkup:
+    return _markup(
+        [
+            _button(label, FeedAddKind(token=token, kind=kind))
+            for kind, label in texts.FEED_ADD_KINDS.items()
+        ],
+        1,
+    )
+
+
+def feed_add_routes(token: int) -> InlineKeyboardMarkup:
+    return _markup(
+        [
+            _button(texts.FEED_ADD_ROUTE_QUEUE, FeedAddRoute(token=token, auto=False)),
+            _button(texts.FEED_ADD_ROUTE_AUTO, FeedAddRoute(token=token, auto=True)),
+        ],
+        1,
+    )

@@ -279,6 +279,47 @@ async def test_redirects_are_followed_within_the_limit(
         "слишком много перенаправлений (больше 5)"
     )
     assert len(site.hits("/loop")) == 6  # the first request and five redirects, no more
+    # The site said the feed moved for good: it is asked at its new address from now on.
+    assert (await feed_row(engine, moved_feed.id)).url == site.url("/new/rss")
+    assert (await feed_row(engine, loop_feed.id)).url == site.url("/loop")
+    assert report.moved == 1 and "moved=1" in str(report)
+
+
+async def test_only_a_permanent_redirect_moves_the_stored_address(
+    site: Site, service: FeedService, engine: Database
+) -> None:
+    def redirect(status: int, to: str) -> Handler:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            return web.Response(status=status, headers={"Location": to})
+
+        return handler
+
+    site.feed("/final", rss(("a", "Семинар", "Текст")), etag='"v1"')
+    site.handle("/temporary", redirect(302, "/final"))
+    site.handle("/permanent-then-temporary", redirect(301, "/middle"))
+    site.handle("/middle", redirect(307, "/final"))
+    site.handle("/to-nowhere", redirect(308, "/gone"))
+    temporary = await service.add_feed(site.url("/temporary"), "news")
+    chained = await service.add_feed(site.url("/permanent-then-temporary"), "news")
+    broken = await service.add_feed(site.url("/to-nowhere"), "news")
+    report = await service.poll_due_feeds(T0)
+    assert (report.fetched, report.failed, report.moved) == (2, 1, 1)
+    assert (await feed_row(engine, temporary.id)).url == site.url("/temporary")
+    # Followed as far as the redirects said «for good», not past the temporary one.
+    assert (await feed_row(engine, chained.id)).url == site.url("/middle")
+    # A feed that moved to an error page keeps its address (and the error).
+    assert (await feed_row(engine, broken.id)).url == site.url("/to-nowhere")
+    # A 301 answered with 304 at the new address moves it too.
+    site.handle("/old", redirect(301, "/final"))
+    moved = await service.add_feed(site.url("/old"), "news")
+    await service.poll_due_feeds(T0)
+    assert (await feed_row(engine, moved.id)).url == site.url("/final")
+    # Onto an address another feed already has: kept as it is, nothing lost.
+    site.handle("/dup", redirect(301, "/middle"))
+    dup = await service.add_feed(site.url("/dup"), "news")
+    report = await service.poll_due_feeds(T0)
+    assert (await feed_row(engine, dup.id)).url == site.url("/dup")
+    assert (report.moved, report.failed) == (0, 0)  # the broken feed rests after its error
 
 
 async def test_entries_seen_before_never_come_back_and_edits_update_only_the_queue(

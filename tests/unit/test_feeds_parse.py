@@ -14,7 +14,9 @@ from bot.content.feeds import (
     backoff_delay,
     decode_feed,
     dedup_key,
+    link_in_text,
     parse_feed,
+    permanent_location,
     render_html,
     truncate_text,
 )
@@ -278,3 +280,34 @@ def test_unclosed_and_dropped_nesting_is_read_in_one_pass() -> None:
     assert rendered.text == "видно"
     rendered = render_html("<b><u>" * deep + "без конца")
     assert rendered.text == "без конца" and len(rendered.entities) == NESTING_MAX
+
+
+def test_a_permanent_redirect_chain_is_followed_up_to_the_first_temporary_one() -> None:
+    start = "https://a.example/rss"
+    assert permanent_location(start, []) == start
+    assert permanent_location(start, [(301, "https://b.example/rss")]) == "https://b.example/rss"
+    assert permanent_location(start, [(308, "https://b.example/rss")]) == "https://b.example/rss"
+    assert permanent_location(start, [(302, "https://b.example/rss")]) == start
+    assert permanent_location(start, [(307, "https://b.example/rss")]) == start
+    chain = [(301, "https://b.example/rss"), (302, "https://c.example/rss"), (301, "https://d")]
+    assert permanent_location(start, chain) == "https://b.example/rss"
+
+
+@pytest.mark.parametrize(
+    ("text", "url"),
+    [
+        ("https://school5.ru/rss", "https://school5.ru/rss"),
+        ("  school5.ru/rss\n", "https://school5.ru/rss"),
+        ("«http://сайт.рф/feed»", "http://сайт.рф/feed"),
+        ("HTTPS://School5.ru/RSS", "https://School5.ru/RSS"),
+        ("http://127.0.0.1:8080/rss", "http://127.0.0.1:8080/rss"),
+        ("лента школы", None),
+        ("10.12", None),
+        ("anna@school5.ru", None),
+        ("ftp://school5.ru/rss", None),
+        ("https://school5.ru/rss и ещё", None),
+        ("", None),
+    ],
+)
+def test_a_link_an_editor_sends(text: str, url: str | None) -> None:
+    assert link_in_text(text) == url
