@@ -35,7 +35,7 @@ from bot.content.models import (
     Topic,
 )
 from bot.telegram import keyboards as kb
-from bot.telegram.callbacks import Action, Flow, NewStep, QueueAction, Shelf
+from bot.telegram.callbacks import Action, Flow, NewStage, QueueAction, Shelf
 
 SUBSCRIBER = Subscriber(
     chat_id=1, name="u1", username=None, role=Role.TEACHER, org_kind=OrgKind.SCHOOL, org_name=None
@@ -66,10 +66,10 @@ CASES: list[tuple[str, Keyboard]] = [
     ("queue_card", lambda: kb.queue_card(1234, 3, 10, approvable=True, kind=ItemKind.MATERIAL)),
     ("queue_confirm", lambda: kb.queue_confirm(QueueAction.DELETE, 1234, 3)),
     ("new_kinds", kb.new_kinds),
-    ("new_skip", lambda: kb.new_skip(NewStep.PLACE)),
+    ("new_step", lambda: kb.new_step(NewStage.PLACE, skip=True, keep=True)),
     ("new_audience", lambda: kb.new_audience(frozenset({Role.TEACHER}), frozenset())),
     ("new_when", kb.new_when),
-    ("new_confirm", lambda: kb.new_confirm(True)),
+    ("new_confirm", lambda: kb.new_confirm(True, (NewStage.TEXT, NewStage.AUDIENCE))),
     ("feeds_desk", lambda: kb.feeds_desk(FEEDS)),
     ("feed_card", lambda: kb.feed_card(12, enabled=True, auto_approve=False)),
     ("feed_remove_confirm", lambda: kb.feed_remove_confirm(12)),

@@ -1623,6 +1623,9 @@ NEW_ASK_AUDIENCE = (
 )
 NEW_AUDIENCE_ALL = "Всем"
 NEW_AUDIENCE_DONE = "Готово →"
+# The audience buttons say which «Другое» they are: a role, or a kind of organisation.
+NEW_AUDIENCE_OTHER_ROLE = "Другое (роль)"
+NEW_AUDIENCE_OTHER_ORG = "Другое (организация)"
 NEW_ASK_WHEN = (
     "Когда опубликовать? Нажмите кнопку или напишите время, например «15.12 10:00», «завтра в 9»."
 )
@@ -1641,10 +1644,104 @@ NEW_SCHEDULED = "«{title}» будет опубликовано {when}."
 NEW_APPROVED = "«{title}» войдёт в ближайший дайджест."
 NEW_DRAFTED = "«{title}» сохранено как черновик."
 
+# The dialog talks back: what it understood of each typed answer, a way back from every step,
+# and the preview's own corrections.
+NEW_BACK = "◂ Назад"
+NEW_EDIT = "✏️ Изменить"
+NEW_KEEP = "Оставить как есть"
+NEW_NOW_VALUE = "Сейчас: {value}"
+NEW_EDITING = "Изменяю: {what}."
+NEW_EDIT_LABELS: Mapping[str, str] = {
+    "text": "Изменить текст",
+    "date": "Изменить дату",
+    "place": "Изменить место",
+    "reg": "Изменить ссылку",
+    "org": "Изменить площадку",
+    "site": "Изменить тип",
+    "aud": "Изменить кому",
+    "when": "Изменить когда",
+}
+NEW_EDITED_WHAT: Mapping[str, str] = {
+    "text": "текст",
+    "date": "дату",
+    "place": "место",
+    "reg": "ссылку на регистрацию",
+    "org": "площадку",
+    "site": "тип площадки",
+    "aud": "кому",
+    "when": "когда",
+}
+NEW_PLACE_LOOKS_LIKE_DATE = (
+    "«{text}» похоже на дату: {when}. Это новая дата мероприятия (сейчас — {current})?"
+)
+NEW_PLACE_IS_DATE = "Да, это новая дата"
+NEW_PLACE_IS_PLACE = "Нет, это место"
+NEW_DIGEST_NOT_FOR_ANNOUNCEMENT = (
+    "Объявления не входят в дайджест — они приходят отдельным сообщением. Выберите «Сейчас», "
+    "время или «Черновик»."
+)
+NEW_DIGEST_TOO_LATE = (
+    "Не выйдет с дайджестом: ближайший дайджест — {digest}, а мероприятие раньше, {starts}. "
+    "Выберите «Сейчас» или напишите время публикации."
+)
+NEW_AT_AFTER_START = (
+    "Публикация {when} — уже после начала мероприятия ({starts}). Выберите время раньше "
+    "или «Сейчас»."
+)
+NEW_NOBODY = (
+    "Сейчас под «Кому» не подходит ни один подписчик (0): отправлять некому. Измените «Кому» "
+    "или сохраните черновик."
+)
+NEW_NOBODY_NOW = (
+    "Не отправлено: под «Кому» сейчас не подходит ни один подписчик (0). Черновик на месте — "
+    "измените «Кому» или сохраните его как черновик."
+)
+
+
+def new_understood_text(title: str, body: str, attachment: str | None) -> str:
+    """«Понял: «Семинар переносится», текст — 52 знака, с фото»."""
+    parts = [f"Понял: «{title}»"]
+    if body:
+        parts.append(f"текст — {count(len(body), 'знак', 'знака', 'знаков')}")
+    else:
+        parts.append("только заголовок")
+    if attachment == "photo":
+        parts.append("с фото")
+    elif attachment == "document":
+        parts.append("с файлом")
+    return ", ".join(parts)
+
+
+def new_understood(stage: str, value: str) -> str:
+    """One line of what /new understood of a typed answer."""
+    labels = {
+        "date": "{value}",
+        "place": "место — {value}",
+        "reg": "регистрация — {value}",
+        "org": "площадка — {value}",
+        "site": "тип площадки — {value}",
+        "when": "опубликую {value}",
+    }
+    return "Понял: " + labels[stage].format(value=value)
+
+
+def new_audience_count(people: int) -> str:
+    """«Под этот выбор сейчас подходят: 12 подписчиков.»"""
+    reach = count(people, "подписчик", "подписчика", "подписчиков")
+    return f"Под этот выбор сейчас подходят: {reach}."
+
+
+def new_role_label(role: Role) -> str:
+    return NEW_AUDIENCE_OTHER_ROLE if role is Role.OTHER else ROLE_LABELS[role]
+
+
+def new_org_label(kind: OrgKind) -> str:
+    return NEW_AUDIENCE_OTHER_ORG if kind is OrgKind.OTHER else ORG_KIND_LABELS[kind]
+
 
 def new_audience_text(roles: Iterable[Role], orgs: Iterable[OrgKind]) -> str:
-    role_names = [ROLE_LABELS[r] for r in ROLE_LABELS if r in set(roles)]
-    org_names = [ORG_KIND_LABELS[o] for o in ORG_KIND_LABELS if o in set(orgs)]
+    role_names = [new_role_label(r) for r in ROLE_LABELS if r in set(roles)]
+    org_names = [new_org_label(o) for o in ORG_KIND_LABELS if o in set(orgs)]
     if not role_names and not org_names:
         return "всем подписчикам"
     parts = []
@@ -1664,16 +1761,25 @@ PUBLISH_MODE_LABELS: Mapping[PublishMode, str] = {
 
 
 def new_summary(
-    kind: ItemKind, audience: str, mode: PublishMode, publish_at: datetime | None, tz: tzinfo
+    kind: ItemKind,
+    audience: str,
+    people: int,
+    mode: PublishMode,
+    publish_at: datetime | None,
+    tz: tzinfo,
 ) -> str:
+    """The preview's summary: what, to whom (and how many that is now), when."""
     if mode is PublishMode.AT and publish_at is not None:
         when = f"по расписанию: {format_date(publish_at.astimezone(tz))}"
     else:
         when = PUBLISH_MODE_LABELS[mode]
-    return (
-        f"{NEW_KIND_LABELS[kind]}\nКому: {audience}\nКогда: {when}\n\n"
-        "Всё верно? (/cancel — отменить)"
-    )
+    reach = count(people, "подписчик", "подписчика", "подписчиков")
+    lines = [NEW_KIND_LABELS[kind], f"Кому: {audience} (сейчас {reach})", f"Когда: {when}"]
+    if people == 0 and mode is PublishMode.NOW:
+        lines += ["", NEW_NOBODY]
+    else:
+        lines += ["", "Всё верно? (/cancel — отменить)"]
+    return "\n".join(lines)
 
 
 # --- editors' reports: /stats and /export ----------------------------------------------------

@@ -1,6 +1,11 @@
 """/new: an editor writes an announcement, material, event or case on the phone and publishes it
 now, at a time, with the next digest, or keeps it as a draft.
 
+The dialog talks back: each typed answer gets one line of what was understood («Понял: ср,
+10 декабря, 10:00») with «Изменить», every question has «◂ Назад», and the preview corrects any
+field and comes back to the preview. A value changed through «Изменить» returns the dialog to
+where the editor was (the `resume` stage), not through every step in between.
+
 The whole draft lives in the dialog's data (the SQL-backed FSM storage), so it survives a restart;
 the item is written only when the editor confirms.
 """
@@ -10,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -26,9 +31,10 @@ from bot.handlers.common import drop_keyboard, show
 from bot.services.container import Services
 from bot.services.posts import draft_item
 from bot.services.publishing import post_parts
+from bot.services.timetable import next_weekly_digest
 from bot.telegram import callbacks as cb
 from bot.telegram import keyboards as kb
-from bot.telegram.callbacks import AudienceAction, NewStep, WhenMode
+from bot.telegram.callbacks import AudienceAction, NewStage
 from bot.telegram.transport import TelegramTransport
 
 TEXT_LIMIT = 3500
@@ -83,6 +89,59 @@ def _web_url(text: str) -> str | None:
     return telegram_url(text)
 
 
+STATE_OF = {
+    NewStage.KIND: NewPost.kind,
+    NewStage.TEXT: NewPost.text,
+    NewStage.STARTS_AT: NewPost.starts_at,
+    NewStage.PLACE: NewPost.place,
+    NewStage.REGISTRATION: NewPost.registration,
+    NewStage.ORGANISATION: NewPost.organisation,
+    NewStage.SITE_TYPE: NewPost.site_type,
+    NewStage.AUDIENCE: NewPost.audience,
+    NewStage.WHEN: NewPost.when,
+    NewStage.CONFIRM: NewPost.confirm,
+}
+STAGE_OF = {state.state: stage for stage, state in STATE_OF.items()}
+# The draft's key of each typed field, and what belongs to one kind only (dropped when the
+# editor goes back and picks another kind).
+FIELD_OF = {
+    NewStage.STARTS_AT: "starts_at",
+    NewStage.PLACE: "place",
+    NewStage.REGISTRATION: "registration_url",
+    NewStage.ORGANISATION: "organisation",
+    NewStage.SITE_TYPE: "site_type",
+}
+SKIPPABLE = (NewStage.PLACE, NewStage.REGISTRATION, NewStage.SITE_TYPE)
+
+
+def stages(kind: ItemKind) -> list[NewStage]:
+    """The steps a post of `kind` goes through, in order."""
+    own = {
+        ItemKind.EVENT: [NewStage.STARTS_AT, NewStage.PLACE, NewStage.REGISTRATION],
+        ItemKind.CASE: [NewStage.ORGANISATION, NewStage.SITE_TYPE],
+    }.get(kind, [])
+    return [NewStage.TEXT, *own, NewStage.AUDIENCE, NewStage.WHEN, NewStage.CONFIRM]
+
+
+def _kind(data: dict[str, Any]) -> ItemKind:
+    return ItemKind(data["kind"])
+
+
+def _next(data: dict[str, Any], stage: NewStage) -> NewStage:
+    order = stages(_kind(data))
+    return order[order.index(stage) + 1]
+
+
+def _previous(data: dict[str, Any], stage: NewStage) -> NewStage:
+    order = stages(_kind(data))
+    index = order.index(stage)
+    return order[index - 1] if index > 0 else NewStage.KIND
+
+
+async def _stage(state: FSMContext) -> NewStage | None:
+    return STAGE_OF.get(await state.get_state() or "")
+
+
 async def new_command(message: Message, state: FSMContext) -> None:
     await state.clear()
     await state.set_state(NewPost.kind)
@@ -90,12 +149,114 @@ async def new_command(message: Message, state: FSMContext) -> None:
 
 
 async def kind_chosen(
-    callback: CallbackQuery, callback_data: cb.NewKind, state: FSMContext
+    callback: CallbackQuery,
+    callback_data: cb.NewKind,
+    state: FSMContext,
+    settings: Settings,
+    services: Services,
 ) -> None:
-    await state.update_data(kind=callback_data.kind.value)
-    await state.set_state(NewPost.text)
+    data = await state.get_data()
+    if data.get("kind") not in (None, callback_data.kind.value):
+        # Another kind after «Назад»: the text stays, the old kind's own fields go.
+        for stage in FIELD_OF:
+            data.pop(FIELD_OF[stage], None)
+        data.pop("mode", None)
+        data.pop("publish_at", None)
+        data.pop("pending_place", None)
+    data["kind"] = callback_data.kind.value
+    await state.set_data(data)
     await callback.answer()
-    await show(callback, f"{texts.NEW_KIND_LABELS[callback_data.kind]}\n\n{texts.NEW_ASK_TEXT}")
+    await _go(callback, state, NewStage.TEXT, settings, services)
+
+
+def _now_value(stage: NewStage, data: dict[str, Any], settings: Settings) -> str | None:
+    """The value a step already has, shown when it is asked again."""
+    if stage is NewStage.TEXT:
+        return f"«{data['title']}»" if data.get("title") else None
+    value = data.get(FIELD_OF.get(stage, ""))
+    if not value:
+        return None
+    if stage is NewStage.STARTS_AT:
+        return texts.format_date(datetime.fromisoformat(value).astimezone(settings.tz))
+    return str(value)
+
+
+async def _people(data: dict[str, Any], services: Services) -> int:
+    roles, orgs = _audience(data)
+    return await services.posts.audience_size(_kind(data), roles, orgs)
+
+
+async def _question(
+    stage: NewStage, data: dict[str, Any], settings: Settings, services: Services
+) -> tuple[str, Any]:
+    """The text and buttons of a step's question (every step but the preview)."""
+    if stage is NewStage.KIND:
+        return texts.NEW_ASK_KIND, kb.new_kinds()
+    if stage is NewStage.AUDIENCE:
+        roles, orgs = _audience(data)
+        people = texts.new_audience_count(await _people(data, services))
+        return f"{texts.NEW_ASK_AUDIENCE}\n\n{people}", kb.new_audience(roles, orgs)
+    if stage is NewStage.WHEN:
+        return texts.NEW_ASK_WHEN, kb.new_when(_kind(data) is not ItemKind.ANNOUNCEMENT)
+    asks = {
+        NewStage.TEXT: f"{texts.NEW_KIND_LABELS[_kind(data)]}\n\n{texts.NEW_ASK_TEXT}",
+        NewStage.STARTS_AT: texts.NEW_ASK_STARTS_AT,
+        NewStage.PLACE: texts.NEW_ASK_PLACE,
+        NewStage.REGISTRATION: texts.NEW_ASK_REGISTRATION,
+        NewStage.ORGANISATION: texts.NEW_ASK_ORGANISATION,
+        NewStage.SITE_TYPE: texts.NEW_ASK_SITE_TYPE,
+    }
+    text = asks[stage]
+    now_value = _now_value(stage, data, settings)
+    if now_value is not None:
+        text += "\n\n" + texts.NEW_NOW_VALUE.format(value=now_value)
+    markup = kb.new_step(stage, skip=stage in SKIPPABLE, keep=now_value is not None)
+    return text, markup
+
+
+async def _go(
+    where: Message | CallbackQuery,
+    state: FSMContext,
+    stage: NewStage,
+    settings: Settings,
+    services: Services,
+    *,
+    note: str | None = None,
+) -> None:
+    """Ask `stage`'s question: in place of the pressed message (a button), or as a new message
+    (after a typed answer); the preview is always new messages. `note` comes first."""
+    await state.set_state(STATE_OF[stage])
+    message = where.message if isinstance(where, CallbackQuery) else where
+    if not isinstance(message, Message):
+        return
+    data = await state.get_data()
+    if stage is NewStage.CONFIRM:
+        author = where.from_user.id if where.from_user else message.chat.id
+        await _preview(message, state, settings, services, author)
+        return
+    text, markup = await _question(stage, data, settings, services)
+    if note:
+        text = f"{note}\n\n{text}"
+    if isinstance(where, CallbackQuery):
+        await show(where, text, markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+
+
+async def _advance(
+    message: Message, state: FSMContext, done: NewStage, settings: Settings, services: Services
+) -> None:
+    """After `done` has its value: back to where an «Изменить» came from, else the next step."""
+    data = await state.get_data()
+    resume = data.pop("resume", None)
+    await state.set_data(data)
+    target = NewStage(resume) if resume else _next(data, done)
+    await _go(message, state, target, settings, services)
+
+
+async def _understood(message: Message, stage: NewStage, line: str) -> None:
+    """One line of what the dialog understood, under the editor's answer, with «Изменить»."""
+    await message.reply(line, reply_markup=kb.new_understood(stage))
 
 
 def read_post(message: Message, too_long: str) -> tuple[str, str, list[dict[str, Any]]] | str:
@@ -115,13 +276,15 @@ def read_post(message: Message, too_long: str) -> tuple[str, str, list[dict[str,
     return title, body, body_entities
 
 
-async def text_sent(message: Message, state: FSMContext) -> None:
+async def text_sent(
+    message: Message, state: FSMContext, settings: Settings, services: Services
+) -> None:
     post = read_post(message, texts.NEW_TEXT_TOO_LONG)
     if isinstance(post, str):
         await message.answer(post)
         return
     title, body, body_entities = post
-    attachment: dict[str, str] = {}
+    attachment: dict[str, str | None] = {"file_id": None, "file_kind": None}
     if message.photo:
         attachment = {"file_id": message.photo[-1].file_id, "file_kind": "photo"}
     elif message.document:
@@ -129,38 +292,44 @@ async def text_sent(message: Message, state: FSMContext) -> None:
     await state.update_data(
         {"title": title, "body": body, "entities": body_entities, **attachment}
     )
-    kind = ItemKind((await state.get_data())["kind"])
-    if kind is ItemKind.EVENT:
-        await state.set_state(NewPost.starts_at)
-        await message.answer(texts.NEW_ASK_STARTS_AT)
-    elif kind is ItemKind.CASE:
-        await state.set_state(NewPost.organisation)
-        await message.answer(texts.NEW_ASK_ORGANISATION)
-    else:
-        await _ask_audience(message, state)
+    line = texts.new_understood_text(title, body, attachment["file_kind"])
+    await _understood(message, NewStage.TEXT, line)
+    await _advance(message, state, NewStage.TEXT, settings, services)
 
 
-async def _future_moment(message: Message, settings: Settings) -> datetime | None:
-    """The moment the editor wrote, or None after telling them what is wrong."""
-    text = message.text or ""
+def _moment(text: str, settings: Settings) -> datetime | str:
+    """The future moment the editor wrote, or the Russian reason it can't be one."""
     now = datetime.now(settings.tz)
     moment = parse_when(text, now)
     if moment is None:
-        await message.answer(texts.NEW_BAD_WHEN.format(text=text.strip()[:100]))
-        return None
+        return texts.NEW_BAD_WHEN.format(text=text.strip()[:100])
     if moment <= now:
-        await message.answer(texts.NEW_PAST_WHEN.format(when=texts.format_date(moment)))
-        return None
+        return texts.NEW_PAST_WHEN.format(when=texts.format_date(moment))
     return moment
 
 
-async def starts_at_sent(message: Message, state: FSMContext, settings: Settings) -> None:
-    moment = await _future_moment(message, settings)
-    if moment is None:
+async def starts_at_sent(
+    message: Message, state: FSMContext, settings: Settings, services: Services
+) -> None:
+    moment = _moment(message.text or "", settings)
+    if isinstance(moment, str):
+        await message.answer(moment)
         return
+    await _set_starts_at(message, state, moment, settings, services)
+
+
+async def _set_starts_at(
+    message: Message,
+    state: FSMContext,
+    moment: datetime,
+    settings: Settings,
+    services: Services,
+) -> None:
     await state.update_data(starts_at=moment.astimezone(UTC).isoformat())
-    await state.set_state(NewPost.place)
-    await message.answer(texts.NEW_ASK_PLACE, reply_markup=kb.new_skip(NewStep.PLACE))
+    await _understood(
+        message, NewStage.STARTS_AT, texts.new_understood("date", texts.format_date(moment))
+    )
+    await _advance(message, state, NewStage.STARTS_AT, settings, services)
 
 
 async def _short(message: Message, limit: int) -> str | None:
@@ -174,69 +343,203 @@ async def _short(message: Message, limit: int) -> str | None:
     return text
 
 
-async def _ask_registration(message: Message, state: FSMContext) -> None:
-    await state.set_state(NewPost.registration)
-    await message.answer(
-        texts.NEW_ASK_REGISTRATION, reply_markup=kb.new_skip(NewStep.REGISTRATION)
-    )
+async def _set_field(
+    message: Message,
+    state: FSMContext,
+    stage: NewStage,
+    value: str,
+    settings: Settings,
+    services: Services,
+) -> None:
+    await state.update_data({FIELD_OF[stage]: value, "pending_place": None})
+    await _understood(message, stage, texts.new_understood(stage.value, value))
+    await _advance(message, state, stage, settings, services)
 
 
-async def place_sent(message: Message, state: FSMContext) -> None:
+async def place_sent(
+    message: Message, state: FSMContext, settings: Settings, services: Services
+) -> None:
     place = await _short(message, FIELD_LIMIT)
     if place is None:
         return
-    await state.update_data(place=place)
-    await _ask_registration(message, state)
+    data = await state.get_data()
+    # A date typed here is most likely the editor correcting the date, not a place: ask.
+    moment = parse_when(place, datetime.now(settings.tz))
+    if moment is not None and data.get("starts_at"):
+        current = datetime.fromisoformat(data["starts_at"]).astimezone(settings.tz)
+        await state.update_data(pending_place=place)
+        await message.answer(
+            texts.NEW_PLACE_LOOKS_LIKE_DATE.format(
+                text=place, when=texts.format_date(moment), current=texts.format_date(current)
+            ),
+            reply_markup=kb.new_place_is_date(),
+        )
+        return
+    await _set_field(message, state, NewStage.PLACE, place, settings, services)
 
 
-async def registration_sent(message: Message, state: FSMContext) -> None:
+async def place_is_date(
+    callback: CallbackQuery,
+    callback_data: cb.NewPlaceIsDate,
+    state: FSMContext,
+    settings: Settings,
+    services: Services,
+) -> None:
+    pending = (await state.get_data()).get("pending_place")
+    message = callback.message
+    if (
+        await _stage(state) is not NewStage.PLACE
+        or not pending
+        or not isinstance(message, Message)
+    ):
+        await callback.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    await callback.answer()
+    await _drop(callback)
+    if not callback_data.is_date:
+        await _set_field(message, state, NewStage.PLACE, pending, settings, services)
+        return
+    await state.update_data(pending_place=None)
+    moment = _moment(pending, settings)
+    if isinstance(moment, str):  # gone past meanwhile: ask the date, then come back here
+        await state.update_data(resume=NewStage.PLACE.value)
+        await _go(message, state, NewStage.STARTS_AT, settings, services, note=moment)
+        return
+    await state.update_data(resume=NewStage.PLACE.value)
+    await _set_starts_at(message, state, moment, settings, services)
+
+
+async def registration_sent(
+    message: Message, state: FSMContext, settings: Settings, services: Services
+) -> None:
     url = _web_url(message.text or "")
     if url is None:
         await message.answer(texts.NEW_BAD_URL)
         return
-    await state.update_data(registration_url=url)
-    await _ask_audience(message, state)
+    await _set_field(message, state, NewStage.REGISTRATION, url, settings, services)
 
 
-async def organisation_sent(message: Message, state: FSMContext) -> None:
+async def organisation_sent(
+    message: Message, state: FSMContext, settings: Settings, services: Services
+) -> None:
     organisation = await _short(message, FIELD_LIMIT)
-    if organisation is None:
-        return
-    await state.update_data(organisation=organisation)
-    await state.set_state(NewPost.site_type)
-    await message.answer(texts.NEW_ASK_SITE_TYPE, reply_markup=kb.new_skip(NewStep.SITE_TYPE))
+    if organisation is not None:
+        await _set_field(message, state, NewStage.ORGANISATION, organisation, settings, services)
 
 
-async def site_type_sent(message: Message, state: FSMContext) -> None:
+async def site_type_sent(
+    message: Message, state: FSMContext, settings: Settings, services: Services
+) -> None:
     site_type = await _short(message, SITE_TYPE_LIMIT)
-    if site_type is None:
-        return
-    await state.update_data(site_type=site_type)
-    await _ask_audience(message, state)
+    if site_type is not None:
+        await _set_field(message, state, NewStage.SITE_TYPE, site_type, settings, services)
 
 
-SKIPPABLE = {
-    NewStep.PLACE: NewPost.place,
-    NewStep.REGISTRATION: NewPost.registration,
-    NewStep.SITE_TYPE: NewPost.site_type,
-}
+async def _drop(callback: CallbackQuery) -> None:
+    """Take the buttons off the pressed message: its step is over."""
+    message = callback.message
+    if isinstance(message, Message) and message.bot is not None:
+        await drop_keyboard(message.bot, message.chat.id, message.message_id)
+
+
+async def _pressed_on(
+    callback: CallbackQuery, state: FSMContext, stage: NewStage
+) -> Message | None:
+    """The message under a step's button, if the dialog is at that step; else the presser is
+    told the button is out of date and None comes back."""
+    message = callback.message
+    if await _stage(state) is not stage or not isinstance(message, Message):
+        await callback.answer(texts.STALE_BUTTON, show_alert=True)
+        return None
+    await callback.answer()
+    return message
 
 
 async def step_skipped(
-    callback: CallbackQuery, callback_data: cb.NewSkip, state: FSMContext, bot: Bot
+    callback: CallbackQuery,
+    callback_data: cb.NewSkip,
+    state: FSMContext,
+    settings: Settings,
+    services: Services,
 ) -> None:
-    if await state.get_state() != SKIPPABLE[callback_data.step].state:
+    stage = callback_data.step
+    message = await _pressed_on(callback, state, stage)
+    if message is None or stage not in SKIPPABLE:
+        return
+    await state.update_data({FIELD_OF[stage]: None, "pending_place": None})
+    await _drop(callback)
+    await _advance(message, state, stage, settings, services)
+
+
+async def step_kept(
+    callback: CallbackQuery,
+    callback_data: cb.NewKeep,
+    state: FSMContext,
+    settings: Settings,
+    services: Services,
+) -> None:
+    message = await _pressed_on(callback, state, callback_data.stage)
+    if message is None:
+        return
+    await _drop(callback)
+    await _advance(message, state, callback_data.stage, settings, services)
+
+
+async def step_back(
+    callback: CallbackQuery,
+    callback_data: cb.NewBack,
+    state: FSMContext,
+    settings: Settings,
+    services: Services,
+) -> None:
+    """«◂ Назад»: during an «Изменить» back to where the editor was, else the step before."""
+    stage = callback_data.stage
+    # The dialog is at `stage` (never KIND: its question has no «Назад»).
+    if await _pressed_on(callback, state, stage) is None:
+        return
+    data = await state.get_data()
+    resume = data.pop("resume", None)
+    data["pending_place"] = None
+    await state.set_data(data)
+    target = NewStage(resume) if resume else _previous(data, stage)
+    if target is NewStage.CONFIRM:
+        await _drop(callback)
+    await _go(callback, state, target, settings, services)
+
+
+async def field_edit(
+    callback: CallbackQuery,
+    callback_data: cb.NewEdit,
+    state: FSMContext,
+    settings: Settings,
+    services: Services,
+) -> None:
+    """«Изменить» under an understood answer or on the preview: ask that field again, then
+    come back here."""
+    stage = callback_data.stage
+    current = await _stage(state)
+    data = await state.get_data()
+    message = callback.message
+    if (
+        current in (None, NewStage.KIND)
+        or stage in (NewStage.KIND, NewStage.CONFIRM)
+        or stage not in stages(_kind(data))
+        or not isinstance(message, Message)
+    ):
         await callback.answer(texts.STALE_BUTTON, show_alert=True)
         return
     await callback.answer()
-    message = callback.message
-    if not isinstance(message, Message):
-        return
-    await drop_keyboard(bot, message.chat.id, message.message_id)
-    if callback_data.step is NewStep.PLACE:
-        await _ask_registration(message, state)
-    else:
-        await _ask_audience(message, state)
+    assert current is not None
+    if current is not stage and not data.get("resume"):
+        data["resume"] = current.value
+    data["pending_place"] = None
+    await state.set_data(data)
+    if current is NewStage.CONFIRM:  # the preview is left: its buttons go with it
+        await _drop(callback)
+    note = texts.NEW_EDITING.format(what=texts.NEW_EDITED_WHAT[stage.value])
+    await state.set_state(STATE_OF[stage])
+    text, markup = await _question(stage, await state.get_data(), settings, services)
+    await message.answer(f"{note}\n\n{text}", reply_markup=markup)
 
 
 def _audience(data: dict[str, Any]) -> tuple[frozenset[Role], frozenset[OrgKind]]:
@@ -246,21 +549,19 @@ def _audience(data: dict[str, Any]) -> tuple[frozenset[Role], frozenset[OrgKind]
     )
 
 
-async def _ask_audience(message: Message, state: FSMContext) -> None:
-    await state.set_state(NewPost.audience)
-    roles, orgs = _audience(await state.get_data())
-    await message.answer(texts.NEW_ASK_AUDIENCE, reply_markup=kb.new_audience(roles, orgs))
-
-
 async def audience_toggled(
-    callback: CallbackQuery, callback_data: cb.NewAudience, state: FSMContext
+    callback: CallbackQuery,
+    callback_data: cb.NewAudience,
+    state: FSMContext,
+    settings: Settings,
+    services: Services,
 ) -> None:
-    roles, orgs = _audience(await state.get_data())
+    data = await state.get_data()
+    roles, orgs = _audience(data)
     action, code = callback_data.action, callback_data.code
     if action is AudienceAction.DONE:
-        await state.set_state(NewPost.when)
         await callback.answer()
-        await show(callback, texts.NEW_ASK_WHEN, kb.new_when())
+        await _advance_from_button(callback, state, NewStage.AUDIENCE, settings, services)
         return
     if action is AudienceAction.ALL:
         roles, orgs = frozenset(), frozenset()
@@ -275,38 +576,120 @@ async def audience_toggled(
         roles=sorted(r.value for r in roles), orgs=sorted(o.value for o in orgs)
     )
     await callback.answer()
-    await show(callback, texts.NEW_ASK_AUDIENCE, kb.new_audience(roles, orgs))
+    await _go(callback, state, NewStage.AUDIENCE, settings, services)
+
+
+async def _advance_from_button(
+    callback: CallbackQuery,
+    state: FSMContext,
+    done: NewStage,
+    settings: Settings,
+    services: Services,
+) -> None:
+    """A button step is done: its message becomes the next question (the preview: new ones)."""
+    data = await state.get_data()
+    resume = data.pop("resume", None)
+    await state.set_data(data)
+    target = NewStage(resume) if resume else _next(data, done)
+    if target is NewStage.CONFIRM:
+        await _drop(callback)
+    await _go(callback, state, target, settings, services)
+
+
+def _problem(data: dict[str, Any], settings: Settings) -> tuple[NewStage, str] | None:
+    """Why the draft can't go out as chosen (the step to fix and the Russian reason), if so:
+    a digest that would come after the event (or an announcement, never in one), a time past or
+    after the event's start, an event whose date has passed while the draft waited."""
+    kind, mode = _kind(data), data.get("mode")
+    now = datetime.now(settings.tz)
+    starts = datetime.fromisoformat(data["starts_at"]) if data.get("starts_at") else None
+    if starts is not None and starts <= now:
+        return NewStage.STARTS_AT, texts.NEW_PAST_WHEN.format(
+            when=texts.format_date(starts.astimezone(settings.tz))
+        )
+    if mode == PublishMode.DIGEST.value:
+        if kind is ItemKind.ANNOUNCEMENT:
+            return NewStage.WHEN, texts.NEW_DIGEST_NOT_FOR_ANNOUNCEMENT
+        digest = next_weekly_digest(settings, now)
+        if starts is not None and digest is not None and starts <= digest:
+            return NewStage.WHEN, texts.NEW_DIGEST_TOO_LATE.format(
+                digest=texts.format_date(digest),
+                starts=texts.format_date(starts.astimezone(settings.tz)),
+            )
+    if mode == PublishMode.AT.value and data.get("publish_at"):
+        at = datetime.fromisoformat(data["publish_at"]).astimezone(settings.tz)
+        if at <= now:
+            return NewStage.WHEN, texts.NEW_PAST_WHEN.format(when=texts.format_date(at))
+        if starts is not None and at >= starts:
+            return NewStage.WHEN, texts.NEW_AT_AFTER_START.format(
+                when=texts.format_date(at),
+                starts=texts.format_date(starts.astimezone(settings.tz)),
+            )
+    return None
 
 
 async def when_chosen(
-    callback: CallbackQuery, callback_data: cb.NewWhen, state: FSMContext, settings: Settings
+    callback: CallbackQuery,
+    callback_data: cb.NewWhen,
+    state: FSMContext,
+    settings: Settings,
+    services: Services,
 ) -> None:
-    await state.update_data(mode=callback_data.mode.value, publish_at=None)
+    data = await state.get_data()
+    data.update(mode=callback_data.mode.value, publish_at=None)
+    problem = _problem(data, settings)
+    if problem is not None and problem[0] is NewStage.WHEN:
+        await callback.answer()
+        await _go(callback, state, NewStage.WHEN, settings, services, note=problem[1])
+        return
+    data.pop("resume", None)
+    await state.set_data(data)
     await callback.answer()
     message = callback.message
     if isinstance(message, Message):
         await show(
             callback, f"{texts.NEW_ASK_WHEN}\n\n{texts.NEW_WHEN_LABELS[callback_data.mode]}"
         )
-        await _preview(message, state, settings, callback.from_user.id)
+        await _go(message, state, NewStage.CONFIRM, settings, services)
 
 
-async def when_typed(message: Message, state: FSMContext, settings: Settings) -> None:
-    moment = await _future_moment(message, settings)
-    if moment is None:
+async def when_typed(
+    message: Message, state: FSMContext, settings: Settings, services: Services
+) -> None:
+    moment = _moment(message.text or "", settings)
+    if isinstance(moment, str):
+        await message.answer(moment)
         return
-    await state.update_data(
-        mode=PublishMode.AT.value, publish_at=moment.astimezone(UTC).isoformat()
+    data = await state.get_data()
+    data.update(mode=PublishMode.AT.value, publish_at=moment.astimezone(UTC).isoformat())
+    problem = _problem(data, settings)
+    if problem is not None and problem[0] is NewStage.WHEN:
+        await message.answer(problem[1])
+        return
+    data.pop("resume", None)
+    await state.set_data(data)
+    await _understood(
+        message, NewStage.WHEN, texts.new_understood("when", texts.format_date(moment))
     )
-    await _preview(message, state, settings, message.chat.id)
+    await _go(message, state, NewStage.CONFIRM, settings, services)
 
 
 class PreviewError(RuntimeError):
     """Telegram refused a part of the preview (the error handler tells the editor)."""
 
 
-async def _preview(message: Message, state: FSMContext, settings: Settings, author: int) -> None:
+def _fields(kind: ItemKind) -> tuple[NewStage, ...]:
+    return tuple(stage for stage in stages(kind) if stage is not NewStage.CONFIRM)
+
+
+async def _preview(
+    message: Message, state: FSMContext, settings: Settings, services: Services, author: int
+) -> None:
     data = await state.get_data()
+    problem = _problem(data, settings)
+    if problem is not None:  # time has moved on since the step was answered
+        await _go(message, state, problem[0], settings, services, note=problem[1])
+        return
     item = draft_item(data, author)
     # The post exactly as the delivery engine will send it: the same message parts
     # (publishing.post_parts) through the same transport.
@@ -317,17 +700,16 @@ async def _preview(message: Message, state: FSMContext, settings: Settings, auth
         if not result.done:
             raise PreviewError(result.error)
     roles, orgs = _audience(data)
+    mode = PublishMode(data["mode"])
+    people = await _people(data, services)
     summary = texts.new_summary(
-        item.kind,
-        texts.new_audience_text(roles, orgs),
-        PublishMode(data["mode"]),
-        item.publish_at,
+        item.kind, texts.new_audience_text(roles, orgs), people, mode, item.publish_at,
         settings.tz,
-    )
+    )  # fmt: skip
     await state.set_state(NewPost.confirm)
     await message.answer(
         f"{texts.NEW_PREVIEW_HEADING}\n{summary}",
-        reply_markup=kb.new_confirm(data["mode"] == WhenMode.NOW.value),
+        reply_markup=kb.new_confirm(mode is PublishMode.NOW, _fields(item.kind), people == 0),
     )
 
 
@@ -339,13 +721,31 @@ async def confirmed(
     services: Services,
 ) -> None:
     data = await state.get_data()
-    await state.clear()
-    await callback.answer()
     if not callback_data.publish:
+        await state.clear()
+        await callback.answer()
         await show(callback, texts.NEW_CANCELLED)
         return
-    editor = callback.from_user.id
     mode = PublishMode(data["mode"])
+    problem = _problem(data, settings)
+    message = callback.message
+    if problem is not None and isinstance(message, Message):
+        await callback.answer()
+        await _drop(callback)
+        await _go(message, state, problem[0], settings, services, note=problem[1])
+        return
+    if mode is PublishMode.NOW and await _people(data, services) == 0:
+        # Nobody to send to: nothing is stored or queued, the draft stays at the preview.
+        await callback.answer()
+        await show(
+            callback,
+            texts.NEW_NOBODY_NOW,
+            kb.new_confirm(True, _fields(_kind(data)), True),
+        )
+        return
+    await state.clear()
+    await callback.answer()
+    editor = callback.from_user.id
 
     async def stored(item: Item) -> None:
         at = item.publish_at
@@ -372,6 +772,10 @@ def build_router() -> Router:
     router.message.register(organisation_sent, StateFilter(NewPost.organisation), *typed)
     router.message.register(site_type_sent, StateFilter(NewPost.site_type), *typed)
     router.callback_query.register(step_skipped, cb.NewSkip.filter())
+    router.callback_query.register(step_kept, cb.NewKeep.filter())
+    router.callback_query.register(step_back, cb.NewBack.filter())
+    router.callback_query.register(field_edit, cb.NewEdit.filter())
+    router.callback_query.register(place_is_date, cb.NewPlaceIsDate.filter())
     router.callback_query.register(
         audience_toggled, StateFilter(NewPost.audience), cb.NewAudience.filter()
     )

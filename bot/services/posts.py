@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.content.models import (
+    Audience,
     Campaign,
     CampaignStatus,
     Item,
@@ -25,7 +26,7 @@ from bot.content.models import (
     PublishMode,
     Role,
 )
-from bot.services.publishing import Publisher, edit_part, post_keys
+from bot.services.publishing import TOPIC_OF_KIND, Publisher, edit_part, post_keys
 from bot.services.wake import Wake
 from bot.storage.items import ItemRepository
 from bot.storage.queue import QueueRepository
@@ -158,6 +159,14 @@ class PostService:
         )
         self._wake()
         return Created(item, campaign)
+
+    async def audience_size(
+        self, kind: ItemKind, roles: frozenset[Role], orgs: frozenset[OrgKind]
+    ) -> int:
+        """How many subscribers a post of `kind` for these roles and organisations reaches now."""
+        return await self._campaigns.audience_size(
+            Audience(topic=TOPIC_OF_KIND[kind], roles=roles, org_kinds=orgs)
+        )
 
     # --- /edit -----------------------------------------------------------------------------
 

@@ -98,6 +98,13 @@ def next_reminders_run(settings: Settings, now: datetime) -> datetime | None:
     return fire
 
 
+def next_weekly_digest(settings: Settings, now: datetime) -> datetime | None:
+    """When the timetable next sends the weekly digest, the one most subscribers read."""
+    trigger = CronTrigger.from_crontab(settings.digest_weekly_cron, timezone=settings.tz)
+    fire: datetime | None = trigger.get_next_fire_time(None, now)
+    return fire
+
+
 def weekly_slot(when: datetime) -> str:
     year, week, _ = when.isocalendar()
     return f"digest:weekly:{year}-W{week:02d}"

@@ -103,6 +103,26 @@ def _to_campaign(row: Any) -> Campaign:
     )
 
 
+def _audience_conditions(audience: Audience) -> list[sa.ColumnElement[bool]]:
+    """Who a campaign's audience is: active, signed-up subscribers matching its filters."""
+    s = subscribers.c
+    conditions: list[sa.ColumnElement[bool]] = [
+        s.status == SubscriberStatus.ACTIVE.value,
+        s.onboarded_at.is_not(None),
+    ]
+    if audience.frequency is not None:
+        conditions.append(s.frequency == audience.frequency.value)
+    if audience.topic is not None:
+        conditions.append(_like_code(s.topics, audience.topic.value))
+    if audience.roles:
+        conditions.append(s.role.in_([r.value for r in audience.roles]))
+    if audience.org_kinds:
+        conditions.append(s.org_kind.in_([o.value for o in audience.org_kinds]))
+    if audience.chat_ids is not None:
+        conditions.append(s.chat_id.in_(audience.chat_ids))
+    return conditions
+
+
 async def _insert_campaign(
     conn: Connection,
     key: str,
@@ -310,21 +330,7 @@ class CampaignRepository:
             return await self._fan_out_direct(conn, campaign_id, audience.chat_ids or (), now)
         s = subscribers.c
         v = campaign_variants.c
-        conditions: list[sa.ColumnElement[bool]] = [
-            s.status == SubscriberStatus.ACTIVE.value,
-            s.onboarded_at.is_not(None),
-        ]
-        if audience.frequency is not None:
-            conditions.append(s.frequency == audience.frequency.value)
-        if audience.topic is not None:
-            conditions.append(_like_code(s.topics, audience.topic.value))
-        if audience.roles:
-            conditions.append(s.role.in_([r.value for r in audience.roles]))
-        if audience.org_kinds:
-            conditions.append(s.org_kind.in_([o.value for o in audience.org_kinds]))
-        if audience.chat_ids is not None:
-            conditions.append(s.chat_id.in_(audience.chat_ids))
-
+        conditions = _audience_conditions(audience)
         join_on = v.campaign_id == campaign_id
         if audience.by_signature:
             join_on = sa.and_(join_on, v.signature == _signature_sql())
@@ -347,6 +353,19 @@ class CampaignRepository:
             )
         )
         return result.rowcount or 0
+
+    async def audience_size(self, audience: Audience) -> int:
+        """How many subscribers a campaign for `audience` would reach now (not `direct` ones)."""
+        async with self._engine.connect() as conn:
+            return int(
+                (
+                    await conn.execute(
+                        sa.select(sa.func.count())
+                        .select_from(subscribers)
+                        .where(*_audience_conditions(audience))
+                    )
+                ).scalar_one()
+            )
 
     async def _fan_out_direct(
         self, conn: Connection, campaign_id: int, chat_ids: tuple[int, ...], now: datetime

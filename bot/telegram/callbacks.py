@@ -196,15 +196,52 @@ class NewKind(CallbackData, prefix="nk1"):
     kind: ItemKind
 
 
-class NewStep(StrEnum):
+class NewStage(StrEnum):
+    """The steps of /new, in the order an event goes through them."""
+
+    KIND = "kind"
+    TEXT = "text"
+    STARTS_AT = "date"
     PLACE = "place"
     REGISTRATION = "reg"
+    ORGANISATION = "org"
     SITE_TYPE = "site"
+    AUDIENCE = "aud"
+    WHEN = "when"
+    CONFIRM = "ok"
 
 
 @editor_button
-class NewSkip(CallbackData, prefix="ns1"):
-    step: NewStep
+class NewSkip(CallbackData, prefix="ns2"):
+    step: NewStage
+
+
+@editor_button
+class NewBack(CallbackData, prefix="nb1"):
+    """«◂ Назад» pressed on the question of `stage`."""
+
+    stage: NewStage
+
+
+@editor_button
+class NewEdit(CallbackData, prefix="ne1"):
+    """«Изменить» a value already given; the dialog comes back to where it was."""
+
+    stage: NewStage
+
+
+@editor_button
+class NewKeep(CallbackData, prefix="nq1"):
+    """«Оставить как есть» on a question asked again."""
+
+    stage: NewStage
+
+
+@editor_button
+class NewPlaceIsDate(CallbackData, prefix="nd1"):
+    """The answer to «this place looks like a date — is it the new date?»."""
+
+    is_date: bool
 
 
 class AudienceAction(StrEnum):

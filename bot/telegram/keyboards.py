@@ -54,10 +54,14 @@ from bot.telegram.callbacks import (
     FeedDesk,
     Flow,
     NewAudience,
+    NewBack,
     NewConfirm,
+    NewEdit,
+    NewKeep,
     NewKind,
+    NewPlaceIsDate,
     NewSkip,
-    NewStep,
+    NewStage,
     NewWhen,
     OpenSettings,
     PlanSchoolYear,
@@ -360,52 +364,93 @@ def new_kinds() -> InlineKeyboardMarkup:
 
 
 @_shared
-def new_skip(step: NewStep) -> InlineKeyboardMarkup:
-    return _markup([_button(texts.NEW_SKIP, NewSkip(step=step))])
+def new_step(
+    stage: NewStage, *, skip: bool = False, keep: bool = False, back: bool = True
+) -> InlineKeyboardMarkup | None:
+    """A typed step's buttons: «Пропустить» (optional fields), «Оставить как есть» (a value
+    asked again), «◂ Назад»."""
+    buttons = []
+    if skip:
+        buttons.append(_button(texts.NEW_SKIP, NewSkip(step=stage)))
+    if keep:
+        buttons.append(_button(texts.NEW_KEEP, NewKeep(stage=stage)))
+    if back:
+        buttons.append(_button(texts.NEW_BACK, NewBack(stage=stage)))
+    return _markup(buttons, 2, 1) if buttons else None
+
+
+@_shared
+def new_understood(stage: NewStage) -> InlineKeyboardMarkup:
+    return _markup([_button(texts.NEW_EDIT, NewEdit(stage=stage))])
+
+
+@_shared
+def new_place_is_date() -> InlineKeyboardMarkup:
+    return _markup(
+        [
+            _button(texts.NEW_PLACE_IS_DATE, NewPlaceIsDate(is_date=True)),
+            _button(texts.NEW_PLACE_IS_PLACE, NewPlaceIsDate(is_date=False)),
+        ],
+        1,
+    )
 
 
 def new_audience(roles: frozenset[Role], orgs: frozenset[OrgKind]) -> InlineKeyboardMarkup:
     buttons = [
         _button(
-            _checked(label, role in roles),
+            _checked(texts.new_role_label(role), role in roles),
             NewAudience(action=AudienceAction.ROLE, code=role.value),
         )
-        for role, label in texts.ROLE_LABELS.items()
+        for role in texts.ROLE_LABELS
     ]
     buttons += [
         _button(
-            _checked(label, kind in orgs),
+            _checked(texts.new_org_label(kind), kind in orgs),
             NewAudience(action=AudienceAction.ORG, code=kind.value),
         )
-        for kind, label in texts.ORG_KIND_LABELS.items()
+        for kind in texts.ORG_KIND_LABELS
     ]
+    # The last row: «◂ Назад», «Всем», «Готово →».
     buttons += [
+        _button(texts.NEW_BACK, NewBack(stage=NewStage.AUDIENCE)),
         _button(
             _checked(texts.NEW_AUDIENCE_ALL, not roles and not orgs),
             NewAudience(action=AudienceAction.ALL),
         ),
         _button(texts.NEW_AUDIENCE_DONE, NewAudience(action=AudienceAction.DONE)),
     ]
-    return _markup(buttons, 2)
+    return _markup(buttons, 2, 2, 2, 2, 2, 3)
 
 
 @_shared
-def new_when() -> InlineKeyboardMarkup:
-    buttons = [_button(texts.NEW_WHEN_LABELS[mode.value], NewWhen(mode=mode)) for mode in WhenMode]
+def new_when(digest: bool = True) -> InlineKeyboardMarkup:
+    """«Сейчас», «С ближайшим дайджестом» (not for announcements: they are never in one),
+    «Черновик», «◂ Назад»."""
+    buttons = [
+        _button(texts.NEW_WHEN_LABELS[mode.value], NewWhen(mode=mode))
+        for mode in WhenMode
+        if digest or mode is not WhenMode.DIGEST
+    ]
+    buttons.append(_button(texts.NEW_BACK, NewBack(stage=NewStage.WHEN)))
     return _markup(buttons, 1)
 
 
 @_shared
-def new_confirm(publish_now: bool) -> InlineKeyboardMarkup:
-    return _markup(
-        [
-            _button(
-                texts.NEW_PUBLISH if publish_now else texts.NEW_SAVE, NewConfirm(publish=True)
-            ),
-            _button(texts.NEW_DROP, NewConfirm(publish=False)),
-        ],
-        2,
-    )
+def new_confirm(
+    publish_now: bool, fields: tuple[NewStage, ...], nobody: bool = False
+) -> InlineKeyboardMarkup:
+    """The preview's buttons: publish (or save; not when «now» would reach nobody), a
+    correction per field of this kind of post, cancel."""
+    buttons = [
+        _button(texts.NEW_EDIT_LABELS[field.value], NewEdit(stage=field)) for field in fields
+    ]
+    first = []
+    if not (publish_now and nobody):
+        first.append(
+            _button(texts.NEW_PUBLISH if publish_now else texts.NEW_SAVE, NewConfirm(publish=True))
+        )
+    first.append(_button(texts.NEW_DROP, NewConfirm(publish=False)))
+    return InlineKeyboardMarkup(inline_keyboard=[*_markup(buttons, 2).inline_keyboard, first])
 
 
 # --- editors' feeds desk: /feeds ---------------------------------------------------------------

@@ -61,8 +61,11 @@ async def _start(editor: Person, kind: str) -> dict[str, Any]:
 
 
 async def _send_text(editor: Person, text: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
+    """The post's text sent; the bot says what it understood, then asks the next step."""
     editor.emu.mark()
     editor.emu.send_message(editor.id, text, entities=entities)
+    understood = await editor.emu.next_message(editor.id)
+    assert understood["text"].startswith(f"Понял: «{text.partition(chr(10))[0]}»")
     return await editor.emu.next_message(editor.id)
 
 
@@ -133,17 +136,20 @@ async def test_an_event_scheduled_for_tomorrow_is_published_by_the_due_posts_job
     assert "Не понял дату" in bad["text"]
     [past] = await editor.say("01.01.2020 10:00")
     assert "уже прошло" in past["text"]
-    [ask_place] = await editor.say("15.12.2099 10:00")
+    [understood, ask_place] = await editor.say("15.12.2099 10:00", replies=2)
+    assert understood["text"] == "Понял: вт, 15 декабря, 10:00"
     assert "Где оно пройдёт?" in ask_place["text"]
-    [ask_link] = await editor.say("ИМЦ, ауд. 12")
+    [understood, ask_link] = await editor.say("ИМЦ, ауд. 12", replies=2)
+    assert understood["text"] == "Понял: место — ИМЦ, ауд. 12"
     assert "Ссылка на регистрацию" in ask_link["text"]
     [bad_link] = await editor.say("регистрация у секретаря")
     assert "не похоже на ссылку" in bad_link["text"]
-    [audience] = await editor.say("https://imc.example.ru/reg")
+    [_, audience] = await editor.say("https://imc.example.ru/reg", replies=2)
     _, audience = await editor.tap(audience, "Педагог")
     _, when = await editor.tap(audience, "Готово")
     assert "Когда опубликовать?" in when["text"]
-    [_, summary] = await editor.say("завтра в 9", replies=2)
+    [understood, _, summary] = await editor.say("завтра в 9", replies=3)
+    assert understood["text"].startswith("Понял: опублику")
     assert "Кому: Педагог" in summary["text"] and "по расписанию" in summary["text"]
     await editor.tap(summary, "Сохранить")
     assert "будет опубликовано" in emu.message(EDITOR_ID, summary["message_id"])["text"]
@@ -181,9 +187,9 @@ async def test_a_draft_survives_a_restart_and_cancel_drops_it(running_bot: Runni
     assert "Какая организация" in ask_org["text"]
 
     await running_bot.restart()
-    [ask_site] = await editor.say("ГБОУ Школа № 12")
+    [_, ask_site] = await editor.say("ГБОУ Школа № 12", replies=2)
     assert "Тип площадки" in ask_site["text"]
-    [audience] = await editor.say("районная опорная площадка")
+    [_, audience] = await editor.say("районная опорная площадка", replies=2)
     _, when = await editor.tap(audience, "Готово")
     editor.emu.mark()
     editor.emu.press(EDITOR_ID, when, editor.emu.button_data(when, "Черновик"))
@@ -272,6 +278,8 @@ async def test_a_photo_goes_out_with_the_post_as_its_caption(running_bot: Runnin
     bold = {"type": "bold", "offset": _utf16(text[:bold_at]), "length": len("семинар")}
     emu.mark()
     emu.send_message(EDITOR_ID, text, photo=[photo], caption_entities=[bold])
+    understood = await emu.next_message(EDITOR_ID)
+    assert understood["text"] == f"Понял: «{TITLE}», текст — 51 знак, с фото"
     audience = await emu.next_message(EDITOR_ID)
     _, when = await editor.tap(audience, "Готово")
     emu.mark()

@@ -112,12 +112,13 @@ async def test_a_case_organisation_of_nothing_visible_is_asked_again(
     editor = running_bot.person(EDITOR_ID, "Редактор")
     kinds = await editor.say_one("/new")
     await editor.tap(kinds, "Опыт площадки")
-    [asked] = await editor.say("Кейс школы\nОписание кейса.")
+    [_, asked] = await editor.say("Кейс школы\nОписание кейса.", replies=2)
     assert "организац" in asked["text"].lower()
     [again] = await editor.say("\u200b\u2066\u2069")
     assert "пустой" in again["text"]
-    [site] = await editor.say("Школа\u202e № 5")
-    assert site["text"] != again["text"]
+    [understood, site] = await editor.say("Школа\u202e № 5", replies=2)
+    assert understood["text"] == "Понял: площадка — Школа № 5"
+    assert "Тип площадки" in site["text"]
 
 
 async def test_in_settings_a_bad_organisation_name_points_to_the_button_that_is_there(

@@ -107,6 +107,10 @@ def test_a_queue_card_of_an_item_that_cannot_be_approved_starts_with_reject() ->
 def test_the_new_post_audience_is_two_buttons_a_row() -> None:
     markup = kb.new_audience(frozenset({Role.HEAD}), frozenset())
     rows = labels(markup)
-    assert [len(row) for row in rows] == [2, 2, 2, 2, 2, 2]
+    assert [len(row) for row in rows] == [2, 2, 2, 2, 2, 3]
     assert rows[0][0] == "✓ Руководитель"
-    assert rows[5] == ["Всем", "Готово →"]
+    assert rows[5] == ["◂ Назад", "Всем", "Готово →"]
+    # Each «Другое» says which one it is.
+    assert "Другое (роль)" in rows[2] and "Другое (организация)" in rows[4]
+    everything = [label for row in rows for label in row]
+    assert len(everything) == len(set(everything))
