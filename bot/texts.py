@@ -1712,6 +1712,18 @@ def new_understood_text(title: str, body: str, attachment: str | None) -> str:
     return ", ".join(parts)
 
 
+def new_moment(value: datetime, today: date) -> str:
+    """«ср, 16 декабря, 10:00»; with the year when it isn't this one («ср, 16 декабря 2027,
+    10:00»), so a mistyped year shows."""
+    if value.year == today.year:
+        return format_date(value)
+    text = f"{WEEKDAYS_SHORT[value.weekday()]}, {value.day} {MONTHS_GENITIVE[value.month - 1]}"
+    text += f" {value.year}"
+    if value.hour or value.minute:
+        text += f", {value:%H:%M}"
+    return text
+
+
 def new_understood(stage: str, value: str) -> str:
     """One line of what /new understood of a typed answer."""
     labels = {

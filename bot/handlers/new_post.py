@@ -177,8 +177,13 @@ def _now_value(stage: NewStage, data: dict[str, Any], settings: Settings) -> str
     if not value:
         return None
     if stage is NewStage.STARTS_AT:
-        return texts.format_date(datetime.fromisoformat(value).astimezone(settings.tz))
+        return _moment_text(datetime.fromisoformat(value), settings)
     return str(value)
+
+
+def _moment_text(moment: datetime, settings: Settings) -> str:
+    local = moment.astimezone(settings.tz)
+    return texts.new_moment(local, datetime.now(settings.tz).date())
 
 
 async def _people(data: dict[str, Any], services: Services) -> int:
@@ -327,7 +332,7 @@ async def _set_starts_at(
 ) -> None:
     await state.update_data(starts_at=moment.astimezone(UTC).isoformat())
     await _understood(
-        message, NewStage.STARTS_AT, texts.new_understood("date", texts.format_date(moment))
+        message, NewStage.STARTS_AT, texts.new_understood("date", _moment_text(moment, settings))
     )
     await _advance(message, state, NewStage.STARTS_AT, settings, services)
 
@@ -370,7 +375,9 @@ async def place_sent(
         await state.update_data(pending_place=place)
         await message.answer(
             texts.NEW_PLACE_LOOKS_LIKE_DATE.format(
-                text=place, when=texts.format_date(moment), current=texts.format_date(current)
+                text=place,
+                when=_moment_text(moment, settings),
+                current=_moment_text(current, settings),
             ),
             reply_markup=kb.new_place_is_date(),
         )
@@ -669,7 +676,7 @@ async def when_typed(
     data.pop("resume", None)
     await state.set_data(data)
     await _understood(
-        message, NewStage.WHEN, texts.new_understood("when", texts.format_date(moment))
+        message, NewStage.WHEN, texts.new_understood("when", _moment_text(moment, settings))
     )
     await _go(message, state, NewStage.CONFIRM, settings, services)
 

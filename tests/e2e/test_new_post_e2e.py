@@ -137,7 +137,7 @@ async def test_an_event_scheduled_for_tomorrow_is_published_by_the_due_posts_job
     [past] = await editor.say("01.01.2020 10:00")
     assert "уже прошло" in past["text"]
     [understood, ask_place] = await editor.say("15.12.2099 10:00", replies=2)
-    assert understood["text"] == "Понял: вт, 15 декабря, 10:00"
+    assert understood["text"] == "Понял: вт, 15 декабря 2099, 10:00"
     assert "Где оно пройдёт?" in ask_place["text"]
     [understood, ask_link] = await editor.say("ИМЦ, ауд. 12", replies=2)
     assert understood["text"] == "Понял: место — ИМЦ, ауд. 12"
