@@ -39,7 +39,8 @@ async def _event_text(editor: Person, title: str = "Семинар коорди�
 
 async def _count(running_bot: RunningBot, table: sa.Table) -> int:
     async with running_bot.engine.connect() as conn:
-        return int((await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar())
+        counted = await conn.execute(sa.select(sa.func.count()).select_from(table))
+        return int(counted.scalar_one())
 
 
 async def test_each_typed_answer_is_said_back_and_changed_without_redoing_the_rest(
@@ -53,6 +54,7 @@ async def test_each_typed_answer_is_said_back_and_changed_without_redoing_the_re
     assert labels(ask_place) == ["Пропустить", "◂ Назад"]
     understood_place, ask_link = await editor.say("ИМЦ, ауд. 12", replies=2)
     assert understood_place["text"] == "Понял: место — ИМЦ, ауд. 12"
+    assert "Ссылка на регистрацию" in ask_link["text"]
 
     # «Изменить» under the date, asked from the registration step: the date is asked again
     # with its current value, and then the dialog is back at the registration step.
@@ -211,6 +213,7 @@ async def test_an_audience_of_nobody_is_said_at_once_and_nothing_is_queued(
     _, audience = await editor.tap(told, "Изменить кому", expect="send")
     _, audience = await editor.tap(audience, "Всем")
     _, preview = await editor.tap(audience, "Готово", expect="send")
+    assert preview["text"] == "📚 Новый материал: Памятка\n\nДля методистов."
     summary = await editor.emu.next_message(EDITOR_ID)
     assert "Кому: всем подписчикам (сейчас 1 подписчик)" in summary["text"]
     await editor.tap(summary, "Опубликовать")
@@ -245,9 +248,11 @@ async def test_with_the_digest_is_refused_for_an_event_before_the_next_digest(
 
         # A later date: the digest will carry it.
         _, ask_date = await editor.tap(understood, "Изменить", expect="send")
+        assert ask_date["text"].startswith("Изменяю: дату.")
         later = datetime.now(tz) + timedelta(days=10)
-        await editor.say(f"{later:%d.%m.%Y} 10:00", replies=2)  # back at «Когда»
-        _, preview = await editor.tap(refused, "С ближайшим дайджестом", expect="send")
+        _, when = await editor.say(f"{later:%d.%m.%Y} 10:00", replies=2)
+        assert "Когда опубликовать?" in when["text"]  # back where the editor was
+        _, preview = await editor.tap(when, "С ближайшим дайджестом", expect="send")
+        assert preview["text"].startswith("📅 Семинар координаторов")
         summary = await emu.next_message(EDITOR_ID)
         assert "Когда: с ближайшим дайджестом" in summary["text"]
-        assert ask_date["text"].startswith("Изменяю: дату.")
