@@ -18,6 +18,9 @@ WEEKDAYS = {
 MONTHS = {
     "января": 1, "февраля": 2, "марта": 3, "апреля": 4, "мая": 5, "июня": 6,
     "июля": 7, "августа": 8, "сентября": 9, "октября": 10, "ноября": 11, "декабря": 12,
+    # As people shorten them in a hurry: «10 дек 10:00», «3 сент. в 9».
+    "янв": 1, "фев": 2, "февр": 2, "мар": 3, "апр": 4, "июн": 6, "июл": 7, "авг": 8,
+    "сен": 9, "сент": 9, "окт": 10, "ноя": 11, "нояб": 11, "дек": 12,
 }  # fmt: skip
 RELATIVE_DAYS = {"сегодня": 0, "завтра": 1, "послезавтра": 2}
 
@@ -25,11 +28,13 @@ _TIME = (
     r"(?:в\s+)?(?P<hour>\d{1,2})(?:[:.](?P<minute>\d{2}))?(?:\s*(?P<part>утра|дня|вечера|ночи))?"
 )
 _NUMERIC_DATE = re.compile(
-    r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})(?:\.(?P<year>\d{2}|\d{4}))?\s*,?\s+" + _TIME
+    r"(?P<day>\d{1,2})[./](?P<month>\d{1,2})(?:[./](?P<year>\d{2}|\d{4}))?\s*,?\s+" + _TIME
 )
 _WORDED_DATE = re.compile(
-    r"(?P<day>\d{1,2})\s+(?P<month>" + "|".join(MONTHS) + r")(?:\s+(?P<year>\d{4}))?"
-    r"(?:\s+года?)?\s*,?\s+" + _TIME
+    r"(?P<day>\d{1,2})\s+(?P<month>"
+    + "|".join(sorted(MONTHS, key=len, reverse=True))
+    + r")\.?(?:\s+(?P<year>\d{4}))?(?:\s+года?)?\s*,?\s+"
+    + _TIME
 )
 _DAY_WORD = re.compile(r"(?P<word>" + "|".join(RELATIVE_DAYS) + r")\s*,?\s+" + _TIME)
 _WEEKDAY = re.compile(
@@ -74,6 +79,13 @@ def _dated(match: re.Match[str], month: int, now: datetime) -> datetime | None:
     except ValueError:
         return None
     return _at(day, moment, now)
+
+
+def lacks_time(text: str, now: datetime) -> bool:
+    """`text` names a day but no time of day («10.12», «10 декабря», «завтра»)."""
+    return (
+        parse_when(text, now) is None and parse_when(f"{text.strip(' .!')} 10:00", now) is not None
+    )
 
 
 def parse_when(text: str, now: datetime) -> datetime | None:

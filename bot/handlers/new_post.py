@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.content.cleaning import clean_name
 from bot.content.links import telegram_url
 from bot.content.models import Item, ItemKind, OrgKind, PublishMode, Role
-from bot.content.when import parse_when
+from bot.content.when import lacks_time, parse_when
 from bot.handlers.common import drop_keyboard, show
 from bot.services.container import Services
 from bot.services.posts import draft_item
@@ -306,6 +306,8 @@ def _moment(text: str, settings: Settings) -> datetime | str:
     """The future moment the editor wrote, or the Russian reason it can't be one."""
     now = datetime.now(settings.tz)
     moment = parse_when(text, now)
+    if moment is None and lacks_time(text, now):
+        return texts.NEW_WHEN_NEEDS_TIME.format(text=text.strip(" .!")[:100])
     if moment is None:
         return texts.NEW_BAD_WHEN.format(text=text.strip()[:100])
     if moment <= now:

@@ -48,7 +48,9 @@ async def test_each_typed_answer_is_said_back_and_changed_without_redoing_the_re
 ) -> None:
     editor = running_bot.person(EDITOR_ID, "Редактор")
     await _event_text(editor)
-    understood, ask_place = await editor.say("15.12.2099 10:00", replies=2)
+    [no_time] = await editor.say("15.12")
+    assert no_time["text"] == "Во сколько? Напишите и время, например: «15.12 10:00»."
+    understood, ask_place = await editor.say("15 дек. 2099 в 10", replies=2)
     # The year is said when it is not this one: a mistyped year shows at once.
     assert understood["text"] == "Понял: вт, 15 декабря 2099, 10:00"
     assert labels(ask_place) == ["Пропустить", "◂ Назад"]

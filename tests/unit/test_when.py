@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.content.when import parse_when
+from bot.content.when import lacks_time, parse_when
 
 MSK = ZoneInfo("Europe/Moscow")
 # Friday, 27 November 2026, 14:20 in Moscow.
@@ -59,3 +59,19 @@ def test_past_moments_are_returned_for_the_caller_to_refuse() -> None:
 )
 def test_a_moment_past_the_last_date_is_no_moment(text: str) -> None:
     assert parse_when(text, NOW) is None
+
+
+def test_months_shortened_in_a_hurry_and_slashes_are_read() -> None:
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    expected = datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
+    for text in ("10 дек 10:00", "10 дек. в 10", "10/12 10:00", "10/12/2026 10:00"):
+        assert parse_when(text, now) == expected, text
+    assert parse_when("3 сент 9:00", now) == datetime(2027, 9, 3, 9, 0, tzinfo=UTC)
+
+
+def test_a_day_without_a_time_is_told_apart_from_nonsense() -> None:
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    for text in ("10.12", "10 декабря", "завтра", "10 дек."):
+        assert parse_when(text, now) is None and lacks_time(text, now), text
+    for text in ("ИМЦ, ауд. 12", "12", "скоро"):
+        assert not lacks_time(text, now), text
