@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     feed_max_new_per_poll: int = Field(default=50, ge=1, le=10_000)
     operator_name: str = "Информационно-методический центр района"
     privacy_contact: str | None = None
+    # --- alerts to the owners (ADMIN_IDS), services/alerts.py ---
+    # The database's disk is «nearly full» below this much free space (MB), or when the SQLite
+    # file (with its write-ahead log) grows above ALERT_DB_SIZE_MB (0: no size limit).
+    alert_disk_free_mb: float = Field(default=500, ge=0)
+    alert_db_size_mb: float = Field(default=0, ge=0)
 
     @field_validator("bot_token", mode="before")
     @classmethod

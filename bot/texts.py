@@ -784,7 +784,10 @@ STATUS_NEVER_RAN = (
     "⚠ Ни одной отметки о работе: бот ещё не запускался с этой базой. "
     "Запустите его: python -m bot run."
 )
-STATUS_FEED_FAILING = "⚠ Лента {url} не загружается: {errors} подряд, последняя ошибка: {error}"
+STATUS_FEED_FAILING = (
+    "⚠ Лента {url} не загружается: {errors} подряд, последняя ошибка: {error}. "
+    "Проверьте, открывается ли сайт; отключить ленту можно в /feeds."
+)
 BACKUP_DONE = "Резервная копия сохранена: {path}"
 RESTORE_MISSING = "Нет такого файла: {path}"
 RESTORE_NOT_A_BACKUP = "{path} — не резервная копия базы «Инфозоны» (или файл повреждён)."
@@ -2433,3 +2436,53 @@ def short_answer(
     if folded:
         lines.extend(["", answer_fold_line(folded, others=others)])
     return as_list(*lines)
+
+
+# --- alerts to the owners (ADMIN_IDS) and what `python -m bot status` says of the same ---
+# The status line names the problem and what to do; an alert is its title and that line.
+STATUS_SEND_PAUSED = (
+    "⚠ Telegram приостановил рассылку: с {since} просит подождать, до {until} ({duration}); "
+    "ждут отправки {pending}. Рассылка продолжится сама; если это повторяется, уменьшите "
+    "SEND_RATE."
+)
+STATUS_TOKEN_REJECTED = (
+    "⚠ Telegram не принимает токен бота (401 Unauthorized) уже {duration}, с {since}: "
+    "проверьте BOT_TOKEN (новый выдаёт @BotFather) и перезапустите бота."
+)
+STATUS_BACKUP_FAILED = (
+    "⚠ Резервная копия базы не сохранилась ({when}): {error}. Проверьте папку {folder}: "
+    "есть ли она, место на диске и права на запись."
+)
+STATUS_DISK_LOW = (
+    "⚠ На диске базы осталось {free} МБ (порог ALERT_DISK_FREE_MB = {least} МБ): "
+    "освободите место на сервере, иначе бот перестанет сохранять подписки и рассылки."
+)
+STATUS_DB_LARGE = (
+    "⚠ Файл базы вырос до {size} МБ (порог ALERT_DB_SIZE_MB = {most} МБ): проверьте место "
+    "на диске сервера."
+)
+STATUS_DB_UNWRITABLE = (
+    "⚠ База не принимает записи ({error}): бот не может сохранять подписки и рассылки. "
+    "Проверьте место на диске и права на файл базы."
+)
+# An alert: «🚨 «Инфозона»: <title>» and the status line; «снова работает» names the same.
+ALERT = "🚨 «Инфозона»: {title}\n\n{text}"
+ALERT_CLEARED = "✅ «Инфозона»: снова работает — {what}."
+ALERT_TITLES = {
+    "send_stalled": "рассылка стоит",
+    "send_paused": "Telegram приостановил рассылку",
+    "feed_failing": "лента сайта не загружается больше суток",
+    "backup_failed": "резервная копия не сохранилась",
+    "db_nearly_full": "на диске кончается место",
+    "db_unwritable": "база не принимает записи",
+    "token_rejected": "Telegram не принимает токен бота",
+}
+ALERT_BACK = {
+    "send_stalled": "рассылка идёт",
+    "send_paused": "рассылка идёт, Telegram больше не просит ждать",
+    "feed_failing": "лента {subject} загружается",
+    "backup_failed": "резервная копия сохранилась",
+    "db_nearly_full": "места на диске достаточно",
+    "db_unwritable": "база принимает записи",
+    "token_rejected": "Telegram принимает токен бота",
+}

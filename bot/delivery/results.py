@@ -23,7 +23,7 @@ from bot.content.models import DeliveryStatus
 from bot.delivery.limits import RateLimiter, backoff_delay
 from bot.delivery.transport import Outcome, Result
 from bot.delivery.work import Job, Work
-from bot.storage.outbox import LAST_SEND_AT, DeliveryResult, OutboxRepository
+from bot.storage.outbox import LAST_SEND_AT, SEND_PAUSED, DeliveryResult, OutboxRepository
 
 log = logging.getLogger("bot.delivery.engine")
 
@@ -108,6 +108,13 @@ class Results:
         self._has_results = asyncio.Event()
         self._batch_full = asyncio.Event()
         self._lock = asyncio.Lock()
+        # Telegram's flood waits since the last message that went out: (first told, until).
+        self._pause: tuple[datetime, datetime] | None = None
+        # SEND_PAUSED as wanted and as last written (None: not written by this run yet, so
+        # the first message out clears what a previous run may have left).
+        self._pause_wanted: str | None = None
+        self._pause_written: str | None = None
+        self._pause_writer: asyncio.Task[None] | None = None
 
     def __len__(self) -> int:
         return len(self._results)
@@ -182,6 +189,38 @@ class Results:
                 len(self._results),
             )
         self._results.clear()
+        if self._pause_writer is not None:
+            await self._pause_writer
+
+    def paused(self, now: datetime, seconds: float) -> None:
+        """Telegram asked to wait `seconds` (flood control): recorded in runtime_status, so
+        `python -m bot status` and the owners' alerts can tell a pause by Telegram from a
+        sender that stopped."""
+        until = now + timedelta(seconds=seconds)
+        since = now if self._pause is None else self._pause[0]
+        if self._pause is not None:
+            until = max(until, self._pause[1])
+        self._pause = (since, until)
+        self._want_pause(f"{since.isoformat()} {until.isoformat()}")
+
+    def _want_pause(self, value: str) -> None:
+        self._pause_wanted = value
+        if self._pause_wanted != self._pause_written and (
+            self._pause_writer is None or self._pause_writer.done()
+        ):
+            self._pause_writer = asyncio.create_task(self._write_pause(), name="sender-paused")
+
+    async def _write_pause(self) -> None:
+        """Writes the latest wanted value until it is the one stored (one write at a time, so
+        a pause and the send that ends it are never stored out of order)."""
+        while self._pause_wanted is not None and self._pause_wanted != self._pause_written:
+            value = self._pause_wanted
+            try:
+                await self._outbox.set_status_value(SEND_PAUSED, value, self._now())
+            except SQLAlchemyError:
+                log.exception("sender: could not record Telegram's flood wait")
+                return  # the next pause or message out tries again
+            self._pause_written = value
 
     async def _recorded(self, batch: list[DeliveryResult], now: datetime) -> None:
         touched: set[int] = set()
@@ -205,6 +244,9 @@ class Results:
         if done:
             await self._finish(done, now)
         clock = self._clock()
+        if any_sent and (self._pause is not None or self._pause_written != ""):
+            self._pause = None  # a message went out: Telegram's wait is over
+            self._want_pause("")
         if any_sent and clock - self._last_heartbeat >= 1.0:
             self._last_heartbeat = clock
             await self._outbox.set_status_value(LAST_SEND_AT, now.isoformat(), now)
@@ -325,6 +367,7 @@ class Answers:
             self._stats.retry_after += 1
             limiter.pause(result.retry_after, clock)
             log.warning("sender: flood control, pausing %ss", result.retry_after)
+            self._results.paused(self._now(), result.retry_after)
             self._work.defer(job, clock + result.retry_after)
             return
         if result.outcome is Outcome.HALT:

@@ -7,8 +7,12 @@ parameter: a test looks at the picture as an operator would minutes into an inci
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from bot import texts
 from bot.config import Settings
@@ -17,11 +21,14 @@ from bot.delivery.limits import quiet_hours_end
 from bot.storage.campaigns import CampaignRepository
 from bot.storage.database import Database
 from bot.storage.feeds import FeedRepository
-from bot.storage.outbox import LAST_SEND_AT, UNRECORDED_AT_RESTART
+from bot.storage.outbox import LAST_SEND_AT, SEND_PAUSED, UNRECORDED_AT_RESTART
 from bot.storage.timetable import (
+    BACKUP_FAILED,
+    FEED_FAILING_SINCE,
     LAST_POLL_AT,
     LAST_TICK_AT,
     POLL_CONFLICT_SINCE,
+    TOKEN_REJECTED_SINCE,
     RuntimeStatusRepository,
 )
 
@@ -35,12 +42,26 @@ CONFLICT_REPORTED_AFTER = timedelta(seconds=30)
 # This many failed fetches in a row (each spaced by the feed's back-off) is a failing feed,
 # not a site that hiccupped once.
 FEED_FAILING_AFTER = 3
+# Telegram asking the sender to wait (flood control) is routine for seconds; a wait that adds
+# up to this much since the last message went out is "sending paused by Telegram".
+PAUSE_REPORTED_AFTER = timedelta(minutes=3)
+MB = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
     code: str  # stable, for monitoring: never_run, tick_stale, poll_conflict, poll_stale, ...
     text: str  # one Russian line
+    # For the owners' alerts (services/alerts.py): which one of its code this is (a feed's
+    # problem is "feed_failing:<id>"; "" means the code alone), since when it has lasted if
+    # known, and what it is about (a feed's URL).
+    key: str = ""
+    since: datetime | None = None
+    subject: str = ""
+
+    @property
+    def ident(self) -> str:
+        return self.key or self.code
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +93,32 @@ def _time(value: str) -> datetime | None:
         return None
 
 
-async def status_report(settings: Settings, engine: Database, now: datetime) -> StatusReport:
+def database_file(settings: Settings) -> Path | None:
+    """The SQLite file of DATABASE_URL (None for another database)."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def _disk(settings: Settings) -> tuple[float, float] | None:
+    """The SQLite file's size with its write-ahead log, and the free space of its disk, MB."""
+    path = database_file(settings)
+    if path is None:
+        return None
+    try:
+        size = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return None
+    return size / MB, free / MB
+
+
+async def status_report(
+    settings: Settings, engine: Database, now: datetime, *, write_error: str | None = None
+) -> StatusReport:
+    """`write_error`: the running bot's own heartbeat could not be written just now (the
+    database refuses writes); the report names it."""
     tz = settings.tz
     beats = await RuntimeStatusRepository(engine).all()
     campaigns = CampaignRepository(engine)
@@ -167,8 +213,29 @@ async def status_report(settings: Settings, engine: Database, now: datetime) -> 
             since=f"{last_poll.astimezone(tz):%H:%M:%S}",
         )
         found.append(Problem("poll_stale", text))
+    held = pending > waiting_for_morning
+    paused = beats.get(SEND_PAUSED)
+    pause = paused[0].split(" ") if paused is not None and paused[0] else []
+    pause_since = _time(pause[0]) if len(pause) == 2 else None
+    pause_until = _time(pause[1]) if len(pause) == 2 else None
+    facts["send_paused_until"] = _iso(pause_until)
+    told_to_wait = (
+        held
+        and pause_since is not None
+        and pause_until is not None
+        and pause_until - pause_since >= PAUSE_REPORTED_AFTER
+        and now <= pause_until + STALE  # long after the wait ended, nothing out: stalled
+    )
+    if told_to_wait and pause_since is not None and pause_until is not None:
+        text = texts.STATUS_SEND_PAUSED.format(
+            since=f"{pause_since.astimezone(tz):%H:%M}",
+            until=f"{pause_until.astimezone(tz):%H:%M}",
+            duration=texts.console_duration(pause_until - pause_since),
+            pending=texts.count(pending, "сообщение", "сообщения", "сообщений"),
+        )
+        found.append(Problem("send_paused", text, since=pause_since))
     sent = moment(LAST_SEND_AT)
-    if pending > waiting_for_morning and sent is not None and now - sent > STALE:
+    if not told_to_wait and held and sent is not None and now - sent > STALE:
         minutes = int((now - sent) / timedelta(minutes=1))
         found.append(Problem("send_stalled", texts.STATUS_STALLED.format(minutes=minutes)))
     failing: list[dict[str, object]] = []
@@ -186,5 +253,63 @@ async def status_report(settings: Settings, engine: Database, now: datetime) -> 
             errors=texts.count(feed.error_count, "раз", "раза", "раз"),
             error=feed.last_error or "—",
         )
-        found.append(Problem("feed_failing", text))
+        failing_since = beats.get(f"{FEED_FAILING_SINCE}{feed.id}")
+        found.append(
+            Problem(
+                "feed_failing", text, key=f"feed_failing:{feed.id}", subject=feed.url,
+                since=_time(failing_since[0]) if failing_since else None,
+            )
+        )  # fmt: skip
+    _health(settings, beats, now, found, facts, running=running, write_error=write_error)
     return StatusReport(lines, found, facts)
+
+
+def _health(
+    settings: Settings,
+    beats: dict[str, tuple[str, datetime]],
+    now: datetime,
+    found: list[Problem],
+    facts: dict[str, object],
+    *,
+    running: bool,
+    write_error: str | None,
+) -> None:
+    """The token, the nightly backup, the database's disk and writes."""
+    tz = settings.tz
+    rejected = beats.get(TOKEN_REJECTED_SINCE)
+    rejected_since = _time(rejected[0]) if rejected else None
+    facts["token_rejected_since"] = _iso(rejected_since) if running else None
+    if running and rejected_since is not None:
+        text = texts.STATUS_TOKEN_REJECTED.format(
+            since=f"{rejected_since.astimezone(tz):%H:%M:%S}",
+            duration=texts.console_duration(now - rejected_since),
+        )
+        found.append(Problem("token_rejected", text, since=rejected_since))
+    backup = beats.get(BACKUP_FAILED)
+    failed_at, _, error = backup[0].partition("|") if backup else ("", "", "")
+    failed = _time(failed_at)
+    facts["backup_failed_at"] = _iso(failed)
+    if failed is not None:
+        text = texts.STATUS_BACKUP_FAILED.format(
+            when=texts.console_time(failed.astimezone(tz), now), error=error or "—",
+            folder=settings.backup_dir,
+        )  # fmt: skip
+        found.append(Problem("backup_failed", text, since=failed))
+    disk = _disk(settings)
+    facts["db_size_mb"] = round(disk[0], 1) if disk else None
+    facts["disk_free_mb"] = round(disk[1]) if disk else None
+    if disk is not None:
+        size, free = disk
+        limit = settings.alert_db_size_mb
+        if free < settings.alert_disk_free_mb:
+            text = texts.STATUS_DISK_LOW.format(
+                free=f"{free:.0f}", least=f"{settings.alert_disk_free_mb:.0f}"
+            )
+            found.append(Problem("db_nearly_full", text))
+        elif limit and size > limit:
+            text = texts.STATUS_DB_LARGE.format(size=f"{size:.1f}", most=f"{limit:g}")
+            found.append(Problem("db_nearly_full", text))
+    facts["db_write_error"] = write_error
+    if write_error is not None:
+        text = texts.STATUS_DB_UNWRITABLE.format(error=write_error)
+        found.append(Problem("db_unwritable", text))

@@ -25,6 +25,10 @@ LAST_SEND_AT = "last_send_at"
 # How many deliveries the last sender left marked as going out (their result unrecorded) when
 # it stopped, as the next sender found them at its start: the most duplicates that stop caused.
 UNRECORDED_AT_RESTART = "unrecorded_at_restart"
+# Telegram told the sender to wait (429 retry_after) and nothing has been sent since:
+# "<ISO time of the first such answer> <ISO time the last one asked to wait until>"; "" once a
+# message goes out again.
+SEND_PAUSED = "send_paused"
 
 
 @dataclass(frozen=True, slots=True)

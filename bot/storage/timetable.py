@@ -15,6 +15,15 @@ from bot.storage.schema import runtime_status, timetable_runs
 LAST_TICK_AT = "last_tick_at"  # the timetable's heartbeat job ran
 LAST_POLL_AT = "last_poll_at"  # getUpdates last succeeded (updated_at is that moment)
 POLL_CONFLICT_SINCE = "poll_conflict_since"  # value: ISO time of the first 409 of a run, or ""
+# --- alerts to the owners (services/alerts.py) ---
+# Since when getUpdates has been answered 401 Unauthorized (the token revoked), or "".
+TOKEN_REJECTED_SINCE = "token_rejected_since"
+# The timetable's last backup failed: "ISO time of the failure|what failed"; "" after a success.
+BACKUP_FAILED = "backup_failed"
+# A feed failing since (ISO time), as the alert checker saw it start; gone once it recovers.
+FEED_FAILING_SINCE = "feed_failing_since:"  # + the feed's id
+# What the owners were alerted to and when (services/alerts.py), one key per problem.
+ALERTED = "alerted:"  # + the problem's key
 
 
 class TimetableRepository:
@@ -79,6 +88,10 @@ class RuntimeStatusRepository:
         except IntegrityError:  # another process wrote the first value meanwhile
             async with self._engine.begin() as conn:
                 await conn.execute(update)
+
+    async def remove(self, key: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(runtime_status.delete().where(runtime_status.c.key == key))
 
     async def all(self) -> dict[str, tuple[str, datetime]]:
         async with self._engine.connect() as conn:

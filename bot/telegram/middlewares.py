@@ -14,7 +14,11 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
-from aiogram.exceptions import TelegramAPIError, TelegramConflictError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramConflictError,
+    TelegramUnauthorizedError,
+)
 from aiogram.methods import AnswerCallbackQuery, GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, TelegramObject, Update
@@ -74,6 +78,9 @@ class PollHeartbeat(BaseRequestMiddleware):
         self.last_poll_at: datetime | None = None
         # The first 409 of the current unbroken run of them; None once a poll succeeds.
         self.conflict_since: datetime | None = None
+        # The first 401 Unauthorized of the current run of them (the token was revoked while
+        # the bot ran); None once a poll succeeds.
+        self.rejected_since: datetime | None = None
 
     async def __call__(
         self,
@@ -91,7 +98,15 @@ class PollHeartbeat(BaseRequestMiddleware):
                 self.conflict_since = datetime.now(UTC)
                 log.warning("polling: 409 Conflict, another process polls this bot's token")
             raise
+        except TelegramUnauthorizedError:
+            if self.rejected_since is None:
+                self.rejected_since = datetime.now(UTC)
+                log.error("polling: Telegram rejects the bot token (401 Unauthorized)")
+            raise
         self.last_poll_at = datetime.now(UTC)
+        if self.rejected_since is not None:
+            log.info("polling: Telegram accepts the bot token again")
+            self.rejected_since = None
         if self.conflict_since is not None:
             log.info("polling: the 409 Conflict is over")
             self.conflict_since = None
