@@ -17,13 +17,14 @@ from bot.config import Settings
 from bot.content.cleaning import loads_clean
 from bot.delivery.engine import Sender, stop_sender
 from bot.handlers import build_router
+from bot.services.alerts import Alerts
 from bot.services.container import Services, build_services
 from bot.services.timetable import Timetable
 from bot.storage.database import Database
 from bot.telegram.commands import bot_commands
 from bot.telegram.fsm import SqlStorage
 from bot.telegram.middlewares import CallbackAnswers, InFlightUpdates, PollHeartbeat
-from bot.telegram.transport import start_sender
+from bot.telegram.transport import TelegramTransport, start_sender
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +65,15 @@ def build_dispatcher(
     sender = sender or Sender(settings, engine)
     services = build_services(settings, engine, wake=sender.wake)
     poll_heartbeat = PollHeartbeat()
+    # The owners' alerts, checked by the timetable's heartbeat; sent through Telegram once
+    # the bot is up (start_delivery below).
+    alerts = Alerts(settings, engine)
     timetable = Timetable(
         settings, services,
         last_poll=lambda: poll_heartbeat.last_poll_at,
         poll_conflict=lambda: poll_heartbeat.conflict_since,
+        token_rejected=lambda: poll_heartbeat.rejected_since,
+        alerts=alerts,
     )  # fmt: skip
     # Dispatcher data: the services, the settings, and what aiogram's own glue reads.
     # The FSM middleware (it reads the dialog's state from the database) is registered below,
@@ -78,6 +84,7 @@ def build_dispatcher(
         settings=settings,
         services=services,
         poll_heartbeat=poll_heartbeat,
+        alerts=alerts,
     )
     answers = CallbackAnswers()
     dp.update.outer_middleware(answers)
@@ -98,6 +105,7 @@ def build_dispatcher(
 
     async def start_delivery(bot: Bot) -> None:
         await start_sender(bot, sender)
+        alerts.attach(TelegramTransport(bot, rate=settings.send_rate))
 
     async def stop_delivery() -> None:
         await stop_sender(sender)

@@ -19,14 +19,17 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.content.models import Frequency
 from bot.storage.backup import backup_sqlite
 from bot.storage.timetable import (
+    BACKUP_FAILED,
     LAST_POLL_AT,
     LAST_TICK_AT,
     POLL_CONFLICT_SINCE,
+    TOKEN_REJECTED_SINCE,
     RuntimeStatusRepository,
     TimetableRepository,
 )
@@ -140,6 +143,8 @@ class Timetable:
         poll_feeds: bool = True,
         last_poll: Callable[[], datetime | None] = lambda: None,
         poll_conflict: Callable[[], datetime | None] = lambda: None,
+        token_rejected: Callable[[], datetime | None] = lambda: None,
+        alerts: AlertChecker | None = None,
         clock: Clock | None = None,
     ) -> None:
         engine = services.engine
@@ -155,6 +160,8 @@ class Timetable:
         self._catch_up: asyncio.Task[None] | None = None
         self._last_poll = last_poll
         self._poll_conflict = poll_conflict
+        self._token_rejected = token_rejected
+        self._alerts = alerts
 
     def jobs(self) -> list[JobSpec]:
         runs: dict[str, Callable[[datetime], Awaitable[str]]] = {
@@ -261,13 +268,27 @@ class Timetable:
         when getUpdates last succeeded (not when this job ran: through an outage that stays put)
         and since when it has been answered 409 Conflict ("" when it is not)."""
         now = self._clock().astimezone(UTC)
-        await self._status.put(LAST_TICK_AT, now.isoformat(), now)
-        last_poll = self._last_poll()
-        if last_poll is not None:
-            await self._status.put(LAST_POLL_AT, last_poll.isoformat(), last_poll)
-        conflict = self._poll_conflict()
-        await self._status.put(POLL_CONFLICT_SINCE, conflict.isoformat() if conflict else "", now)
-        return ""
+        write_error: str | None = None
+        try:
+            await self._status.put(LAST_TICK_AT, now.isoformat(), now)
+            last_poll = self._last_poll()
+            if last_poll is not None:
+                await self._status.put(LAST_POLL_AT, last_poll.isoformat(), last_poll)
+            conflict = self._poll_conflict()
+            await self._status.put(
+                POLL_CONFLICT_SINCE, conflict.isoformat() if conflict else "", now
+            )
+            rejected = self._token_rejected()
+            await self._status.put(
+                TOKEN_REJECTED_SINCE, rejected.isoformat() if rejected else "", now
+            )
+        except SQLAlchemyError as exc:
+            # The database refuses writes (disk full, read-only): the owners hear of it.
+            write_error = _db_error(exc)
+            log.error("heartbeat: the database refuses writes: %s", write_error)
+        if self._alerts is None:
+            return ""
+        return await self._alerts.check(now, write_error=write_error)
 
     async def purge(self, when: datetime) -> str:
         """Retry what /forget could not finish on disk while someone was reading."""
@@ -284,14 +305,37 @@ class Timetable:
                 self._settings.backup_keep,
                 when,
             )
-        except BaseException:
+        except BaseException as exc:
             await self._slots.release(slot)
+            if isinstance(exc, Exception):
+                failed_at = self._clock().astimezone(UTC).isoformat()
+                await self._record_backup(f"{failed_at}|{str(exc) or type(exc).__name__}")
             raise
         await self._slots.finish(slot, f"backup={path}")
+        await self._record_backup("")
         return f"slot={slot} backup={path}"
+
+    async def _record_backup(self, failure: str) -> None:
+        """For status and the owners' alerts: "<when>|<what failed>", or "" after a success."""
+        try:
+            await self._status.put(BACKUP_FAILED, failure, self._clock().astimezone(UTC))
+        except SQLAlchemyError:
+            log.exception("backup: could not record its outcome")
 
     def _wake(self) -> None:
         self._wake_sender()
+
+
+def _db_error(exc: SQLAlchemyError) -> str:
+    """The driver's own words (SQLAlchemy's text adds the statement and its values)."""
+    orig = getattr(exc, "orig", None)
+    return (str(orig) if orig is not None else "") or type(exc).__name__
+
+
+class AlertChecker(Protocol):
+    """services/alerts.py `Alerts`: run after every heartbeat."""
+
+    async def check(self, now: datetime, *, write_error: str | None = None) -> str: ...
 
 
 class FeedPoller(Protocol):
