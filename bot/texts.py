@@ -2445,6 +2445,9 @@ STATUS_SEND_PAUSED = (
     "ждут отправки {pending}. Рассылка продолжится сама; если это повторяется, уменьшите "
     "SEND_RATE."
 )
+STATUS_STALLED_NEVER_SENT = (
+    "⚠ Сообщения ждут отправки уже {minutes} мин, а не ушло ещё ни одного: проверьте журнал бота."
+)
 STATUS_TOKEN_REJECTED = (
     "⚠ Telegram не принимает токен бота (401 Unauthorized) уже {duration}, с {since}: "
     "проверьте BOT_TOKEN (новый выдаёт @BotFather) и перезапустите бота."

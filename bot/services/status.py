@@ -155,6 +155,7 @@ async def status_report(
     lines.append(texts.STATUS_CAMPAIGNS if active else texts.STATUS_NO_CAMPAIGNS)
     quiet_until = quiet_hours_end(now, settings.quiet_window, tz)
     waiting_for_morning = 0
+    waiting_since: list[datetime] = []  # campaigns with messages waiting: created when
     for campaign in active:
         counts = await campaigns.counts(campaign.id)
         line = texts.STATUS_CAMPAIGN.format(
@@ -166,6 +167,8 @@ async def status_report(
             # Paused for the night, as it should be: not an alarm.
             line += texts.STATUS_QUIET_PAUSE.format(until=f"{quiet_until.astimezone(tz):%H:%M}")
             waiting_for_morning += counts.pending
+        elif counts.pending and campaign.created_at is not None:
+            waiting_since.append(campaign.created_at)
         lines.append(line)
         shown_campaigns.append(
             {"id": campaign.id, "title": campaign.title, "sent": counts.sent,
@@ -238,6 +241,13 @@ async def status_report(
     if not told_to_wait and held and sent is not None and now - sent > STALE:
         minutes = int((now - sent) / timedelta(minutes=1))
         found.append(Problem("send_stalled", texts.STATUS_STALLED.format(minutes=minutes)))
+    elif not told_to_wait and held and sent is None and waiting_since:
+        # Nothing has ever gone out: stalled from the oldest waiting campaign on.
+        oldest = min(waiting_since)
+        if now - oldest > STALE:
+            minutes = int((now - oldest) / timedelta(minutes=1))
+            text = texts.STATUS_STALLED_NEVER_SENT.format(minutes=minutes)
+            found.append(Problem("send_stalled", text))
     failing: list[dict[str, object]] = []
     facts["failing_feeds"] = failing
     for feed in await FeedRepository(engine).all():

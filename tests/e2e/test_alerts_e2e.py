@@ -121,6 +121,25 @@ async def test_sending_stalled_is_alerted_once_an_hour_and_cleared(
         assert len(alerts(emu)) == 2
 
 
+async def test_a_first_campaign_that_never_got_out_is_a_stall_too(
+    emu: BotAPIEmulator, tmp_path: Path
+) -> None:
+    """No message has ever gone out (a fresh install), so there is no last send to count
+    from: the waiting campaign's age is."""
+    async with bot_running(emu, tmp_path) as bot:
+        bot.person(OWNER, "Ирина")
+        emu.fail_next("sendMessage", status=502, chat_id=5151, times=10**6)
+        await campaign_to(bot, 5151, "post:first")
+        await emu.wait_for(answered("sendMessage", 5151, code=502), after=0)
+        t0 = datetime.now(UTC)
+        await tick(bot, t0 + timedelta(minutes=4))
+        assert alerts(emu) == []
+        await tick(bot, t0 + timedelta(minutes=6))
+        [alert] = alerts(emu)
+        assert alert.startswith("🚨 «Инфозона»: рассылка стоит")
+        assert "Сообщения ждут отправки уже 6 мин, а не ушло ещё ни одного" in alert
+
+
 async def test_a_long_flood_wait_is_its_own_status_and_alert_and_clears_after_a_restart(
     emu: BotAPIEmulator, tmp_path: Path
 ) -> None:

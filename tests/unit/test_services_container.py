@@ -17,8 +17,9 @@ async def test_dispatcher_data_is_the_services_and_the_settings(tmp_path: Path) 
     engine = create_engine(settings.database_url)
     try:
         dp = build_dispatcher(settings, engine, with_timetable=False)
-        # poll_heartbeat is aiogram's session middleware, read by run_polling.
-        assert set(dp.workflow_data) == {"settings", "services", "poll_heartbeat"}
+        # poll_heartbeat is aiogram's session middleware, read by run_polling; alerts is the
+        # owners' alert checker the heartbeat job runs (services/alerts.py).
+        assert set(dp.workflow_data) == {"settings", "services", "poll_heartbeat", "alerts"}
         services = dp["services"]
         assert isinstance(services, Services)
     finally:
