@@ -8,12 +8,12 @@ sending stalled or paused by Telegram for more than a few minutes, a feed failin
 nightly backup failing, the database's disk nearly full or the database refusing writes. A
 rejected token can't be told through Telegram: it goes to the log only, the same way.
 
-One alert per problem per hour at most (a feed's: per day), and one «снова работает» when it
-clears. What was alerted and when is kept in runtime_status (`alerted:<problem>`), so a restart
-doesn't alert again; while the database refuses writes, in memory. An alert that could not be
-delivered is not counted: the next check tries again. Alerts go through the messenger's
-transport (bot/delivery/transport.py), not the outbox: a stalled outbox must not hold back the
-alert that it stalled.
+One alert per problem per hour at most (a feed's or the backup's: per day), and one «снова
+работает» when it clears. What was alerted and when is kept in runtime_status
+(`alerted:<problem>`), so a restart doesn't alert again; while the database refuses writes, in
+memory. An alert that could not be delivered is not counted: the next check tries again.
+Alerts go through the messenger's transport (bot/delivery/transport.py), not the outbox: a
+stalled outbox must not hold back the alert that it stalled.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ LOG_ONLY = frozenset({"token_rejected"})
 LASTING = {"feed_failing": timedelta(days=1)}
 # At most one alert per problem per this long while it lasts.
 REPEAT = timedelta(hours=1)
-REPEAT_OF = {"feed_failing": timedelta(days=1)}
+# A feed's or the nightly backup's state changes once a run: a day between reminders.
+REPEAT_OF = {"feed_failing": timedelta(days=1), "backup_failed": timedelta(days=1)}
 
 
 class AlertTransport(Protocol):

@@ -114,6 +114,15 @@ def _disk(settings: Settings) -> tuple[float, float] | None:
     return size / MB, free / MB
 
 
+def _backup_since(settings: Settings, moment: datetime) -> bool:
+    """A backup copy was made after `moment` (by the timetable or by hand)."""
+    try:
+        copies = list(Path(settings.backup_dir).glob("infozona-*.db"))
+        return any(copy.stat().st_mtime > moment.timestamp() for copy in copies)
+    except OSError:
+        return False
+
+
 async def status_report(
     settings: Settings, engine: Database, now: datetime, *, write_error: str | None = None
 ) -> StatusReport:
@@ -298,6 +307,8 @@ def _health(
     backup = beats.get(BACKUP_FAILED)
     failed_at, _, error = backup[0].partition("|") if backup else ("", "", "")
     failed = _time(failed_at)
+    if failed is not None and _backup_since(settings, failed):
+        failed = None  # a good copy since (`python -m bot backup` after a fix, say)
     facts["backup_failed_at"] = _iso(failed)
     if failed is not None:
         text = texts.STATUS_BACKUP_FAILED.format(

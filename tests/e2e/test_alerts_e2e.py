@@ -30,7 +30,8 @@ from bot.services.timetable import Timetable
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
 from bot.storage.feeds import FeedRepository
 from bot.storage.outbox import SEND_PAUSED, OutboxRepository
-from bot.storage.timetable import FEED_FAILING_SINCE, RuntimeStatusRepository
+from bot.storage.timetable import BACKUP_FAILED, FEED_FAILING_SINCE, RuntimeStatusRepository
+from tests.e2e.test_cli import clean_env, run_command
 from tests.support.emulator import BotAPIEmulator, Call
 from tests.support.harness import EDITOR_ID, TOKEN, RunningBot, bot_running
 from tests.support.subscribers import subscriber
@@ -268,7 +269,34 @@ async def test_a_failed_backup_is_alerted_and_the_next_good_one_clears_it(
         blocker.unlink()  # the IT person fixes the disk
         await heartbeat_job(bot, night).backup(night + timedelta(days=1))
         assert (blocker / "backups").is_dir()
+        beats = await RuntimeStatusRepository(bot.engine).all()
+        assert beats[BACKUP_FAILED][0] == ""  # the job's success is recorded
         await tick(bot, night + timedelta(days=1, minutes=1))
+        assert alerts(emu)[1:] == ["✅ «Инфозона»: снова работает — резервная копия сохранилась."]
+
+
+async def test_a_backup_made_by_hand_after_the_fix_clears_the_alert(
+    emu: BotAPIEmulator, tmp_path: Path
+) -> None:
+    """The IT person fixes the folder and checks with `python -m bot backup`: the owners
+    needn't be reminded of a failure until the next night's run."""
+    blocker = tmp_path / "disk"
+    blocker.write_text("not a folder")
+    folder = blocker / "backups"
+    async with bot_running(emu, tmp_path, backup_dir=str(folder)) as bot:
+        bot.person(OWNER, "Ирина")
+        t0 = datetime.now(UTC) - timedelta(minutes=10)
+        with pytest.raises(NotADirectoryError):
+            await heartbeat_job(bot, t0).backup(t0)
+        await tick(bot, t0 + timedelta(minutes=1))
+        assert len(alerts(emu)) == 1
+        blocker.unlink()
+        env = {**clean_env(tmp_path), "DATABASE_URL": bot.settings.database_url}
+        env["BACKUP_DIR"] = str(folder)
+        code, out, err = await run_command(tmp_path, env, "backup")
+        assert code == 0, err
+        assert "Резервная копия сохранена" in out
+        await tick(bot, datetime.now(UTC))
         assert alerts(emu)[1:] == ["✅ «Инфозона»: снова работает — резервная копия сохранилась."]
 
 
