@@ -166,15 +166,27 @@ class UploadedFile:
         }
 
     def as_photo(self) -> list[JSONDict]:
+        width, height = png_size(self.content) or (1280, 720)
         return [
             {
                 "file_id": self.file_id,
                 "file_unique_id": self.file_unique_id,
-                "width": 1280,
-                "height": 720,
+                "width": width,
+                "height": height,
                 "file_size": len(self.content),
             }
         ]
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PHOTO_MAX_BYTES = 10 * 1024 * 1024  # Telegram's limit for a photo sent by upload
+
+
+def png_size(content: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR chunk, or None if `content` isn't a PNG."""
+    if len(content) < 24 or not content.startswith(PNG_SIGNATURE) or content[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
 
 
 class APIError(Exception):
@@ -1639,6 +1651,16 @@ class BotAPIEmulator:
         return self._send_media(params, "document")
 
     def _send_photo(self, params: JSONDict) -> JSONDict:
+        upload = params.get("photo")
+        if isinstance(upload, UploadedFile):
+            # Telegram's own checks of an uploaded photo (a PNG's size is read from its header).
+            if len(upload.content) > PHOTO_MAX_BYTES:
+                raise _error(400, "Bad Request: PHOTO_SAVE_FILE_INVALID")
+            size = png_size(upload.content)
+            if size is not None and (
+                sum(size) > 10000 or max(size) > 20 * max(1, min(size)) or min(size) < 1
+            ):
+                raise _error(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
         return self._send_media(params, "photo")
 
     def _source_message(self, params: JSONDict, action: str) -> JSONDict:
