@@ -186,7 +186,7 @@ SUBSCRIBER_COMMANDS = (
 EDITOR_COMMANDS = (
     *SUBSCRIBER_COMMANDS,
     Command("stats", description="Редактору: статистика"),
-    Command("export", description="Редактору: выгрузка в CSV"),
+    Command("export", description="Редактору: выгрузка в Excel и CSV"),
     Command("feeds", description="Редактору: ленты сайтов"),
     Command("editors", description="Владельцу: редакторы"),
     Command("questions", description="Редактору: вопросы подписчиков"),
@@ -648,36 +648,6 @@ SOMETHING_WENT_WRONG = "Что-то пошло не так. Попробуйте
 EDITORS_ONLY = "Эта команда — для редакторов «Инфозоны»."
 
 # --- editors ------------------------------------------------------------------------------------
-
-
-def subscriber_stats(
-    by_status: Mapping[str, int], by_role: Mapping[str, int], by_org: Mapping[str, int]
-) -> Text:
-    total = sum(by_status.values())
-
-    def breakdown(counts: Mapping[str, int], labels: Mapping[str, str]) -> str:
-        parts = [f"{labels.get(k, 'не указано')} — {v}" for k, v in counts.items() if v]
-        return "; ".join(sorted(parts)) or "—"
-
-    return as_list(
-        Bold("Подписчики «Инфозоны»"),
-        as_line(
-            "Всего ",
-            count(total, "подписчик", "подписчика", "подписчиков"),
-            ": активны ",
-            str(by_status.get(SubscriberStatus.ACTIVE, 0)),
-            ", на паузе ",
-            str(by_status.get(SubscriberStatus.PAUSED, 0)),
-            ", заблокировали бота ",
-            str(by_status.get(SubscriberStatus.BLOCKED, 0)),
-            end="",
-        ),
-        as_key_value("По ролям", breakdown(by_role, {k.value: v for k, v in ROLE_LABELS.items()})),
-        as_key_value(
-            "По организациям",
-            breakdown(by_org, {k.value: v for k, v in ORG_KIND_LABELS.items()}),
-        ),
-    )
 
 
 # --- the editors' team ---------------------------------------------------------------------------
@@ -1799,12 +1769,17 @@ def new_summary(
 
 
 # --- editors' reports: /stats and /export ----------------------------------------------------
+# One definition of a subscriber everywhere: a chat that finished sign-up, whatever its status;
+# a chat that pressed /start and never finished is counted apart («не завершили регистрацию»),
+# in /stats and in the exports alike.
 
 STATS_WEEKS = 8
 STATS_BAR_WIDTH = 12
 STATS_CAMPAIGNS = 10
+STATS_CHART_CAMPAIGNS = 5
 STATS_EVENTS = 10
 STATS_FEEDBACK = 10
+STATS_CHART_LABEL = 38  # characters of a campaign's name on the picture
 CAMPAIGN_KIND_LABELS: Mapping[str, str] = {
     "digest": "дайджест",
     "post": "пост",
@@ -1818,6 +1793,98 @@ FEEDBACK_KIND_LABELS: Mapping[str, str] = {
     ItemKind.EVENT: "мероприятие",
     ItemKind.ANNOUNCEMENT: "объявление",
 }
+NO_ROLE = "Роль не указана"
+STATS_CHART_WEEKS_TITLE = "Новые подписчики по неделям и ролям"
+STATS_CHART_WEEKS_EMPTY = "За 8 недель новых подписчиков нет"
+STATS_CHART_CAMPAIGNS_TITLE = "Доставка последних рассылок"
+STATS_CHART_CAMPAIGNS_EMPTY = "Рассылок ещё не было"
+STATS_CHART_SENT = "доставлено"
+STATS_CHART_BLOCKED = "заблокировали бота"
+STATS_CHART_FAILED = "ошибка"
+STATS_CHART_PENDING = "в очереди"
+STATS_CHART_OF_TOTAL = "{sent} из {total}"
+STATS_MORE = "Подробнее:"
+# «Подробнее» buttons, one per section of the summary.
+STATS_SECTION_LABELS: Mapping[str, str] = {
+    "subscribers": "👥 Подписчики",
+    "campaigns": "📨 Рассылки",
+    "events": "📅 Мероприятия",
+    "feedback": "👍 Отзывы",
+}
+STATS_EXPORT_BUTTON = "📤 Выгрузка"
+UNFINISHED_LABEL = "не завершил(а) регистрацию"
+
+
+def unfinished_signups(n: int) -> str:
+    return f"не завершили регистрацию: {thousands(n)}"
+
+
+def campaign_chart_label(title: str, kind: str, created: date | None) -> str:
+    """«Семинар координаторов · 30.11» (a digest by its kind: its title is the period)."""
+    name = truncate_words(_one_line(title) or DIGEST_UNTITLED, STATS_CHART_LABEL)
+    label = f"«{name}»" if kind not in ("digest", "reminder") else name
+    return f"{label} · {created:%d.%m}" if created else label
+
+
+def stats_summary(
+    *,
+    today: date,
+    totals: tuple[int, int, int, int],
+    unfinished: int,
+    new_weeks: int,
+    new_this_week: int,
+    campaigns: Sequence[tuple[str, str, date | None, CampaignCounts]],
+    event: tuple[str, datetime | None, int] | None,
+    votes: tuple[int, int],
+) -> Text:
+    """The /stats caption under the picture: at most 15 short lines.
+
+    totals: (all, active, paused, blocked) subscribers; campaigns: the latest ones, newest
+    first; event: the next event (title, start in the settings' zone, «Напомнить» presses);
+    votes: (👍, 🙅) over all materials and cases.
+    """
+    everyone, active, paused, blocked = totals
+    lines: list[Text | str] = [
+        Bold(f"📊 Статистика «Инфозоны», {today.day} {MONTHS_GENITIVE[today.month - 1]}"),
+        as_line(
+            Bold(count(everyone, "подписчик", "подписчика", "подписчиков")),
+            f": активны {thousands(active)}, на паузе {thousands(paused)}, "
+            f"заблокировали бота {thousands(blocked)}",
+            end="",
+        ),
+        unfinished_signups(unfinished).capitalize(),
+        f"Новые за {STATS_WEEKS} недель: {thousands(new_weeks)}, "
+        f"на этой неделе: {thousands(new_this_week)}",
+    ]
+    if campaigns:
+        title, kind, created, counts = campaigns[0]
+        name = truncate_words(_one_line(title) or DIGEST_UNTITLED, 40)
+        when = f", {created:%d.%m}" if created else ""
+        lines.append(
+            f"Последняя рассылка: «{name}» ({CAMPAIGN_KIND_LABELS.get(kind, kind)}{when}) — "
+            f"доставлено {thousands(counts.sent)} из {thousands(counts.total)}"
+        )
+        sent = sum(c.sent for *_, c in campaigns)
+        total = sum(c.total for *_, c in campaigns)
+        lines.append(
+            f"За {count(len(campaigns), 'рассылку', 'рассылки', 'рассылок')}: "
+            f"доставлено {thousands(sent)} из {thousands(total)}"
+        )
+    else:
+        lines.append("Рассылок ещё не было.")
+    if event is not None:
+        title, starts, presses = event
+        when = format_date(starts) if starts else "без даты"
+        lines.append(
+            f"Ближайшее мероприятие: {when} — «{truncate_words(_one_line(title), 40)}», "
+            f"«Напомнить»: {thousands(presses)}"
+        )
+    else:
+        lines.append("Ближайших мероприятий с датой нет.")
+    useful, not_for_me = votes
+    lines.append(f"Оценки материалов и опыта площадок: 👍 {useful} · 🙅 {not_for_me}")
+    lines.append(Italic("На картинке — новые подписчики по неделям и доставка рассылок."))
+    return as_list(*lines)
 
 
 def stats_bar(n: int, peak: int) -> str:
@@ -1827,17 +1894,49 @@ def stats_bar(n: int, peak: int) -> str:
     return "▇" * max(1, round(n * STATS_BAR_WIDTH / peak))
 
 
-def stats_new_weeks(weeks: Sequence[tuple[date, int]]) -> Text:
-    """New subscribers per ISO week: (Monday of the week, count), oldest first."""
+def subscriber_stats(
+    by_status: Mapping[str, int],
+    by_role: Mapping[str, int],
+    by_org: Mapping[str, int],
+    unfinished: int,
+    weeks: Sequence[tuple[date, int]],
+) -> Text:
+    """«Подробнее: Подписчики»: by status, role and organisation kind, and new ones by week."""
+    total = sum(by_status.values())
+
+    def breakdown(counts: Mapping[str, int], labels: Mapping[str, str]) -> str:
+        parts = [f"{labels.get(k, 'не указано')} — {v}" for k, v in counts.items() if v]
+        return "; ".join(sorted(parts)) or "—"
+
     peak = max((n for _, n in weeks), default=0)
-    total = sum(n for _, n in weeks)
-    lines = [
-        as_line(Code(f"{monday:%d.%m}"), " ", stats_bar(n, peak), " ", str(n), end="")
-        for monday, n in weeks
-    ]
     return as_list(
-        Bold(f"Новые подписчики за {len(weeks)} недель: {total}"),
-        *lines,
+        Bold("Подписчики «Инфозоны»"),
+        as_line(
+            "Всего ",
+            count(total, "подписчик", "подписчика", "подписчиков"),
+            ": активны ",
+            str(by_status.get(SubscriberStatus.ACTIVE, 0)),
+            ", на паузе ",
+            str(by_status.get(SubscriberStatus.PAUSED, 0)),
+            ", заблокировали бота ",
+            str(by_status.get(SubscriberStatus.BLOCKED, 0)),
+            end="",
+        ),
+        as_line(
+            unfinished_signups(unfinished).capitalize(),
+            " (нажали /start и не ответили на вопросы; в рассылку не входят)",
+            end="",
+        ),
+        as_key_value("По ролям", breakdown(by_role, {k.value: v for k, v in ROLE_LABELS.items()})),
+        as_key_value(
+            "По организациям",
+            breakdown(by_org, {k.value: v for k, v in ORG_KIND_LABELS.items()}),
+        ),
+        Bold(f"Новые за {len(weeks)} недель: {sum(n for _, n in weeks)}"),
+        *(
+            as_line(Code(f"{monday:%d.%m}"), " ", stats_bar(n, peak), " ", str(n), end="")
+            for monday, n in weeks
+        ),
     )
 
 
@@ -1885,7 +1984,7 @@ def stats_rsvps(events: Sequence[tuple[int, str, datetime | None, int]], tz: tzi
     return as_list(
         Bold("«Напомнить» по ближайшим мероприятиям"),
         *rows,
-        Italic("Список нажавших: /export rsvp №"),
+        Italic("Список нажавших: /export → «Записи на мероприятие»"),
     )
 
 
@@ -1904,18 +2003,47 @@ def stats_feedback(votes: Sequence[tuple[str, str, int, int]]) -> Text:
     return as_list(Bold("Отзывы о материалах и опыте площадок"), *rows)
 
 
+EXPORT_CHOOSE = "📤 Что выгрузить? Файл откроется в Excel или в «Таблицах» на телефоне."
+EXPORT_WHAT_LABELS: Mapping[str, str] = {
+    "subscribers": "👥 Подписчики",
+    "rsvp": "📅 Записи на мероприятие",
+}
+EXPORT_FORMAT_LABELS: Mapping[str, str] = {
+    "xlsx": "📊 Excel (.xlsx)",
+    "csv": "📄 CSV",
+}
+EXPORT_BACK = "◂ Назад"
+EXPORT_FORMAT_SUBSCRIBERS = (
+    "👥 Подписчики: {count}; {unfinished} (они — в конце списка).\n"
+    "В каком виде выгрузить? Excel удобнее на телефоне; CSV — для других программ."
+)
+EXPORT_FORMAT_EVENT = (
+    "📅 «{title}», {when}: нажали «Напомнить» — {count}.\nВ каком виде выгрузить?"
+)
+EXPORT_PICK_EVENT = (
+    "📅 Записи на какое мероприятие? Кто нажал «Напомнить» — ближайшие мероприятия и "
+    "прошедшие за 2 недели:"
+)
+EXPORT_NO_EVENTS = (
+    "Мероприятий с датой за последние 2 недели и впереди нет. Если номер известен: /export rsvp №."
+)
+EXPORT_PREPARING = "Готовлю файл…"
 EXPORT_USAGE = (
-    "Выгрузки в CSV (открываются в Excel):\n"
-    "/export subscribers — все подписчики\n"
-    "/export rsvp № — кто нажал «Напомнить» на мероприятии (номера — в /stats)\n"
+    "Выгрузки — кнопками: /export. Набрать тоже можно:\n"
+    "/export subscribers [xlsx] — все подписчики\n"
+    "/export rsvp № [xlsx] — кто нажал «Напомнить» на мероприятии (номера — в /stats)\n"
     "В файлах персональные данные: храните их только в ИМЦ."
 )
-EXPORT_BAD_EVENT_ID = "Укажите номер мероприятия цифрами: /export rsvp 12. Номера — в /stats."
-EXPORT_NO_EVENT = "Мероприятия №{id} нет. Номера мероприятий — в /stats."
+EXPORT_BAD_EVENT_ID = (
+    "Укажите номер мероприятия цифрами: /export rsvp 12. Номера — в /stats, «Мероприятия»."
+)
+EXPORT_NO_EVENT = "Мероприятия №{id} нет. Номера мероприятий — в /stats, «Мероприятия»."
 EXPORT_SUBSCRIBERS_CAPTION = (
-    "Подписчики «Инфозоны»: {count}. Персональные данные — только для ИМЦ."
+    "Подписчики «Инфозоны»: {count}; {unfinished}. Персональные данные — только для ИМЦ."
 )
 EXPORT_RSVP_CAPTION = "«{title}», {when}: {count}. Персональные данные — только для ИМЦ."
+SUBSCRIBERS_SHEET = "Подписчики"
+RSVP_SHEET = "Записи"
 SUBSCRIBERS_CSV_HEADER = (
     "ID",
     "Имя",
@@ -1929,8 +2057,11 @@ SUBSCRIBERS_CSV_HEADER = (
     "Источник",
     "Подписался",
 )
+# Column widths of the .xlsx (characters), in the header's order.
+SUBSCRIBERS_XLSX_WIDTHS = (14, 28, 16, 26, 18, 32, 40, 22, 26, 16, 17)
 RSVP_CSV_EVENT = "Мероприятие"
 RSVP_CSV_HEADER = ("ID чата", "Имя", "Организация", "Нажал «Напомнить»")
+RSVP_XLSX_WIDTHS = (14, 28, 32, 20)
 EXPORT_NO_DATE = "без даты"
 
 # --- editors' feeds desk: /feeds ---------------------------------------------------------------

@@ -1,10 +1,15 @@
-"""Read-only reports for the editors: /stats figures and the CSV exports' rows."""
+"""Read-only reports for the editors: /stats figures and the exports' rows.
+
+One definition of a subscriber everywhere here: a chat that finished sign-up (`onboarded_at`
+set), whatever its status (active, paused, blocked). A chat that pressed /start and never
+finished is counted apart, as «не завершили регистрацию».
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,20 +73,90 @@ class RsvpRow:
     pressed_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class SubscriberTotals:
+    """Subscribers (sign-up finished) by status, role and organisation kind; and the chats
+    that never finished sign-up, counted apart."""
+
+    by_status: dict[str, int]
+    by_role: dict[str, int]
+    by_org: dict[str, int]
+    unfinished: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+@dataclass(frozen=True, slots=True)
+class EventChoice:
+    """An event offered for the «Записи на мероприятие» export."""
+
+    item_id: int
+    title: str
+    starts_at: datetime | None
+    count: int
+
+
+def _finished() -> sa.ColumnElement[bool]:
+    return subscribers.c.onboarded_at.is_not(None)
+
+
 class ReportRepository:
     def __init__(self, engine: Database) -> None:
         self._engine = engine
 
-    async def subscribed_since(self, since: datetime) -> list[datetime]:
-        """When each subscriber who came since `since` subscribed (the handler buckets them).
-
-        Bucketing by ISO week in the settings' zone is done in Python: SQL date functions
-        differ between SQLite and PostgreSQL, and one column of a few thousand rows is cheap.
-        """
-        query = sa.select(subscribers.c.created_at).where(subscribers.c.created_at >= since)
+    async def subscriber_totals(self) -> SubscriberTotals:
+        """Two GROUP BY queries, whatever the number of subscribers."""
+        s = subscribers.c
+        finished = sa.case((_finished(), 1), else_=0)
+        by_status: dict[str, int] = {}
+        by_role: dict[str, int] = {}
+        by_org: dict[str, int] = {}
+        unfinished = 0
         async with self._engine.connect() as conn:
-            rows = await conn.execute(query)
-            return [at if at.tzinfo else at.replace(tzinfo=UTC) for (at,) in rows if at]
+            for done, status, n in await conn.execute(
+                sa.select(finished, s.status, sa.func.count()).group_by(finished, s.status)
+            ):
+                if done:
+                    by_status[status] = by_status.get(status, 0) + n
+                else:
+                    unfinished += n
+            for role, org_kind, n in await conn.execute(
+                sa.select(s.role, s.org_kind, sa.func.count())
+                .where(_finished())
+                .group_by(s.role, s.org_kind)
+            ):
+                by_role[role or ""] = by_role.get(role or "", 0) + n
+                by_org[org_kind or ""] = by_org.get(org_kind or "", 0) + n
+        return SubscriberTotals(by_status, by_role, by_org, unfinished)
+
+    async def new_by_week_and_role(self, starts: list[datetime]) -> dict[tuple[int, str], int]:
+        """Subscribers who came (`created_at`) in each week, by role: {(week, role): n}.
+
+        `starts` are the weeks' first moments, oldest first, already in the settings' zone; a
+        week runs to the next start (the last one has no end). The bucket is a CASE over these
+        bounds: portable SQL (date functions differ between SQLite and PostgreSQL) and counted
+        by the database, never a row per subscriber in Python.
+        """
+        if not starts:
+            return {}
+        s = subscribers.c
+        week = sa.case(
+            *((s.created_at >= start, n) for n, start in reversed(list(enumerate(starts)))),
+            else_=-1,
+        )
+        query = (
+            sa.select(week, s.role, sa.func.count())
+            .where(_finished(), s.created_at >= starts[0])
+            .group_by(week, s.role)
+        )
+        async with self._engine.connect() as conn:
+            return {
+                (n, role or ""): count
+                for n, role, count in await conn.execute(query)
+                if n is not None and n >= 0
+            }
 
     async def recent_campaigns(self, limit: int = 10) -> list[CampaignLine]:
         """The latest campaigns, newest first, with their deliveries counted by status."""
@@ -171,12 +246,45 @@ class ReportRepository:
             return found
 
     async def stream_subscribers(self) -> AsyncIterator[Subscriber]:
-        """Every subscriber, oldest first, fetched in chunks (never all in memory)."""
-        query = subscribers.select().order_by(subscribers.c.created_at, subscribers.c.chat_id)
+        """Every subscriber, oldest first, then the chats that never finished sign-up (oldest
+        first), fetched in chunks (never all in memory)."""
+        s = subscribers.c
+        query = subscribers.select().order_by(
+            sa.case((_finished(), 0), else_=1), s.created_at, s.chat_id
+        )
         async with self._engine.connect() as conn:
             result = await conn.stream(query.execution_options(yield_per=STREAM_CHUNK))
             async for row in result:
                 yield _to_subscriber(row)
+
+    async def export_events(self, since: datetime, limit: int = 8) -> list[EventChoice]:
+        """Events to pick for the «Записи на мероприятие» export: the ones starting from
+        `since` on (recent and upcoming), soonest first, with their «Напомнить» presses."""
+        i = items.c
+        presses = sa.func.count(reminders.c.id)
+        query = (
+            sa.select(i.id, i.title, i.starts_at, presses)
+            .select_from(items.outerjoin(reminders, reminders.c.item_id == i.id))
+            .where(
+                i.kind == ItemKind.EVENT.value,
+                i.starts_at >= since,
+                i.status.in_(
+                    [
+                        ItemStatus.APPROVED.value,
+                        ItemStatus.SCHEDULED.value,
+                        ItemStatus.PUBLISHED.value,
+                    ]
+                ),
+            )
+            .group_by(i.id, i.title, i.starts_at)
+            .order_by(i.starts_at, i.id)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            return [
+                EventChoice(row[0], row[1], as_utc(row[2]), row[3])
+                for row in await conn.execute(query)
+            ]
 
     async def event(self, item_id: int) -> EventHeader | None:
         i = items.c
@@ -186,6 +294,11 @@ class ReportRepository:
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return EventHeader(row[0], row[1], as_utc(row[2])) if row else None
+
+    async def count_rsvps(self, item_id: int) -> int:
+        query = sa.select(sa.func.count()).where(reminders.c.item_id == item_id)
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
 
     async def stream_rsvps(self, item_id: int) -> AsyncIterator[RsvpRow]:
         """Who pressed «Напомнить» on the event, in the order they pressed it."""

@@ -426,3 +426,48 @@ class FeedAddKind(CallbackData, prefix="fa1"):
 class FeedAddRoute(CallbackData, prefix="fr1"):
     token: AddToken
     auto: bool
+
+
+# --- editors' reports: /stats «Подробнее» and /export by buttons ------------------------------
+
+
+class StatsSection(StrEnum):
+    """A «Подробнее» button under /stats (the values are services.reports.Section's)."""
+
+    SUBSCRIBERS = "subscribers"
+    CAMPAIGNS = "campaigns"
+    EVENTS = "events"
+    FEEDBACK = "feedback"
+
+
+@editor_button
+class StatsMore(CallbackData, prefix="st1"):
+    section: StatsSection
+
+
+class ExportWhat(StrEnum):
+    MENU = "menu"  # back to «Что выгрузить?»
+    SUBSCRIBERS = "subscribers"
+    RSVP = "rsvp"  # with event 0: pick the event
+
+
+class ExportAs(StrEnum):
+    XLSX = "xlsx"
+    CSV = "csv"
+
+
+@editor_button
+class ExportPick(CallbackData, prefix="ex1"):
+    """A step of the /export buttons: what to export (and for «Записи», which event)."""
+
+    what: ExportWhat
+    event: Position = 0
+
+
+@editor_button
+class ExportFile(CallbackData, prefix="ex2"):
+    """Send the file: what, which event (0 for subscribers), in which format."""
+
+    what: ExportWhat
+    event: Position
+    fmt: ExportAs

@@ -39,6 +39,7 @@ from bot.content.models import (
     SubscriberStatus,
     Topic,
 )
+from bot.telegram import callbacks as cb
 from bot.telegram.callbacks import (
     Action,
     AnswerQuestion,
@@ -766,6 +767,71 @@ def feed_add_routes(token: int) -> InlineKeyboardMarkup:
         [
             _button(texts.FEED_ADD_ROUTE_QUEUE, FeedAddRoute(token=token, auto=False)),
             _button(texts.FEED_ADD_ROUTE_AUTO, FeedAddRoute(token=token, auto=True)),
+        ],
+        1,
+    )
+
+
+# --- editors' reports: /stats «Подробнее» and /export by buttons ------------------------------
+
+
+@_shared
+def stats_more() -> InlineKeyboardMarkup:
+    """Under the /stats picture: one «Подробнее» button per section, and the exports."""
+    buttons = [
+        _button(texts.STATS_SECTION_LABELS[section.value], cb.StatsMore(section=section))
+        for section in cb.StatsSection
+    ]
+    buttons.append(_button(texts.STATS_EXPORT_BUTTON, cb.ExportPick(what=cb.ExportWhat.MENU)))
+    return _markup(buttons, 2)
+
+
+@_shared
+def export_menu() -> InlineKeyboardMarkup:
+    return _markup(
+        [
+            _button(
+                texts.EXPORT_WHAT_LABELS["subscribers"],
+                cb.ExportPick(what=cb.ExportWhat.SUBSCRIBERS),
+            ),
+            _button(texts.EXPORT_WHAT_LABELS["rsvp"], cb.ExportPick(what=cb.ExportWhat.RSVP)),
+        ],
+        1,
+    )
+
+
+@_shared
+def export_formats(what: cb.ExportWhat, event: int = 0) -> InlineKeyboardMarkup:
+    """Excel or CSV; «◂ Назад» to the menu (or, for an event, to the events)."""
+    back = (
+        cb.ExportPick(what=cb.ExportWhat.RSVP)
+        if what is cb.ExportWhat.RSVP
+        else cb.ExportPick(what=cb.ExportWhat.MENU)
+    )
+    return _markup(
+        [
+            *(
+                _button(
+                    texts.EXPORT_FORMAT_LABELS[fmt.value],
+                    cb.ExportFile(what=what, event=event, fmt=fmt),
+                )
+                for fmt in cb.ExportAs
+            ),
+            _button(texts.EXPORT_BACK, back),
+        ],
+        2,
+    )
+
+
+def export_events(events: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """(event id, label) per event, one a row; «◂ Назад» to the menu."""
+    return _markup(
+        [
+            *(
+                _button(label, cb.ExportPick(what=cb.ExportWhat.RSVP, event=item_id))
+                for item_id, label in events
+            ),
+            _button(texts.EXPORT_BACK, cb.ExportPick(what=cb.ExportWhat.MENU)),
         ],
         1,
     )

@@ -116,10 +116,12 @@ async def test_edit_changes_the_item_and_all_sent_messages(running_bot: RunningB
         assert _bold(message) == [NEW_TITLE, "ауд. 14"]
         # The old message changed; nothing new was sent.
         assert emu.last_message(chat_id)["message_id"] == sent[chat_id]
-    # /stats lists the post and its edit with the command to correct it again.
+    # /stats («Подробнее: Рассылки») lists the post and its edit with the command to correct it
+    # again.
     [stats] = await editor.say("/stats")
-    assert stats["text"].count(f"/edit {item.id}") == 2
-    assert "правка" in stats["text"]
+    _, campaigns = await editor.tap(stats, "Рассылки", expect="send")
+    assert campaigns["text"].count(f"/edit {item.id}") == 2
+    assert "правка" in campaigns["text"]
 
 
 async def test_edit_only_in_the_bot_edits_nothing_sent(running_bot: RunningBot) -> None:

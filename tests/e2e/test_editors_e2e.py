@@ -51,7 +51,7 @@ async def test_owner_adds_editors_by_id_username_and_forward_then_removes(
     assert "для редакторов" in refused["text"] or "Эта команда" in refused["text"]
     assert not await editors.is_editor(1300)
     [stats] = await maria.say("/stats")
-    assert "Подписчики «Инфозоны»" in stats["text"]
+    assert "Статистика «Инфозоны»" in stats["caption"]
 
 
 async def test_refusals_and_editor_actions_are_audited(running_bot: RunningBot) -> None:

@@ -287,8 +287,10 @@ async def test_editor_sees_subscriber_counts_others_are_refused(running_bot: Run
     assert "для редакторов" in refusal["text"]
     editor = running_bot.person(EDITOR_ID, "Редактор")
     [stats] = await editor.say("/stats")
-    assert "Всего 1 подписчик" in stats["text"]
-    assert "Педагог — 1" in stats["text"]
+    assert "1 подписчик:" in stats["caption"]
+    _, subscribers = await editor.tap(stats, "Подписчики", expect="send")
+    assert "Всего 1 подписчик" in subscribers["text"]
+    assert "Педагог — 1" in subscribers["text"]
 
 
 async def test_a_failure_inside_the_bot_gets_an_apology_not_silence(

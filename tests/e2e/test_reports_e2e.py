@@ -1,4 +1,5 @@
-"""/stats shows the figures of a seeded database; /export sends CSV files Excel opens."""
+"""/stats shows the figures of a seeded database (a summary under the picture, the sections
+behind «Подробнее»); typed /export commands send CSV files Excel opens."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bot.storage.feedback import FeedbackRepository
 from bot.storage.items import ItemRepository
 from bot.storage.reminders import ReminderRepository
 from bot.storage.schema import campaigns, deliveries, subscribers
-from tests.support.harness import EDITOR_ID, RunningBot
+from tests.support.harness import EDITOR_ID, Person, RunningBot
 
 PEOPLE = [
     # chat id, name, username, role, org kind, org name, days ago
@@ -25,6 +26,8 @@ PEOPLE = [
     (2005, "Мария", None, "teacher", "school", "Гимназия 1", 14),
     (2006, "Давний", None, "other", "other", None, 100),
 ]
+# Pressed /start two days ago and never answered the questions: not a subscriber.
+VISITOR = (2007, "Гость", "guest", 2)
 
 
 async def seed(running_bot: RunningBot) -> dict[str, Any]:
@@ -42,6 +45,14 @@ async def seed(running_bot: RunningBot) -> dict[str, Any]:
                     created_at=at, updated_at=at, onboarded_at=at,
                 )
             )  # fmt: skip
+        chat_id, name, username, days = VISITOR
+        at = now - timedelta(days=days)
+        await conn.execute(
+            subscribers.insert().values(
+                chat_id=chat_id, name=name, username=username, topics="events,materials",
+                frequency="weekly", status="active", created_at=at, updated_at=at,
+            )
+        )  # fmt: skip
         campaign_id = (
             await conn.execute(
                 campaigns.insert()
@@ -93,41 +104,63 @@ def read_csv(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
 
 
+async def more(editor: Person, stats: dict[str, Any], label: str) -> str:
+    """The text a «Подробнее» button under /stats answers with."""
+    _, detail = await editor.tap(stats, label, expect="send")
+    return str(detail["text"])
+
+
 async def test_stats_show_the_seeded_figures(running_bot: RunningBot) -> None:
     made = await seed(running_bot)
     editor = running_bot.person(EDITOR_ID, "Редактор")
     [stats] = await editor.say("/stats")
-    text = stats["text"]
-    assert "Всего 6 подписчиков" in text
-    assert "заблокировали бота 1" in text
+    caption = stats["caption"]
+    assert "6 подписчиков: активны 5, на паузе 0, заблокировали бота 1" in caption
+    assert "Не завершили регистрацию: 1" in caption
+    assert "Новые за 8 недель: 5, на этой неделе: 2" in caption
+    assert "Последняя рассылка: «Семинар координаторов» (пост, " in caption
+    assert "доставлено 2 из 4" in caption
+    assert "«Заседание Экспертного совета», «Напомнить»: 2" in caption
+    assert "👍 2 · 🙅 1" in caption
+    assert any(e["type"] == "bold" for e in stats["caption_entities"])
+
+    subscribers_text = await more(editor, stats, "Подписчики")
+    assert "Всего 6 подписчиков" in subscribers_text
+    assert "заблокировали бота 1" in subscribers_text
+    assert "Не завершили регистрацию: 1" in subscribers_text
     tz = running_bot.settings.tz
     today = datetime.now(tz).date()
     monday = today - timedelta(days=today.weekday())
-    assert "Новые подписчики за 8 недель: 5" in text
-    assert f"{monday:%d.%m} ▇▇▇▇▇▇▇▇ 2" in text  # two this week, three (the peak) earlier
-    assert "«Семинар координаторов» (пост, " in text
-    assert "✓ 2 · ⛔ 1 · ⚠ 0 · ⏳ 1 из 4" in text
-    assert f"№{made['council'].id} " in text
-    assert "«Заседание Экспертного совета»: 2 нажатия" in text
-    assert "«Семинар для воспитателей»: 0 нажатий" in text
-    assert "«Сборник практик» (материал): 👍 2 · 🙅 1" in text
-    assert any(e["type"] == "bold" for e in stats["entities"])
+    assert "Новые за 8 недель: 5" in subscribers_text
+    assert f"{monday:%d.%m} ▇▇▇▇▇▇▇▇ 2" in subscribers_text  # two this week, three earlier
+
+    campaigns_text = await more(editor, stats, "Рассылки")
+    assert "«Семинар координаторов» (пост, " in campaigns_text
+    assert "✓ 2 · ⛔ 1 · ⚠ 0 · ⏳ 1 из 4" in campaigns_text
+
+    events_text = await more(editor, stats, "Мероприятия")
+    assert f"№{made['council'].id} " in events_text
+    assert "«Заседание Экспертного совета»: 2 нажатия" in events_text
+    assert "«Семинар для воспитателей»: 0 нажатий" in events_text
+
+    feedback_text = await more(editor, stats, "Отзывы")
+    assert "«Сборник практик» (материал): 👍 2 · 🙅 1" in feedback_text
 
 
 async def test_editor_exports_subscribers_as_csv(running_bot: RunningBot) -> None:
     await seed(running_bot)
     editor = running_bot.person(EDITOR_ID, "Редактор")
-    [usage] = await editor.say("/export")
+    [usage] = await editor.say("/export всех")
     assert "/export subscribers" in usage["text"] and "/export rsvp" in usage["text"]
 
     [document] = await editor.say("/export subscribers")
     assert document["document"]["file_name"].startswith("infozona-subscribers-")
     assert document["document"]["file_name"].endswith(".csv")
-    assert "6 человек" in document["caption"]
+    assert "6 человек; не завершили регистрацию: 1" in document["caption"]
     rows = read_csv(running_bot.emu.file_content(document))
     assert rows[0][:4] == ["ID", "Имя", "Username", "Роль"]
     by_id = {row[0]: row for row in rows[1:]}
-    assert len(rows) == 7 and set(by_id) == {str(p[0]) for p in PEOPLE}
+    assert len(rows) == 8 and set(by_id) == {str(p[0]) for p in PEOPLE} | {str(VISITOR[0])}
     irina = by_id["2001"]
     assert irina[1:10] == [
         "Ирина Петровна", "irina", "Руководитель", "Школа", "Школа №5",
@@ -137,6 +170,9 @@ async def test_editor_exports_subscribers_as_csv(running_bot: RunningBot) -> Non
     assert by_id["2005"][8] == "бот заблокирован"
     # A name that looks like a formula stays text in Excel.
     assert by_id["2003"][1] == '\'=HYPERLINK("x")'
+    # The visitor who never finished sign-up is said so, last, and gets nothing.
+    assert rows[-1][0] == str(VISITOR[0])
+    assert rows[-1][6:9] == ["", "", "не завершил(а) регистрацию"]
 
     await running_bot.handled(
         lambda u: u.message is not None and u.message.text == "/export subscribers"
