@@ -41,7 +41,14 @@ async def stats_command(message: Message, settings: Settings, services: Services
     """One photo: the chart, the summary as its caption, «Подробнее» buttons under it."""
     stats = await reports.gather(services.reports, settings.tz, datetime.now(UTC))
     summary = reports.summary(stats, settings.tz)
-    png = await reports.chart(stats, settings.tz)
+    try:
+        png = await reports.chart(stats, settings.tz)
+    except Exception:  # the figures still count without their picture
+        log.exception("stats: the chart failed; the summary goes out without it")
+        await message.answer(
+            summary.text, entities=_entities(summary), reply_markup=kb.stats_more()
+        )
+        return
     await message.answer_photo(
         BufferedInputFile(png, filename=f"infozona-stats-{stats.today:%Y-%m-%d}.png"),
         caption=summary.text,

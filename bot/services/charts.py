@@ -8,15 +8,17 @@ wide (Telegram shows a photo across the chat's width, ~400 points on a phone, so
 about 2.7 px here), 4:5 portrait, with text no smaller than ~11 points on screen.
 
 matplotlib is imported on the first chart, not with the bot: it costs ~0.3 s and ~30 MB that
-commands without a chart (and `python -m bot status`) shouldn't pay. Rendering takes 100+ ms of
-CPU: callers run it off the event loop (`asyncio.to_thread`).
+commands without a chart (and `python -m bot status`) shouldn't pay (see `load`). Rendering
+takes 100+ ms of CPU: callers run it off the event loop (`asyncio.to_thread`).
 """
 
 from __future__ import annotations
 
+import gc
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -217,8 +219,21 @@ def _campaigns_panel(ax: Axes, data: ChartData) -> None:
     )
 
 
+@cache
+def load() -> None:
+    """Import matplotlib's drawing classes, once. The ~70 000 long-lived objects the import
+    leaves then join those frozen at start-up (bot/heap.py), so the collector's full passes
+    don't walk them on every collection from then on."""
+    import matplotlib.backends.backend_agg
+    import matplotlib.figure
+    import matplotlib.patches  # noqa: F401
+
+    gc.freeze()
+
+
 def stats_chart(data: ChartData) -> bytes:
     """The picture as PNG bytes. Blocking (100+ ms): call it in a thread."""
+    load()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

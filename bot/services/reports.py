@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import gc
 import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from functools import cache
 from typing import Any, Protocol
 
 from bot import texts
@@ -296,6 +298,18 @@ class _CsvFile:
         return self._buffer.getvalue().encode(CSV_ENCODING)
 
 
+@cache
+def load_openpyxl() -> None:
+    """Import openpyxl once, off the event loop (callers run this in a thread), and freeze
+    the ~27 000 long-lived objects it leaves, as start-up's are (bot/heap.py)."""
+    import openpyxl
+    import openpyxl.cell
+    import openpyxl.styles
+    import openpyxl.utils  # noqa: F401
+
+    gc.freeze()
+
+
 class _XlsxFile:
     """A real spreadsheet (openpyxl, write-only mode: rows go to a temporary file as they come,
     never all in memory): a bold header row frozen at the top, set column widths, an autofilter,
@@ -393,10 +407,11 @@ def _people(rows: int) -> str:
     return texts.count(rows, "человек", "человека", "человек")
 
 
-def _table(
+async def _table(
     fmt: ExportFormat, sheet: str, heading: Sequence[Sequence[object]], widths: Sequence[int]
 ) -> _Table:
     if fmt is ExportFormat.XLSX:
+        await asyncio.to_thread(load_openpyxl)
         return _XlsxFile(sheet, heading, widths)
     return _CsvFile(heading)
 
@@ -405,7 +420,7 @@ async def subscribers_file(
     reports: ReportRepository, tz: tzinfo, now: datetime, fmt: ExportFormat = ExportFormat.CSV
 ) -> Export:
     """Every subscriber, then (counted apart) the chats that never finished sign-up."""
-    file = _table(
+    file = await _table(
         fmt,
         texts.SUBSCRIBERS_SHEET,
         [texts.SUBSCRIBERS_CSV_HEADER],
@@ -441,7 +456,7 @@ async def rsvp_file(
         return None
     starts = event.starts_at.astimezone(tz) if event.starts_at else None
     when = texts.format_date(starts) if starts else texts.EXPORT_NO_DATE
-    file = _table(
+    file = await _table(
         fmt,
         texts.RSVP_SHEET,
         [

@@ -7,9 +7,11 @@ import io
 import os
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from bot import texts
+from bot.services import charts
 from tests.e2e.test_reports_e2e import seed
 from tests.support.emulator import PNG_SIGNATURE, png_size
 from tests.support.harness import EDITOR_ID, RunningBot, agree, onboard
@@ -116,4 +118,21 @@ async def test_a_forged_stats_button_is_refused_to_a_subscriber(running_bot: Run
     answer, _ = await stranger.tap_data(refusal, "st1:subscribers", expect="answer")
     assert "для редакторов" in answer.params["text"]
     assert running_bot.emu.messages(2001)[-1]["message_id"] == refusal["message_id"]
+    assert not running_bot.emu.calls_of("sendPhoto")
+
+
+async def test_a_chart_that_fails_leaves_the_figures(
+    running_bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(data: object) -> bytes:
+        raise RuntimeError("no fonts on this server")
+
+    monkeypatch.setattr(charts, "stats_chart", broken)
+    await seed(running_bot)
+    editor = running_bot.person(EDITOR_ID, "Редактор")
+    [stats] = await editor.say("/stats")
+    assert "photo" not in stats
+    assert "6 подписчиков" in stats["text"] and "Не завершили регистрацию: 1" in stats["text"]
+    _, detail = await editor.tap(stats, "Рассылки", expect="send")
+    assert "«Семинар координаторов»" in detail["text"]
     assert not running_bot.emu.calls_of("sendPhoto")
