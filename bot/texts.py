@@ -1864,12 +1864,13 @@ def stats_summary(
             f"Последняя рассылка: «{name}» ({CAMPAIGN_KIND_LABELS.get(kind, kind)}{when}) — "
             f"доставлено {thousands(counts.sent)} из {thousands(counts.total)}"
         )
-        sent = sum(c.sent for *_, c in campaigns)
-        total = sum(c.total for *_, c in campaigns)
-        lines.append(
-            f"За {count(len(campaigns), 'рассылку', 'рассылки', 'рассылок')}: "
-            f"доставлено {thousands(sent)} из {thousands(total)}"
-        )
+        if len(campaigns) > 1:
+            sent = sum(c.sent for *_, c in campaigns)
+            total = sum(c.total for *_, c in campaigns)
+            lines.append(
+                f"За последние {count(len(campaigns), 'рассылку', 'рассылки', 'рассылок')}: "
+                f"доставлено {thousands(sent)} из {thousands(total)}"
+            )
     else:
         lines.append("Рассылок ещё не было.")
     if event is not None:
