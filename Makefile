@@ -1,23 +1,42 @@
 # Infozona bot. `make run` starts the bot, `make test` runs the whole test suite, `make test-fast`
-# its unit and storage part.
+# its unit and storage part, `make lock` remakes the lock files after pyproject.toml changed.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Exact versions, with their hashes, of everything installed: requirements.lock for the bot,
+# requirements-dev.lock for the bot and its tests and checks. Made from pyproject.toml's ranges
+# by `make lock` (the command is in each file's header); tests/unit/test_lock.py fails when a
+# dependency of pyproject.toml is missing from them.
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --generate-hashes \
+	--no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
 
-.PHONY: run migrate test test-fast lint format audit check clean
+.PHONY: run migrate test test-fast lint format audit check clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Stamps remember what was installed, and are redone when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Stamps remember what was installed, and are redone when a lock file or pyproject.toml
+# changes. The dependencies come from the lock only; the project itself is installed on top
+# without resolving anything (--no-deps).
+$(VENV)/.installed: $(LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: $(DEV_LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.installed
+
+# After a change of the dependencies in pyproject.toml: the pins for what is new, the others
+# kept (pip-tools, from the dev lock); `make lock LOCK_ARGS=--upgrade` moves every pin to the
+# newest release within the ranges. Commit both files.
+lock: $(VENV)/.installed-dev
+	$(PIP_COMPILE) --output-file=$(LOCK) pyproject.toml
+	$(PIP_COMPILE) --allow-unsafe --extra=dev --output-file=$(DEV_LOCK) pyproject.toml
 
 run: $(VENV)/.installed
 	$(BIN)/python -m bot run

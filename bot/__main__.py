@@ -154,20 +154,34 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.storage.backup import backup_sqlite
+    from bot.storage.backup import BackupCopyError, NoDatabaseError, backup_sqlite
 
     if make_url(settings.database_url).get_backend_name() != "sqlite":
         print(texts.BACKUP_NOT_SQLITE, file=sys.stderr)
         return 1
-    path = asyncio.run(
-        backup_sqlite(
-            settings.database_url,
-            Path(settings.backup_dir),
-            settings.backup_keep,
-            datetime.now(settings.tz),
+    copy_dir = settings.backup_copy_path()
+    try:
+        path = asyncio.run(
+            backup_sqlite(
+                settings.database_url,
+                Path(settings.backup_dir),
+                settings.backup_keep,
+                datetime.now(settings.tz),
+                copy_dir=copy_dir,
+            )
         )
-    )
+    except NoDatabaseError as exc:
+        print(texts.BACKUP_NO_DATABASE.format(path=exc), file=sys.stderr)
+        return 1
+    except BackupCopyError as exc:
+        print(texts.BACKUP_DONE.format(path=exc.backup))
+        print(
+            texts.BACKUP_COPY_FAILED.format(folder=exc.copy_dir, error=exc.detail), file=sys.stderr
+        )
+        return 1
     print(texts.BACKUP_DONE.format(path=path))
+    if copy_dir is not None:
+        print(texts.BACKUP_COPY_DONE.format(path=copy_dir / path.name))
     return 0
 
 

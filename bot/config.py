@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     alert_disk_free_mb: float = Field(default=500, ge=0)
     alert_db_size_mb: float = Field(default=0, ge=0)
 
+    # --- deployment: a second copy of every backup ---
+    # A folder on another disk (a mounted one): each backup is copied there too, and the last
+    # BACKUP_KEEP days are kept there as well. Empty: the backups stay in BACKUP_DIR only.
+    backup_copy_dir: str = ""
+
+    def backup_copy_path(self) -> Path | None:
+        return Path(self.backup_copy_dir.strip()) if self.backup_copy_dir.strip() else None
+
     @field_validator("bot_token", mode="before")
     @classmethod
     def _token(cls, value: object) -> object:

@@ -759,6 +759,14 @@ STATUS_FEED_FAILING = (
     "Проверьте, открывается ли сайт; отключить ленту можно в /feeds."
 )
 BACKUP_DONE = "Резервная копия сохранена: {path}"
+# --- deployment: the second copy of a backup (BACKUP_COPY_DIR) ---
+BACKUP_COPY_DONE = "Вторая копия: {path}"
+BACKUP_COPY_FAILED = (
+    "⚠ Второй копии нет: не удалось записать её в {folder} ({error}). Проверьте, что диск "
+    "подключён и папка доступна службе на запись (BACKUP_COPY_DIR)."
+)
+BACKUP_NO_DATABASE = "Базы {path} нет — копировать нечего. Создать её: python -m bot migrate"
+# --- end of the second copy's block ---
 RESTORE_MISSING = "Нет такого файла: {path}"
 RESTORE_NOT_A_BACKUP = "{path} — не резервная копия базы «Инфозоны» (или файл повреждён)."
 

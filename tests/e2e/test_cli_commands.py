@@ -207,3 +207,21 @@ def test_an_unexpected_error_is_one_russian_line_without_the_token(
     assert "Команда остановлена из-за непредвиденной ошибки" in err
     assert "RuntimeError: GET https://api.telegram.org/bot***/getFile failed" in err
     assert token.split(":")[1] not in err
+
+
+def test_backup_then_a_change_then_restore_and_the_change_is_gone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Before migrate there is nothing to copy: said so, no empty «backup» made.
+    assert main(["backup"]) == 1
+    assert "Базы data/infozona.db нет — копировать нечего" in capsys.readouterr().err
+    assert not (tmp_path / "data" / "infozona.db").exists()
+    assert main(["migrate"]) == 0
+    assert main(["backup"]) == 0
+    [backup] = (tmp_path / "data" / "backups").glob("infozona-*.db")
+    assert main(["feeds", "add", "https://school7.example/rss", "--kind", "case"]) == 0
+    capsys.readouterr()
+    assert main(["restore", str(backup)]) == 0
+    assert "База восстановлена" in capsys.readouterr().out
+    assert main(["feeds", "list"]) == 0
+    assert "Лент пока нет" in capsys.readouterr().out
