@@ -183,3 +183,17 @@ async def test_forged_export_buttons_change_nothing(running_bot: RunningBot) -> 
         answer, _ = await stranger.tap_data(refusal, forged, expect="answer")
         assert "для редакторов" in answer.params["text"], forged
     assert not running_bot.emu.calls_of("sendDocument")
+
+
+async def test_typed_exports_still_work_in_either_format(running_bot: RunningBot) -> None:
+    made = await seed(running_bot)
+    editor = running_bot.person(EDITOR_ID, "Редактор")
+    [xlsx] = await editor.say("/export subscribers xlsx")
+    assert xlsx["document"]["file_name"].endswith(".xlsx")
+    assert read_xlsx(running_bot.emu.file_content(xlsx)).max_row == len(PEOPLE) + 2
+    [rsvp] = await editor.say(f"/export rsvp {made['council'].id} xlsx")
+    assert rsvp["document"]["file_name"].endswith(".xlsx")
+    [csv_file] = await editor.say(f"/export rsvp №{made['council'].id}")
+    assert csv_file["document"]["file_name"].endswith(".csv")
+    [usage] = await editor.say("/export subscribers pdf")
+    assert usage["text"] == texts.EXPORT_USAGE
