@@ -10,6 +10,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommandScopeChat, BotCommandScopeDefault, ErrorEvent
 
 from bot import texts
@@ -78,8 +79,11 @@ def build_dispatcher(
     # Dispatcher data: the services, the settings, and what aiogram's own glue reads.
     # The FSM middleware (it reads the dialog's state from the database) is registered below,
     # after the guard that answers button presses: a press's clock starts before any query.
+    # One update of a chat at a time (aiogram handles updates as concurrent tasks): a quick
+    # second message or tap sees the dialog state the first one left, never a stale one.
     dp = Dispatcher(
         storage=SqlStorage(services.dialogs),
+        events_isolation=SimpleEventIsolation(),
         disable_fsm=True,
         settings=settings,
         services=services,

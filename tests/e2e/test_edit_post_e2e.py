@@ -154,7 +154,7 @@ async def test_a_message_gone_from_one_chat_fails_and_the_rest_are_edited(
             deliveries.update()
             .where(deliveries.c.campaign_id == post.scalar_subquery())
             .where(deliveries.c.chat_id == TEACHERS[0])
-            .values(message_id=999999)
+            .values(message_id="999999")
         )
     editor = running_bot.person(EDITOR_ID, "Редактор")
     question = await _new_text(editor, item)

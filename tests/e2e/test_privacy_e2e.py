@@ -5,16 +5,29 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections.abc import AsyncIterator
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from bot.services.privacy import restore_backup
 from bot.services.timetable import Timetable
 from bot.storage.backup import backup_sqlite
-from tests.support.harness import Person, RunningBot, agree
+from tests.support.databases import sqlite_url
+from tests.support.emulator import BotAPIEmulator
+from tests.support.harness import Person, RunningBot, agree, bot_running
+
+
+@pytest.fixture
+async def running_bot(emu: BotAPIEmulator, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    """On SQLite under either suite: /forget is proven in the database file's own bytes, its
+    journal and its backups."""
+    async with bot_running(emu, tmp_path, database_url=sqlite_url(tmp_path)) as running:
+        yield running
+
 
 NAME = "Евлампия"
 ORG = "Дом творчества Радуга"

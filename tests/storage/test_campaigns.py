@@ -19,6 +19,7 @@ from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
 from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.subscribers import SubscriberRepository
+from tests.support.databases import scratch_url
 from tests.support.subscribers import subscriber
 
 POST = {SINGLE_VARIANT: [MessagePart("Семинар для координаторов")]}
@@ -26,7 +27,7 @@ POST = {SINGLE_VARIANT: [MessagePart("Семинар для координато
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Database]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/c.db")
+    engine = create_engine(scratch_url(tmp_path, "c"))
     await migrate(engine)
     yield engine
     await engine.dispose()

@@ -22,6 +22,7 @@ from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.outbox import DeliveryResult, OutboxRepository
 from bot.storage.subscribers import SubscriberRepository
+from tests.support.databases import scratch_url
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 POST = {SINGLE_VARIANT: [MessagePart("Объявление")]}
@@ -29,7 +30,7 @@ POST = {SINGLE_VARIANT: [MessagePart("Объявление")]}
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Database]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/o.db")
+    engine = create_engine(scratch_url(tmp_path, "o"))
     await migrate(engine)
     subs = SubscriberRepository(engine)
     for chat_id in range(1, 8):

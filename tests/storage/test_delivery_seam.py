@@ -41,6 +41,7 @@ from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.schema import deliveries
 from bot.storage.subscribers import SubscriberRepository
+from tests.support.databases import scratch_url
 
 REPO = Path(__file__).resolve().parents[2]
 RATE = 50.0
@@ -107,7 +108,7 @@ class RecordingTransport:
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Database]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/seam.db")
+    engine = create_engine(scratch_url(tmp_path, "seam"))
     await migrate(engine)
     subs = SubscriberRepository(engine)
     for chat_id in RECIPIENTS:
@@ -120,7 +121,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Database]:
 
 def settings(tmp_path: Path) -> Settings:
     return load_settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/seam.db",
+        database_url=scratch_url(tmp_path, "seam"),
         send_rate=1000,  # Telegram's limit from the settings: this transport states its own
         quiet_hours="",
         _env_file=None,

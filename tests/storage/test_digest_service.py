@@ -34,6 +34,7 @@ from bot.storage.db import create_engine, migrate
 from bot.storage.items import ItemRepository
 from bot.storage.schema import deliveries
 from bot.storage.subscribers import SubscriberRepository
+from tests.support.databases import scratch_url
 from tests.support.subscribers import subscriber
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -44,7 +45,7 @@ EVENTS_ONLY = frozenset({Topic.EVENTS})
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Database]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/d.db")
+    engine = create_engine(scratch_url(tmp_path, "d"))
     await migrate(engine)
     yield engine
     await engine.dispose()

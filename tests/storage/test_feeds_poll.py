@@ -27,6 +27,7 @@ from bot.storage.db import create_engine, migrate
 from bot.storage.feeds import FeedRepository
 from bot.storage.schema import items
 from tests.support import FEED_FIXTURES
+from tests.support.databases import scratch_url
 
 FIXTURES = FEED_FIXTURES
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -118,7 +119,7 @@ async def site() -> AsyncIterator[Site]:
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Database]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/feeds.db")
+    engine = create_engine(scratch_url(tmp_path, "feeds"))
     await migrate(engine)
     yield engine
     await engine.dispose()

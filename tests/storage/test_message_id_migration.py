@@ -10,11 +10,12 @@ import sqlalchemy as sa
 
 from bot.storage.database import Database
 from bot.storage.db import create_engine, downgrade, migrate
+from tests.support.databases import scratch_url
 
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Database]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/m.db")
+    engine = create_engine(scratch_url(tmp_path, "m"))
     yield engine
     await engine.dispose()
 

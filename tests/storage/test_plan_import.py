@@ -17,6 +17,7 @@ from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.items import ItemRepository
 from tests.support import PLAN_2021
+from tests.support.databases import scratch_url
 
 PLAN = PLAN_2021
 MSK = ZoneInfo("Europe/Moscow")
@@ -25,7 +26,7 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=MSK)
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Database]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/plan.db")
+    engine = create_engine(scratch_url(tmp_path, "plan"))
     await migrate(engine)
     yield engine
     await engine.dispose()

@@ -14,6 +14,7 @@ from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.items import ItemRepository
 from tests.support import PLAN_2021
+from tests.support.databases import scratch_url
 from tests.support.word import word_numbered_plan
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -22,7 +23,7 @@ NOW = datetime(2021, 9, 1, 9, 0, tzinfo=MSK)
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Database]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/u.db")
+    engine = create_engine(scratch_url(tmp_path, "u"))
     await migrate(engine)
     yield engine
     await engine.dispose()

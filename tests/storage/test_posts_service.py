@@ -25,6 +25,7 @@ from bot.services.posts import EditCheck, EditStart, QueuePublish, placed
 from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.schema import campaigns, deliveries
+from tests.support.databases import scratch_url
 from tests.support.subscribers import subscriber
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -42,7 +43,7 @@ class Wakes:
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Database]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/p.db")
+    engine = create_engine(scratch_url(tmp_path, "p"))
     await migrate(engine)
     yield engine
     await engine.dispose()
@@ -51,7 +52,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Database]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/p.db", admin_ids=(EDITOR,), _env_file=None
+        database_url=scratch_url(tmp_path, "p"), admin_ids=(EDITOR,), _env_file=None
     )
 
 
@@ -145,7 +146,7 @@ async def delivered(engine: Database, campaign_id: int, *, finished: bool) -> No
         await conn.execute(
             deliveries.update()
             .where(deliveries.c.campaign_id == campaign_id)
-            .values(status=DeliveryStatus.SENT.value, message_id=11)
+            .values(status=DeliveryStatus.SENT.value, message_id="11")
         )
         if finished:
             await conn.execute(

@@ -22,6 +22,7 @@ from bot.storage.dialogs import DialogStateRepository
 from bot.storage.editors import AuditRepository
 from bot.storage.questions import QuestionRepository
 from bot.storage.subscribers import SubscriberRepository
+from tests.support.databases import scratch_url
 
 CHAT = 4815162342
 EDITOR = 9000
@@ -29,7 +30,7 @@ EDITOR = 9000
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Database]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/p.db")
+    engine = create_engine(scratch_url(tmp_path, "p"))
     await migrate(engine)
     yield engine
     await engine.dispose()
@@ -104,7 +105,7 @@ async def test_reapply_erases_those_back_from_a_backup_but_not_who_came_back_lat
 
 
 async def test_migration_erases_questions_of_askers_forgotten_before_it(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/m.db")
+    engine = create_engine(scratch_url(tmp_path, "m"))
     try:
         await migrate(engine)
         await downgrade(engine, "0007")

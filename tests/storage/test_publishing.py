@@ -18,6 +18,7 @@ from bot.services.publishing import Publisher
 from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.subscribers import SubscriberRepository
+from tests.support.databases import scratch_url
 from tests.support.subscribers import subscriber
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -26,7 +27,7 @@ NOW = datetime(2026, 11, 26, 18, 0, tzinfo=MSK)
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Database]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/p.db")
+    engine = create_engine(scratch_url(tmp_path, "p"))
     await migrate(engine)
     yield engine
     await engine.dispose()

@@ -13,6 +13,7 @@ from bot.services.questions import Ask, Reply
 from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.questions import OPEN_QUESTIONS_MAX, QUESTION_MAX
+from tests.support.databases import scratch_url
 from tests.support.subscribers import subscriber
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -22,7 +23,7 @@ OWNER, EDITOR, ASKER = 9000, 9001, 1
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Database]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/q.db")
+    engine = create_engine(scratch_url(tmp_path, "q"))
     await migrate(engine)
     yield engine
     await engine.dispose()
@@ -31,7 +32,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Database]:
 @pytest.fixture
 async def services(tmp_path: Path, engine: Database) -> Services:
     settings = load_settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/q.db", admin_ids=(OWNER,), _env_file=None
+        database_url=scratch_url(tmp_path, "q"), admin_ids=(OWNER,), _env_file=None
     )
     services = build_services(settings, engine)
     await subscriber(services.subscribers, ASKER)

@@ -10,11 +10,12 @@ from bot.storage.db import create_engine, migrate
 from bot.storage.feedback import FeedbackRepository
 from bot.storage.items import ItemRepository
 from bot.storage.subscribers import SubscriberRepository
+from tests.support.databases import scratch_url
 
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Database]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/s.db")
+    engine = create_engine(scratch_url(tmp_path, "s"))
     await migrate(engine)
     yield engine
     await engine.dispose()

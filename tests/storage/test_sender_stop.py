@@ -28,6 +28,7 @@ from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.outbox import DeliveryResult, OutboxRepository
 from bot.storage.subscribers import SubscriberRepository
+from tests.support.databases import scratch_url
 from tests.support.subscribers import subscriber
 
 RECIPIENTS = list(range(3001, 3041))
@@ -49,7 +50,7 @@ class InstantTransport:
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Database]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/stop.db")
+    engine = create_engine(scratch_url(tmp_path, "stop"))
     await migrate(engine)
     subs = SubscriberRepository(engine)
     for chat_id in RECIPIENTS:
@@ -82,7 +83,7 @@ async def test_a_commit_under_way_at_shutdown_is_finished_not_cut_off(
     monkeypatch.setattr(Sender, "_drain", noted_drain)
 
     settings = load_settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/stop.db", quiet_hours="", _env_file=None
+        database_url=scratch_url(tmp_path, "stop"), quiet_hours="", _env_file=None
     )
     campaigns = CampaignRepository(engine)
     post = await campaigns.create(

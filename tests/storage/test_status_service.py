@@ -18,6 +18,7 @@ from bot.storage.db import create_engine, migrate
 from bot.storage.outbox import LAST_SEND_AT, UNRECORDED_AT_RESTART, OutboxRepository
 from bot.storage.subscribers import SubscriberRepository
 from bot.storage.timetable import LAST_POLL_AT, LAST_TICK_AT, RuntimeStatusRepository
+from tests.support.databases import scratch_url
 from tests.support.subscribers import subscriber
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -26,7 +27,7 @@ SETTINGS = load_settings(_env_file=None, quiet_hours="21:00-08:00", timezone="Eu
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Database]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/s.db")
+    engine = create_engine(scratch_url(tmp_path, "s"))
     await migrate(engine)
     subs = SubscriberRepository(engine)
     for chat_id in range(1, 4):

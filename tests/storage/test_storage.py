@@ -13,6 +13,7 @@ from bot.storage.db import create_engine, downgrade, migrate
 from bot.storage.dialogs import DialogStateRepository
 from bot.storage.schema import metadata
 from bot.storage.subscribers import SubscriberRepository
+from tests.support.databases import scratch_url
 
 
 @pytest.fixture
@@ -126,7 +127,7 @@ async def test_forget_removes_the_row_and_dialog_state(engine: Database) -> None
 
 
 async def test_dialog_state_survives_a_new_engine(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/d.db"
+    url = scratch_url(tmp_path, "d")
     first = create_engine(url)
     await migrate(first)
     await DialogStateRepository(first).put("k", 1, state="S:x", data={"title": "Семинар"})

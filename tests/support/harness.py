@@ -18,6 +18,7 @@ from bot.services.container import Services
 from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.subscribers import SubscriberRepository
+from tests.support.databases import scratch_url
 from tests.support.emulator import BotAPIEmulator, Call
 
 TOKEN = "123456789:AAEhBOweik6ad9r_QXMENQjcrGbqCr4K-ac"
@@ -173,7 +174,7 @@ class RunningBot:
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "bot_token": TOKEN,
-        "database_url": f"sqlite+aiosqlite:///{tmp_path}/infozona.db",
+        "database_url": scratch_url(tmp_path, "infozona"),
         "admin_ids": (EDITOR_ID,),
         "polling_timeout": 5,
         # The suite runs at any hour; quiet hours are tested with a clock of their own.

@@ -6,12 +6,13 @@ from bot.app import build_dispatcher
 from bot.config import load_settings
 from bot.services.container import Services
 from bot.storage.db import create_engine
+from tests.support.databases import scratch_url
 
 
 async def test_dispatcher_data_is_the_services_and_the_settings(tmp_path: Path) -> None:
     settings = load_settings(
         bot_token="123456:" + "A" * 35,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/c.db",
+        database_url=scratch_url(tmp_path, "c"),
         _env_file=None,
     )
     engine = create_engine(settings.database_url)

@@ -6,6 +6,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.services.timetable import daily_slot, missed_fire, timetable, weekly_slot
 from bot.storage.backup import backup_sqlite
+from tests.support.databases import sqlite_url
 from tests.support.harness import make_settings
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -33,7 +34,9 @@ def test_a_run_missed_while_down_is_caught_up_within_grace() -> None:
 
 
 def test_timetable_follows_settings(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, digest_weekly_cron="15 10 * * fri")
+    settings = make_settings(
+        tmp_path, digest_weekly_cron="15 10 * * fri", database_url=sqlite_url(tmp_path)
+    )
     entries = {entry.id: entry for entry in timetable(settings)}
     assert set(entries) == {
         "digest-weekly", "digest-daily", "reminders", "scheduled-posts", "feeds", "heartbeat",
