@@ -1,8 +1,8 @@
 """Known vulnerabilities in what the project installs: `make audit`, and CI after the tests.
 
-The project pins version ranges in pyproject.toml and keeps no lock file, so the set audited is
-exactly what `make .venv/.installed-dev` resolved into .venv (runtime and dev dependencies, the
-project itself skipped). pip-audit asks its vulnerability service about every name and version.
+The set audited is exactly what `make .venv/.installed-dev` put into .venv: the pins of
+requirements-dev.lock (runtime and dev dependencies; the project itself skipped). pip-audit asks
+its vulnerability service about every name and version.
 First a quick probe asks about pip itself, a package every index knows: when the service cannot
 be reached, or knows nothing even about pip (an index mirror without the vulnerability data),
 the audit is skipped with a note and exit 0 — an offline run proves nothing either way, and CI

@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, datetime
 
 from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import (
     BufferedInputFile,
@@ -160,8 +161,12 @@ async def _show(message: Message, text: str, markup: InlineKeyboardMarkup) -> No
     become this text), a new message instead."""
     if message.photo:
         await message.answer(text, reply_markup=markup)
-    else:
+        return
+    try:
         await message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as exc:  # the same step pressed twice: it is on screen already
+        if "message is not modified" not in exc.message:
+            raise
 
 
 async def export_pick(
