@@ -761,6 +761,13 @@ STATUS_FEED_FAILING = (
 BACKUP_DONE = "Резервная копия сохранена: {path}"
 # --- deployment: the second copy of a backup (BACKUP_COPY_DIR) ---
 BACKUP_COPY_DONE = "Вторая копия: {path}"
+
+
+def backup_copy_error(detail: str) -> str:
+    """What failed, for status and the owners' alert, when only the second copy did."""
+    return f"первая копия на месте, вторая (BACKUP_COPY_DIR) не записалась — {detail}"
+
+
 BACKUP_COPY_FAILED = (
     "⚠ Второй копии нет: не удалось записать её в {folder} ({error}). Проверьте, что диск "
     "подключён и папка доступна службе на запись (BACKUP_COPY_DIR)."

@@ -115,10 +115,16 @@ def _disk(settings: Settings) -> tuple[float, float] | None:
 
 
 def _backup_since(settings: Settings, moment: datetime) -> bool:
-    """A backup copy was made after `moment` (by the timetable or by hand)."""
+    """A backup was made after `moment` (by the timetable or by hand), and its second copy too
+    when BACKUP_COPY_DIR asks for one."""
+    folders = [Path(settings.backup_dir)]
+    if (copy_dir := settings.backup_copy_path()) is not None:
+        folders.append(copy_dir)
     try:
-        copies = list(Path(settings.backup_dir).glob("infozona-*.db"))
-        return any(copy.stat().st_mtime > moment.timestamp() for copy in copies)
+        return all(
+            any(c.stat().st_mtime > moment.timestamp() for c in folder.glob("infozona-*.db"))
+            for folder in folders
+        )
     except OSError:
         return False
 
@@ -305,7 +311,7 @@ def _health(
         )
         found.append(Problem("token_rejected", text, since=rejected_since))
     backup = beats.get(BACKUP_FAILED)
-    failed_at, _, error = backup[0].partition("|") if backup else ("", "", "")
+    failed_at, error, folder = (*backup[0].split("|", 2), "", "")[:3] if backup else ("", "", "")
     failed = _time(failed_at)
     if failed is not None and _backup_since(settings, failed):
         failed = None  # a good copy since (`python -m bot backup` after a fix, say)
@@ -313,7 +319,7 @@ def _health(
     if failed is not None:
         text = texts.STATUS_BACKUP_FAILED.format(
             when=texts.console_time(failed.astimezone(tz), now), error=error or "—",
-            folder=settings.backup_dir,
+            folder=folder or settings.backup_dir,
         )  # fmt: skip
         found.append(Problem("backup_failed", text, since=failed))
     disk = _disk(settings)

@@ -21,9 +21,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import texts
 from bot.config import Settings
 from bot.content.models import Frequency
-from bot.storage.backup import backup_sqlite
+from bot.storage.backup import BackupCopyError, backup_sqlite
 from bot.storage.timetable import (
     BACKUP_FAILED,
     LAST_POLL_AT,
@@ -304,12 +305,19 @@ class Timetable:
                 Path(self._settings.backup_dir),
                 self._settings.backup_keep,
                 when,
+                copy_dir=self._settings.backup_copy_path(),
             )
         except BaseException as exc:
             await self._slots.release(slot)
             if isinstance(exc, Exception):
                 failed_at = self._clock().astimezone(UTC).isoformat()
-                await self._record_backup(f"{failed_at}|{str(exc) or type(exc).__name__}")
+                # "<when>|<what failed>|<the folder to check>": the second copy's own folder
+                # when only that failed (the first copy is there).
+                folder = self._settings.backup_dir
+                error = str(exc) or type(exc).__name__
+                if isinstance(exc, BackupCopyError):
+                    folder, error = str(exc.copy_dir), texts.backup_copy_error(exc.detail)
+                await self._record_backup(f"{failed_at}|{error}|{folder}")
             raise
         await self._slots.finish(slot, f"backup={path}")
         await self._record_backup("")

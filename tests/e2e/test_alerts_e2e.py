@@ -27,11 +27,13 @@ from bot.content.feeds import FeedKind
 from bot.content.models import Audience, CampaignKind, MessagePart
 from bot.services.status import status_report
 from bot.services.timetable import Timetable
+from bot.storage.backup import BackupCopyError
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
 from bot.storage.feeds import FeedRepository
 from bot.storage.outbox import SEND_PAUSED, OutboxRepository
 from bot.storage.timetable import BACKUP_FAILED, FEED_FAILING_SINCE, RuntimeStatusRepository
 from tests.e2e.test_cli import clean_env, run_command
+from tests.support.databases import sqlite_url
 from tests.support.emulator import BotAPIEmulator, Call
 from tests.support.harness import EDITOR_ID, TOKEN, RunningBot, bot_running
 from tests.support.subscribers import subscriber
@@ -254,7 +256,9 @@ async def test_a_failed_backup_is_alerted_and_the_next_good_one_clears_it(
 ) -> None:
     blocker = tmp_path / "disk"
     blocker.write_text("a file where the backup folder's parent should be")
-    async with bot_running(emu, tmp_path, backup_dir=str(blocker / "backups")) as bot:
+    async with bot_running(
+        emu, tmp_path, database_url=sqlite_url(tmp_path), backup_dir=str(blocker / "backups")
+    ) as bot:
         bot.person(OWNER, "Ирина")  # the owner has a chat with the bot
         night = datetime.now(UTC).replace(hour=0, minute=30)
         with pytest.raises(NotADirectoryError):
@@ -275,6 +279,37 @@ async def test_a_failed_backup_is_alerted_and_the_next_good_one_clears_it(
         assert alerts(emu)[1:] == ["✅ «Инфозона»: снова работает — резервная копия сохранилась."]
 
 
+async def test_a_failed_second_copy_is_alerted_with_its_own_folder_and_cleared(
+    emu: BotAPIEmulator, tmp_path: Path
+) -> None:
+    """BACKUP_COPY_DIR on a disk that is gone: the nightly job makes its first copy, says the
+    second is missing and which folder to check; the next night with the disk back clears it."""
+    blocker = tmp_path / "usb"
+    blocker.write_text("the other disk is not mounted")
+    copy_dir = blocker / "infozona"
+    async with bot_running(
+        emu, tmp_path, database_url=sqlite_url(tmp_path),
+        backup_dir=str(tmp_path / "backups"), backup_copy_dir=str(copy_dir),
+    ) as bot:  # fmt: skip
+        bot.person(OWNER, "Ирина")
+        night = datetime.now(UTC).replace(hour=0, minute=30)
+        with pytest.raises(BackupCopyError):
+            await heartbeat_job(bot, night).backup(night)
+        assert [p.name for p in (tmp_path / "backups").iterdir()] == [
+            f"infozona-{night.astimezone(bot.settings.tz):%Y-%m-%d}.db"
+        ]  # the first copy is made
+        await tick(bot, night + timedelta(minutes=1))
+        [alert] = alerts(emu)
+        assert alert.startswith("🚨 «Инфозона»: резервная копия не сохранилась")
+        assert "первая копия на месте, вторая (BACKUP_COPY_DIR) не записалась" in alert
+        assert f"Проверьте папку {copy_dir}" in alert
+        blocker.unlink()  # the disk is mounted again
+        await heartbeat_job(bot, night).backup(night + timedelta(days=1))
+        assert len(list(copy_dir.glob("infozona-*.db"))) == 1
+        await tick(bot, night + timedelta(days=1, minutes=1))
+        assert alerts(emu)[1:] == ["✅ «Инфозона»: снова работает — резервная копия сохранилась."]
+
+
 async def test_a_backup_made_by_hand_after_the_fix_clears_the_alert(
     emu: BotAPIEmulator, tmp_path: Path
 ) -> None:
@@ -283,7 +318,9 @@ async def test_a_backup_made_by_hand_after_the_fix_clears_the_alert(
     blocker = tmp_path / "disk"
     blocker.write_text("not a folder")
     folder = blocker / "backups"
-    async with bot_running(emu, tmp_path, backup_dir=str(folder)) as bot:
+    async with bot_running(
+        emu, tmp_path, database_url=sqlite_url(tmp_path), backup_dir=str(folder)
+    ) as bot:
         bot.person(OWNER, "Ирина")
         t0 = datetime.now(UTC) - timedelta(minutes=10)
         with pytest.raises(NotADirectoryError):
@@ -305,24 +342,30 @@ async def test_a_nearly_full_disk_is_alerted_and_not_again_after_a_restart(
 ) -> None:
     t0 = datetime.now(UTC)
     # "Nearly full" by its setting: less free than a petabyte.
-    async with bot_running(emu, tmp_path, alert_disk_free_mb=10**9) as bot:
+    async with bot_running(
+        emu, tmp_path, database_url=sqlite_url(tmp_path), alert_disk_free_mb=10**9
+    ) as bot:
         bot.person(OWNER, "Ирина")  # the owner has a chat with the bot
         await tick(bot, t0)
         [alert] = alerts(emu)
         assert alert.startswith("🚨 «Инфозона»: на диске кончается место")
         assert "(порог ALERT_DISK_FREE_MB = 1000000000 МБ)" in alert
         assert "освободите место на сервере" in alert
-    async with bot_running(emu, tmp_path, alert_disk_free_mb=10**9) as bot:
+    async with bot_running(
+        emu, tmp_path, database_url=sqlite_url(tmp_path), alert_disk_free_mb=10**9
+    ) as bot:
         bot.person(OWNER, "Ирина")  # the owner has a chat with the bot
         await tick(bot, t0 + timedelta(minutes=5))  # a restart remembers it was told
         assert len(alerts(emu)) == 1
-    async with bot_running(emu, tmp_path, alert_db_size_mb=0.01) as bot:
+    async with bot_running(
+        emu, tmp_path, database_url=sqlite_url(tmp_path), alert_db_size_mb=0.01
+    ) as bot:
         bot.person(OWNER, "Ирина")  # the owner has a chat with the bot
         # The other threshold: the SQLite file above ALERT_DB_SIZE_MB is the same problem.
         report = await status_report(bot.settings, bot.engine, t0)
         assert [p.code for p in report.found] == ["db_nearly_full"]
         assert "Файл базы вырос до" in report.problems[0]
-    async with bot_running(emu, tmp_path) as bot:
+    async with bot_running(emu, tmp_path, database_url=sqlite_url(tmp_path)) as bot:
         bot.person(OWNER, "Ирина")  # the owner has a chat with the bot
         await tick(bot, t0 + timedelta(minutes=6))
         assert alerts(emu)[1:] == ["✅ «Инфозона»: снова работает — места на диске достаточно."]
@@ -346,7 +389,7 @@ async def test_a_database_refusing_writes_is_alerted_and_cleared(
     emu: BotAPIEmulator, tmp_path: Path
 ) -> None:
     t0 = datetime.now(UTC)
-    async with bot_running(emu, tmp_path) as bot:
+    async with bot_running(emu, tmp_path, database_url=sqlite_url(tmp_path)) as bot:
         bot.person(OWNER, "Ирина")  # the owner has a chat with the bot
         path = str(tmp_path / "infozona.db")
         await tick(bot, t0)
