@@ -152,6 +152,16 @@ class FeedService:
         self._settings = settings
         self._session = session
 
+    async def _parse(self, fetched: FetchResult) -> ParsedFeed:
+        """A fetched feed parsed off the event loop (a big feed takes feedparser a while)."""
+        return await asyncio.to_thread(
+            parse_feed,
+            fetched.body,
+            url=fetched.url,
+            content_type=fetched.content_type,
+            summary_length=self._settings.summary_length,
+        )
+
     # --- polling ---------------------------------------------------------------------------
 
     async def poll_due_feeds(self, now: datetime | None = None) -> PollReport:
@@ -203,13 +213,7 @@ class FeedService:
                     )
                 report.not_modified += 1
                 return
-            parsed = await asyncio.to_thread(
-                parse_feed,
-                fetched.body,
-                url=fetched.url,
-                content_type=fetched.content_type,
-                summary_length=self._settings.summary_length,
-            )
+            parsed = await self._parse(fetched)
             if parsed.malformed:
                 log.info("feed %s is malformed, kept what parsed: %s", feed.id, parsed.malformed)
             async with writing:
@@ -303,13 +307,7 @@ class FeedService:
                 FEED_ADD_FAILED.format(error=error_text(exc, self._settings))
             ) from None
         try:
-            parsed = await asyncio.to_thread(
-                parse_feed,
-                fetched.body,
-                url=fetched.url,
-                content_type=fetched.content_type,
-                summary_length=self._settings.summary_length,
-            )
+            parsed = await self._parse(fetched)
         except FeedError:
             page = "html" in (fetched.content_type or "").lower() or (
                 b"<html" in fetched.body[:4096].lower()
@@ -391,13 +389,7 @@ class FeedService:
         try:
             async with self._session_for_poll() as session:
                 fetched = await fetch_feed(session, url, self._settings)
-            return await asyncio.to_thread(
-                parse_feed,
-                fetched.body,
-                url=fetched.url,
-                content_type=fetched.content_type,
-                summary_length=self._settings.summary_length,
-            )
+            return await self._parse(fetched)
         except FeedError as exc:
             raise FeedCommandError(
                 CHECK_FAILED.format(error=error_text(exc, self._settings))
