@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     alert_disk_free_mb: float = Field(default=500, ge=0)
     alert_db_size_mb: float = Field(default=0, ge=0)
 
+    # --- delivery retention, services/retention.py ---
+    # Deliveries of campaigns finished more than this many days ago are folded into the
+    # campaigns' counts and deleted, every night at DELIVERY_RETENTION_CRON (0: keep them all).
+    delivery_retention_days: int = Field(default=90, ge=0, le=36500)
+    delivery_retention_cron: str = "15 4 * * *"
+
     # --- deployment: a second copy of every backup ---
     # A folder on another disk (a mounted one): each backup is copied there too, and the last
     # BACKUP_KEEP days are kept there as well. Empty: the backups stay in BACKUP_DIR only.
@@ -146,7 +152,13 @@ class Settings(BaseSettings):
             raise ValueError("ожидается интервал вида 21:00-08:00 или пустое значение")
         return value
 
-    @field_validator("digest_weekly_cron", "digest_daily_cron", "reminders_cron", "backup_cron")
+    @field_validator(
+        "digest_weekly_cron",
+        "digest_daily_cron",
+        "reminders_cron",
+        "backup_cron",
+        "delivery_retention_cron",
+    )
     @classmethod
     def _cron(cls, value: str) -> str:
         from apscheduler.triggers.cron import CronTrigger

@@ -84,6 +84,7 @@ class EditCheck(StrEnum):
     NOTHING_SENT = "nothing-sent"
     STILL_SENDING = "still-sending"
     NOT_EDITABLE = "not-editable"
+    FOLDED = "folded"  # its deliveries are folded by retention: their message ids are gone
     ASK = "ask"  # sent and editable in place: the editor decides
 
 
@@ -186,6 +187,8 @@ class PostService:
         item = await self._items.update(edited, now)
         sent = await self._campaigns.sent_messages(post_keys(item.id))
         if sent == 0:
+            if await self._campaigns.folded(post_keys(item.id)):
+                return Edited(EditCheck.FOLDED, item)
             return Edited(EditCheck.NOTHING_SENT, item)
         if await self._still_sending(item.id):
             return Edited(EditCheck.STILL_SENDING, item, sent)

@@ -18,6 +18,7 @@ from bot import texts
 from bot.config import Settings
 from bot.content.models import CampaignStatus
 from bot.delivery.limits import quiet_hours_end
+from bot.services.retention import RetentionService
 from bot.storage.campaigns import CampaignRepository
 from bot.storage.database import Database
 from bot.storage.feeds import FeedRepository
@@ -164,6 +165,7 @@ async def status_report(
         texts.STATUS_PENDING.format(texts.count(pending, "сообщение", "сообщения", "сообщений"))
     )
     facts["pending"] = pending
+    lines.append(await _retention_line(settings, engine, now, facts))
     active = await campaigns.in_progress()
     shown_campaigns: list[dict[str, object]] = []
     facts["campaigns"] = shown_campaigns
@@ -287,6 +289,28 @@ async def status_report(
         )  # fmt: skip
     _health(settings, beats, now, found, facts, running=running, write_error=write_error)
     return StatusReport(lines, found, facts)
+
+
+async def _retention_line(
+    settings: Settings, engine: Database, now: datetime, facts: dict[str, object]
+) -> str:
+    """Delivery retention: its age, and the nightly job's last run."""
+    days = settings.delivery_retention_days
+    last = await RetentionService(engine, days).last_run()
+    facts["retention"] = {
+        "days": days,
+        "last_run_at": _iso(last[0]) if last else None,
+        "rows": last[1] if last else None,
+    }
+    if not days:
+        return texts.STATUS_RETENTION_OFF
+    if last is None:
+        return texts.STATUS_RETENTION_NEVER.format(days=days)
+    return texts.STATUS_RETENTION.format(
+        days=days,
+        when=texts.console_time(last[0].astimezone(settings.tz), now),
+        rows=texts.count(last[1], "доставка", "доставки", "доставок"),
+    )
 
 
 def _health(

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import texts
 from bot.config import Settings
 from bot.content.models import Frequency
+from bot.services.retention import RetentionService
 from bot.storage.backup import BackupCopyError, backup_sqlite
 from bot.storage.timetable import (
     BACKUP_FAILED,
@@ -79,6 +80,12 @@ def timetable(settings: Settings) -> list[Entry]:
         Entry("heartbeat", "Отметка «бот работает» для python -m bot status (каждую минуту)",
               every_minute, timedelta(minutes=1)),
     ]  # fmt: skip
+    if settings.delivery_retention_days:
+        entries.append(
+            Entry("retention", f"Свёртка доставок рассылок старше "
+                  f"{settings.delivery_retention_days} дн. в счётчики",
+                  cron(settings.delivery_retention_cron), timedelta(hours=12))
+        )  # fmt: skip
     if make_url(settings.database_url).get_backend_name() == "sqlite":
         entries.append(
             Entry("purge", "Затирание удалённого по /forget в журнале базы (каждую минуту, "
@@ -154,6 +161,7 @@ class Timetable:
         self._feeds: FeedPoller | None = services.feeds if poll_feeds else None
         self._wake_sender = services.wake
         self._privacy = services.privacy
+        self._retention = RetentionService(engine, settings.delivery_retention_days)
         self._clock = clock or (lambda: datetime.now(settings.tz))
         self._slots = TimetableRepository(engine)
         self._status = RuntimeStatusRepository(engine)
@@ -174,6 +182,7 @@ class Timetable:
             "heartbeat": self.heartbeat,
             "backup": self.backup,
             "purge": self.purge,
+            "retention": self.retention,
         }
         return [
             JobSpec(e.id, e.title, e.trigger, e.grace, runs[e.id])
@@ -294,6 +303,18 @@ class Timetable:
     async def purge(self, when: datetime) -> str:
         """Retry what /forget could not finish on disk while someone was reading."""
         return await self._privacy.purge()
+
+    async def retention(self, when: datetime) -> str:
+        slot = f"retention:{when:%Y-%m-%d}"
+        if not await self._slots.claim(slot):
+            return f"slot={slot} already taken"
+        try:
+            result = await self._retention.run()
+        except BaseException:
+            await self._slots.release(slot)  # what was folded stays folded; the rest next time
+            raise
+        await self._slots.finish(slot, result.outcome())
+        return f"slot={slot} {result.outcome()}"
 
     async def backup(self, when: datetime) -> str:
         slot = f"backup:{when:%Y-%m-%d}"

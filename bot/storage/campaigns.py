@@ -164,6 +164,24 @@ async def _set_total(conn: Connection, campaign_id: int, total: int, now: dateti
     await conn.execute(campaigns.update().where(campaigns.c.id == campaign_id).values(**values))
 
 
+# A campaign's counts folded by retention, in the order campaign_counts reads them.
+FOLDED_COLUMNS = (campaigns.c.folded_sent, campaigns.c.folded_failed, campaigns.c.folded_blocked)
+
+
+def campaign_counts(by_status: Mapping[str, int], folded: Sequence[int] | None) -> CampaignCounts:
+    """Counts from the outbox's rows by status plus what retention folded (sent, failed,
+    blocked: a campaign is folded only once nothing of it is pending)."""
+    sent, failed, blocked = (int(n or 0) for n in folded) if folded is not None else (0, 0, 0)
+    live_total = sum(by_status.values())
+    return CampaignCounts(
+        total=live_total + sent + failed + blocked,
+        sent=by_status.get(DeliveryStatus.SENT.value, 0) + sent,
+        failed=by_status.get(DeliveryStatus.FAILED.value, 0) + failed,
+        blocked=by_status.get(DeliveryStatus.BLOCKED.value, 0) + blocked,
+        pending=by_status.get(DeliveryStatus.PENDING.value, 0),
+    )
+
+
 class CampaignRepository:
     def __init__(self, engine: Database) -> None:
         self._engine = engine
@@ -400,6 +418,7 @@ class CampaignRepository:
         return _to_campaign(row) if row else None
 
     async def counts(self, campaign_id: int) -> CampaignCounts:
+        """Its deliveries by status: those folded by retention plus those still in the outbox."""
         async with self._engine.connect() as conn:
             rows = await conn.execute(
                 sa.select(deliveries.c.status, sa.func.count())
@@ -407,13 +426,23 @@ class CampaignRepository:
                 .group_by(deliveries.c.status)
             )
             by_status: dict[str, int] = dict(rows.all())
-        return CampaignCounts(
-            total=sum(by_status.values()),
-            sent=by_status.get(DeliveryStatus.SENT.value, 0),
-            failed=by_status.get(DeliveryStatus.FAILED.value, 0),
-            blocked=by_status.get(DeliveryStatus.BLOCKED.value, 0),
-            pending=by_status.get(DeliveryStatus.PENDING.value, 0),
-        )
+            folded = (
+                await conn.execute(sa.select(*FOLDED_COLUMNS).where(campaigns.c.id == campaign_id))
+            ).first()
+        return campaign_counts(by_status, folded)
+
+    async def folded(self, keys: Sequence[str]) -> bool:
+        """Whether retention has folded deliveries of any of these campaigns (their sent
+        messages' ids are gone: /edit can no longer change those messages)."""
+        async with self._engine.connect() as conn:
+            found = (
+                await conn.execute(
+                    sa.select(campaigns.c.id)
+                    .where(campaigns.c.key.in_(list(keys)), campaigns.c.folded_at.is_not(None))
+                    .limit(1)
+                )
+            ).first()
+        return found is not None
 
     async def variant_parts(self, variant_id: int) -> tuple[MessagePart, ...]:
         async with self._engine.connect() as conn:

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from bot.content.models import (
     CampaignCounts,
     CampaignKind,
-    DeliveryStatus,
     ItemKind,
     ItemStatus,
     Subscriber,
 )
+from bot.storage.campaigns import FOLDED_COLUMNS, campaign_counts
 from bot.storage.database import Database
 from bot.storage.db import as_utc
 from bot.storage.schema import campaigns, deliveries, item_feedback, items, reminders, subscribers
@@ -159,13 +159,14 @@ class ReportRepository:
             }
 
     async def recent_campaigns(self, limit: int = 10) -> list[CampaignLine]:
-        """The latest campaigns, newest first, with their deliveries counted by status."""
+        """The latest campaigns, newest first, with their deliveries counted by status (those
+        folded by retention included)."""
         c = campaigns.c
         d = deliveries.c
         async with self._engine.connect() as conn:
             rows = list(
                 await conn.execute(
-                    sa.select(c.id, c.title, c.kind, c.created_at, c.item_id)
+                    sa.select(c.id, c.title, c.kind, c.created_at, c.item_id, *FOLDED_COLUMNS)
                     .order_by(c.created_at.desc(), c.id.desc())
                     .limit(limit)
                 )
@@ -181,13 +182,8 @@ class ReportRepository:
                     counted[campaign_id][status] = n
         lines = []
         for row in rows:
-            by_status = counted[row.id]
-            counts = CampaignCounts(
-                total=sum(by_status.values()),
-                sent=by_status.get(DeliveryStatus.SENT.value, 0),
-                failed=by_status.get(DeliveryStatus.FAILED.value, 0),
-                blocked=by_status.get(DeliveryStatus.BLOCKED.value, 0),
-                pending=by_status.get(DeliveryStatus.PENDING.value, 0),
+            counts = campaign_counts(
+                counted[row.id], (row.folded_sent, row.folded_failed, row.folded_blocked)
             )
             kind = (
                 CampaignKind(row.kind)

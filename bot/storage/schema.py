@@ -168,6 +168,14 @@ campaigns = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("started_at", UtcDateTime()),
     sa.Column("finished_at", UtcDateTime()),
+    # Retention (services/retention.py): deliveries of a finished campaign past
+    # DELIVERY_RETENTION_DAYS are counted here by status and deleted; its counts are these plus
+    # the deliveries still in the outbox. `folded_at`: when its first rows were folded (its
+    # sent messages' ids are gone from then on, so /edit can no longer change them).
+    sa.Column("folded_sent", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("folded_failed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("folded_blocked", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("folded_at", UtcDateTime()),
 )
 
 # A campaign's distinct messages: one per preference signature for digests, one for a post.

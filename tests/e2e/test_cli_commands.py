@@ -52,7 +52,7 @@ def test_schedule_lists_every_job_with_its_next_run(capsys: pytest.CaptureFixtur
     assert main(["schedule"]) == 0
     out = capsys.readouterr().out
     for title in ("Еженедельный дайджест", "Ежедневный дайджест", "Напоминания", "Опрос лент",
-                  "Резервная копия"):  # fmt: skip
+                  "Резервная копия", "Свёртка доставок рассылок старше 90 дн."):  # fmt: skip
         assert title in out
 
 
@@ -62,6 +62,7 @@ def test_status_and_backup_on_a_fresh_database(
     assert main(["status"]) == 1  # never run: no all-clear
     out = capsys.readouterr().out
     assert "Ожидают отправки: 0 сообщений" in out and "бот ещё не запускался" in out
+    assert "Доставки старше 90 дн. сворачиваются в счётчики каждую ночь" in out
     assert main(["backup"]) == 0
     assert "Резервная копия сохранена" in capsys.readouterr().out
     assert list((tmp_path / "data" / "backups").glob("infozona-*.db"))

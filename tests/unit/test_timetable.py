@@ -40,7 +40,7 @@ def test_timetable_follows_settings(tmp_path: Path) -> None:
     entries = {entry.id: entry for entry in timetable(settings)}
     assert set(entries) == {
         "digest-weekly", "digest-daily", "reminders", "scheduled-posts", "feeds", "heartbeat",
-        "backup", "purge",
+        "backup", "purge", "retention",
     }  # fmt: skip
     fire = entries["digest-weekly"].trigger.get_next_fire_time(
         None, datetime(2026, 11, 23, 0, 0, tzinfo=MSK)
@@ -48,6 +48,14 @@ def test_timetable_follows_settings(tmp_path: Path) -> None:
     assert fire == datetime(2026, 11, 27, 10, 15, tzinfo=MSK)
     on_postgres = make_settings(tmp_path, database_url="postgresql+asyncpg://localhost/infozona")
     assert not {"backup", "purge"} & {entry.id for entry in timetable(on_postgres)}
+    # Delivery retention runs nightly on either backend; 0 days keeps everything (no job).
+    retention = entries["retention"].trigger.get_next_fire_time(
+        None, datetime(2026, 11, 23, 0, 0, tzinfo=MSK)
+    )
+    assert retention == datetime(2026, 11, 23, 4, 15, tzinfo=MSK)
+    assert "retention" in {entry.id for entry in timetable(on_postgres)}
+    forever = make_settings(tmp_path, delivery_retention_days=0)
+    assert "retention" not in {entry.id for entry in timetable(forever)}
 
 
 async def test_backup_copies_the_database_and_keeps_the_last_ones(tmp_path: Path) -> None:
