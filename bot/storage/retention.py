@@ -1,10 +1,10 @@
 """Delivery retention: a finished campaign's old deliveries folded into its counts and deleted.
 
-A batch is one transaction: the rows' counts by status are added to the campaign's
-`folded_*` columns and the same rows deleted together, so counts (folded plus the outbox's
-rows) never change and an interrupted run leaves nothing half done; the next run goes on
-where it stopped. The rows of a batch are a range of ids of one campaign, so each
-transaction is bounded whatever the campaign's size. Portable SQL (SQLite and PostgreSQL).
+A batch is one transaction: rows of one campaign and one status are deleted and their number
+added to the campaign's `folded_*` column together, so counts (folded plus the outbox's rows)
+never change and an interrupted run leaves nothing half done; the next run goes on where it
+stopped. A batch is a range of ids read in index order, so each transaction is bounded
+whatever the campaign's size. Portable SQL (SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
@@ -71,37 +71,42 @@ class RetentionRepository:
         return when, row[1] or ""
 
     async def fold_batch(self, campaign_id: int, batch: int, now: datetime) -> int:
-        """Fold up to `batch` of the campaign's deliveries (lowest ids first) in one
-        transaction; return how many rows went (0: none left)."""
+        """Fold up to `batch` of the campaign's settled deliveries of one status (lowest ids
+        first) in one transaction; return how many rows went (0: none left). Pending rows are
+        never touched."""
         async with self._engine.begin() as conn:
-            upper = await _batch_upper_id(conn, campaign_id, batch)
-            if upper is None:
-                return 0
-            in_batch = (_d.campaign_id == campaign_id, _d.id <= upper)
-            by_status: dict[str, int] = dict(
-                (
-                    await conn.execute(
-                        sa.select(_d.status, sa.func.count()).where(*in_batch).group_by(_d.status)
+            for status, column in FOLDED.items():
+                upper = await _batch_upper_id(conn, campaign_id, status, batch)
+                if upper is None:
+                    continue
+                deleted = await conn.execute(
+                    deliveries.delete().where(
+                        _d.campaign_id == campaign_id, _d.status == status, _d.id <= upper
                     )
-                ).all()
-            )
-            if by_status.get(DeliveryStatus.PENDING.value):
-                return 0  # sending again (a retry): not finished after all, leave it
-            values: dict[str, object] = {
-                column: getattr(_c, column) + by_status.get(status, 0)
-                for status, column in FOLDED.items()
-            }
-            values["folded_at"] = sa.func.coalesce(_c.folded_at, now)
-            await conn.execute(campaigns.update().where(_c.id == campaign_id).values(values))
-            deleted = await conn.execute(deliveries.delete().where(*in_batch))
-            return int(deleted.rowcount or 0)
+                )
+                rows = int(deleted.rowcount or 0)
+                await conn.execute(
+                    campaigns.update()
+                    .where(_c.id == campaign_id)
+                    .values(
+                        {
+                            column: getattr(_c, column) + rows,
+                            "folded_at": sa.func.coalesce(_c.folded_at, now),
+                        }
+                    )
+                )
+                return rows
+        return 0
 
 
-async def _batch_upper_id(conn: Connection, campaign_id: int, batch: int) -> int | None:
-    """The highest id among the campaign's first `batch` deliveries (by id); None: none."""
+async def _batch_upper_id(
+    conn: Connection, campaign_id: int, status: str, batch: int
+) -> int | None:
+    """The highest id among the campaign's first `batch` deliveries of `status` (by id, read
+    in the order of the (campaign_id, status, id) index); None: there are none."""
     ids = (
         sa.select(_d.id)
-        .where(_d.campaign_id == campaign_id)
+        .where(_d.campaign_id == campaign_id, _d.status == status)
         .order_by(_d.id)
         .limit(batch)
         .subquery()

@@ -216,7 +216,9 @@ deliveries = sa.Table(
     sa.Column("sending_at", UtcDateTime()),
     sa.UniqueConstraint("campaign_id", "chat_id", name="uq_deliveries_campaign_id"),
     sa.Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
-    sa.Index("ix_deliveries_campaign_id_status", "campaign_id", "status"),
+    # A claim (campaign, pending, id > the last one, by id) and a retention batch read a page
+    # of this index in order, however many rows the outbox holds.
+    sa.Index("ix_deliveries_campaign_id_status_id", "campaign_id", "status", "id"),
 )
 
 # «Полезно» / «Не про меня» under materials and cases. chat_id becomes NULL when a subscriber

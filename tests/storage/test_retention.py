@@ -189,7 +189,8 @@ async def test_batches_are_bounded_and_an_interrupted_fold_keeps_the_counts(
 
 
 async def test_a_campaign_sending_again_is_not_folded(engine: Database) -> None:
-    """A row back to pending (a retry) between the lookup and the fold: the batch leaves it."""
+    """A row back to pending (a retry): the run leaves the campaign, and a batch never takes a
+    pending row."""
     campaign_id = await _campaign(engine, "post:1", finished_days_ago=100)
     async with engine.begin() as conn:
         await conn.execute(
@@ -197,9 +198,14 @@ async def test_a_campaign_sending_again_is_not_folded(engine: Database) -> None:
             .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status == "failed")
             .values(status=DeliveryStatus.PENDING.value)
         )
-    assert await RetentionRepository(engine).fold_batch(campaign_id, 100, NOW) == 0
-    assert await _rows(engine, campaign_id) == 7
+    repo = CampaignRepository(engine)
+    before = await repo.counts(campaign_id)
     assert (await RetentionService(engine, 90).run(NOW)).rows == 0
+    assert await _rows(engine, campaign_id) == 7
+    while await RetentionRepository(engine).fold_batch(campaign_id, 100, NOW):
+        pass
+    assert await _rows(engine, campaign_id) == 1
+    assert await repo.counts(campaign_id) == before and before.pending == 1
 
 
 async def test_forget_after_folding_leaves_no_chat_and_the_same_counts(engine: Database) -> None:
