@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from bot import texts
 from bot.services.publishing import post_keys
-from bot.services.retention import RetentionService
+from bot.services.status import status_report
+from bot.services.timetable import Timetable
 from bot.storage.schema import campaigns, deliveries
 from tests.e2e.test_edit_post_e2e import TEACHERS, _new_text, _published
 from tests.support.harness import EDITOR_ID, RunningBot
@@ -35,9 +36,17 @@ async def test_stats_after_retention_shows_the_same_figures(running_bot: Running
     _, before = await editor.tap(stats, texts.STATS_SECTION_LABELS["campaigns"], expect="send")
     assert in_section in before["text"]
 
-    result = await RetentionService(engine, 90).run()
-
-    assert result.rows == len(TEACHERS)
+    # The nightly job, once per night's slot; status tells the operator what it did.
+    job = Timetable(running_bot.settings, running_bot.services, poll_feeds=False)
+    tonight = datetime.now(running_bot.settings.tz)
+    assert (await job.retention(tonight)).endswith(f"rows={len(TEACHERS)}")
+    assert (await job.retention(tonight)).endswith("already taken")
+    report = await status_report(running_bot.settings, engine, tonight)
+    assert f"свёрнуто {len(TEACHERS)} доставки" in "\n".join(report.lines)
+    retention = report.facts["retention"]
+    assert isinstance(retention, dict)
+    assert (retention["days"], retention["rows"]) == (90, len(TEACHERS))
+    assert retention["last_run_at"] is not None
     async with engine.connect() as conn:
         left = (await conn.execute(sa.select(sa.func.count()).select_from(deliveries))).scalar()
     assert left == 0
