@@ -128,7 +128,7 @@ class OutboxRepository:
         """Up to `limit` of the campaign's pending deliveries due by `now`, id > after_id, in id
         order; empty if the campaign is not sending (paused for quiet hours, cancelled, done).
 
-        One campaign at a time on purpose: the (campaign_id, status) index then yields rows in
+        One campaign at a time on purpose: the (campaign_id, status, id) index then yields rows in
         id order, so a page costs its own size however large the outbox has grown. Nothing is
         written: one sender owns the outbox and keeps what it holds in memory out of the next
         claim.
