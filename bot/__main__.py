@@ -1,4 +1,5 @@
-"""Command line: `python -m bot [run|migrate|status|…]`; only `run` imports aiogram."""
+"""Command line: `python -m bot [run|web|worker|migrate|status|…]`; only the commands that talk
+to Telegram (run, web, worker, webhook) import aiogram."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ EXIT_CONFIG = 2
 
 
 def _secrets(settings: Settings) -> tuple[str, ...]:
-    return (settings.bot_token.get_secret_value(),) if settings.bot_token else ()
+    found = [s.get_secret_value() for s in (settings.bot_token, settings.webhook_secret) if s]
+    return tuple(found)
 
 
 def _print_error(settings: Settings, text: str) -> None:
@@ -120,6 +122,109 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         if lock is not None:
             lock.release()
+    return 0
+
+
+def _telegram_errors(settings: Settings, work: Callable[[], None]) -> int:
+    """Runs `work`; Telegram refusing the token or out of reach is one Russian line."""
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+    try:
+        work()
+    except TelegramUnauthorizedError:
+        _print_error(settings, texts.TOKEN_REJECTED)
+        return EXIT_CONFIG
+    except TelegramNetworkError as exc:
+        base = settings.telegram_api_base or "api.telegram.org"
+        _print_error(settings, texts.API_UNREACHABLE.format(base=base, error=exc.message))
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
+    """A web worker: Telegram's webhook on WEB_HOST:WEB_PORT; no sender, no timetable."""
+    from bot.app import run_web
+
+    freeze_after_imports()
+    if settings.bot_token is None:
+        print(texts.NO_TOKEN, file=sys.stderr)
+        return EXIT_CONFIG
+    if settings.webhook_secret is None:
+        print(texts.WEBHOOK_SECRET_MISSING, file=sys.stderr)
+        return EXIT_CONFIG
+
+    async def serve(settings: Settings, engine: Database) -> None:
+        def serving(address: str) -> None:
+            path = settings.webhook_path()
+            print(texts.WEB_SERVING.format(address=address, path=path), flush=True)
+
+        await run_web(settings, engine, serving=serving)
+
+    # Several web workers share one database; the SQLite lock is the sender's (`worker`).
+    return _telegram_errors(settings, lambda: asyncio.run(_with_engine(settings, serve)))
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """The sender and the timetable (digests, reminders, feeds, backups), no updates."""
+    from bot.app import run_worker
+
+    freeze_after_imports()
+    if settings.bot_token is None:
+        print(texts.NO_TOKEN, file=sys.stderr)
+        return EXIT_CONFIG
+    lock = _lock_database(settings, "worker")
+    try:
+        return _telegram_errors(settings, lambda: asyncio.run(_with_engine(settings, run_worker)))
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    """`webhook set|delete|info`: where Telegram posts updates (a deploy step)."""
+    from bot.app import WebhookState, webhook_command
+
+    if settings.bot_token is None:
+        print(texts.NO_TOKEN, file=sys.stderr)
+        return EXIT_CONFIG
+    if args.action == "set" and not settings.webhook_url:
+        print(texts.WEBHOOK_URL_MISSING, file=sys.stderr)
+        return EXIT_CONFIG
+    if args.action == "set" and settings.webhook_secret is None:
+        print(texts.WEBHOOK_SECRET_MISSING, file=sys.stderr)
+        return EXIT_CONFIG
+    found: list[WebhookState] = []
+
+    def work() -> None:
+        found.append(asyncio.run(webhook_command(settings, args.action)))
+
+    code = _telegram_errors(settings, work)
+    if code or not found:
+        return code
+    state = found[0]
+    # The URL and what Telegram says; never the secret (Telegram does not give it back).
+    if args.action == "set":
+        print(texts.WEBHOOK_SET.format(url=state.url))
+    elif args.action == "delete":
+        print(texts.WEBHOOK_DELETED)
+    if args.action == "info":
+        print(
+            texts.WEBHOOK_INFO_URL.format(url=state.url) if state.url else texts.WEBHOOK_INFO_NONE
+        )
+    print(texts.WEBHOOK_INFO_PENDING.format(count=state.pending))
+    if state.last_error:
+        when = (
+            texts.format_date(state.last_error_at.astimezone(settings.tz))
+            if (state.last_error_at)
+            else "?"
+        )
+        print(texts.WEBHOOK_INFO_ERROR.format(error=state.last_error, when=when))
+    elif args.action == "info":
+        print(texts.WEBHOOK_INFO_NO_ERROR)
+    if args.action == "info" and state.allowed_updates:
+        print(texts.WEBHOOK_INFO_UPDATES.format(types=", ".join(state.allowed_updates)))
     return 0
 
 
@@ -428,6 +533,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
         return sub.add_parser(name, help=help_text, description=help_text)
 
     command("run", cmd_run, "запустить бота (long polling)")
+    command(
+        "web", cmd_web,
+        "принимать обновления через webhook (WEB_HOST:WEB_PORT), без рассылки и расписания",
+    )  # fmt: skip
+    command("worker", cmd_worker, "рассылка и расписание (дайджесты, ленты), без обновлений")
+    hook = command("webhook", cmd_webhook, "webhook у Telegram: установить, удалить, показать")
+    hook.add_argument(
+        "action", choices=["set", "delete", "info"],
+        help="set — WEBHOOK_URL с WEBHOOK_SECRET, delete — убрать, info — что знает Telegram",
+    )  # fmt: skip
     command("migrate", cmd_migrate, "применить миграции базы данных")
     command("schedule", cmd_schedule, "показать расписание и ближайшие запуски")
     status = command(

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -10,8 +16,10 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommandScopeChat, BotCommandScopeDefault, ErrorEvent
+from aiohttp import web
 
 from bot import texts
 from bot.config import Settings
@@ -22,10 +30,12 @@ from bot.services.alerts import Alerts
 from bot.services.container import Services, build_services
 from bot.services.timetable import Timetable
 from bot.storage.database import Database
+from bot.storage.updates import HandledUpdates
 from bot.telegram.commands import bot_commands
 from bot.telegram.fsm import SqlStorage
 from bot.telegram.middlewares import CallbackAnswers, InFlightUpdates, PollHeartbeat
 from bot.telegram.transport import TelegramTransport, start_sender
+from bot.telegram.webhook import OnceOnly, build_web_app
 
 log = logging.getLogger(__name__)
 
@@ -53,29 +63,80 @@ def build_bot(settings: Settings) -> Bot:
     )
 
 
+class Background:
+    """The sender and the timetable (its jobs: digests, reminders, feeds, backups, the
+    heartbeat and the owners' alerts): what `run` and `worker` start, and `web` never."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Database,
+        *,
+        sender: Sender | None = None,
+        poll_heartbeat: PollHeartbeat | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sender = sender or Sender(settings, engine)
+        self.services = build_services(settings, engine, wake=self.sender.wake)
+        heartbeat = poll_heartbeat or PollHeartbeat()
+        # The owners' alerts, checked by the timetable's heartbeat; sent through Telegram
+        # once the bot is up (start below).
+        self.alerts = Alerts(settings, engine)
+        self.timetable = Timetable(
+            settings, self.services,
+            last_poll=lambda: heartbeat.last_poll_at,
+            poll_conflict=lambda: heartbeat.conflict_since,
+            token_rejected=lambda: heartbeat.rejected_since,
+            alerts=self.alerts,
+        )  # fmt: skip
+        self._started: list[str] = []
+
+    async def start(self, bot: Bot, *, sender: bool = True, timetable: bool = True) -> None:
+        if sender:
+            await start_sender(bot, self.sender)
+            self.alerts.attach(TelegramTransport(bot, rate=self.settings.send_rate))
+            self._started.append("sender")
+        if timetable:
+            self.timetable.start()
+            self._started.append("timetable")
+
+    async def stop(self) -> None:
+        # The timetable first: a job may still create a campaign for the sender.
+        if "timetable" in self._started:
+            await self.timetable.shutdown()
+        if "sender" in self._started:
+            await stop_sender(self.sender)
+        self._started.clear()
+
+    def running(self) -> set[str]:
+        """What is running now: "sender" (its task alive), "timetable" (its scheduler)."""
+        found = set()
+        if self.sender.running:
+            found.add("sender")
+        if self.timetable.running:
+            found.add("timetable")
+        return found
+
+
 def build_dispatcher(
     settings: Settings,
     engine: Database,
     *,
     sender: Sender | None = None,
     with_timetable: bool = True,
+    with_sender: bool = True,
+    webhook: bool = False,
 ) -> Dispatcher:
     """The dispatcher production runs; end-to-end tests and benchmarks build it the same way
     (a test may pass a sender tuned for speed, or leave the timetable out so that the time of
-    day the suite runs at never fires a digest into it)."""
-    sender = sender or Sender(settings, engine)
-    services = build_services(settings, engine, wake=sender.wake)
+    day the suite runs at never fires a digest into it).
+
+    `webhook`: a web worker's (`python -m bot web`) — no sender, no timetable, an update_id
+    handled once across the workers, and with REDIS_URL each chat's updates one at a time
+    across them."""
     poll_heartbeat = PollHeartbeat()
-    # The owners' alerts, checked by the timetable's heartbeat; sent through Telegram once
-    # the bot is up (start_delivery below).
-    alerts = Alerts(settings, engine)
-    timetable = Timetable(
-        settings, services,
-        last_poll=lambda: poll_heartbeat.last_poll_at,
-        poll_conflict=lambda: poll_heartbeat.conflict_since,
-        token_rejected=lambda: poll_heartbeat.rejected_since,
-        alerts=alerts,
-    )  # fmt: skip
+    background = Background(settings, engine, sender=sender, poll_heartbeat=poll_heartbeat)
+    services = background.services
     # Dispatcher data: the services, the settings, and what aiogram's own glue reads.
     # The FSM middleware (it reads the dialog's state from the database) is registered below,
     # after the guard that answers button presses: a press's clock starts before any query.
@@ -83,16 +144,20 @@ def build_dispatcher(
     # second message or tap sees the dialog state the first one left, never a stale one.
     dp = Dispatcher(
         storage=SqlStorage(services.dialogs),
-        events_isolation=SimpleEventIsolation(),
+        events_isolation=_events_isolation(settings),
         disable_fsm=True,
         settings=settings,
         services=services,
         poll_heartbeat=poll_heartbeat,
-        alerts=alerts,
+        alerts=background.alerts,
+        background=background,
     )
     answers = CallbackAnswers()
     dp.update.outer_middleware(answers)
     dp.update.outer_middleware(dp.fsm)
+    if webhook:
+        # Inside the chat's lock: a re-sent copy waits for the original, then sees it done.
+        dp.update.outer_middleware(OnceOnly(HandledUpdates(engine)))
     in_flight = InFlightUpdates()
     dp.update.outer_middleware(in_flight)
     dp.shutdown.register(in_flight.drain)
@@ -106,28 +171,33 @@ def build_dispatcher(
     dp.startup.register(set_commands)
     dp.startup.register(set_descriptions)
     dp.startup.register(forget_again)
+    if webhook:
+        with_sender = with_timetable = False
 
-    async def start_delivery(bot: Bot) -> None:
-        await start_sender(bot, sender)
-        alerts.attach(TelegramTransport(bot, rate=settings.send_rate))
+    async def start_background(bot: Bot) -> None:
+        await background.start(bot, sender=with_sender, timetable=with_timetable)
 
-    async def stop_delivery() -> None:
-        await stop_sender(sender)
-
-    dp.startup.register(start_delivery)
-    if with_timetable:
-
-        async def start_timetable() -> None:
-            timetable.start()
-
-        async def stop_timetable() -> None:
-            await timetable.shutdown()
-
-        dp.startup.register(start_timetable)
-        dp.shutdown.register(stop_timetable)
+    dp.startup.register(start_background)
     # After the in-flight updates drained: a handler may still wake the sender.
-    dp.shutdown.register(stop_delivery)
+    dp.shutdown.register(background.stop)
+
+    async def close_isolation() -> None:
+        await dp.fsm.events_isolation.close()
+
+    dp.shutdown.register(close_isolation)
     return dp
+
+
+def _events_isolation(settings: Settings) -> BaseEventIsolation:
+    if not settings.redis_url:
+        return SimpleEventIsolation()
+    # Imported only here: the `redis` package is the optional extra `.[redis]`.
+    from aiogram.fsm.storage.base import DefaultKeyBuilder
+    from aiogram.fsm.storage.redis import RedisEventIsolation
+
+    return RedisEventIsolation.from_url(
+        settings.redis_url, key_builder=DefaultKeyBuilder(prefix="infozona")
+    )
 
 
 async def set_commands(bot: Bot, settings: Settings, services: Services) -> None:
@@ -193,6 +263,124 @@ async def run_polling(settings: Settings, engine: Database, dp: Dispatcher | Non
             bot,
             allowed_updates=dp.resolve_used_update_types(),
             polling_timeout=settings.polling_timeout,
+        )
+    finally:
+        await bot.session.close()
+
+
+async def _until_stopped(stop: asyncio.Event | None) -> None:
+    """Until `stop` is set (a test), or SIGTERM / SIGINT (systemd, Ctrl-C)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signum)
+
+
+async def run_web(
+    settings: Settings,
+    engine: Database,
+    dp: Dispatcher | None = None,
+    *,
+    stop: asyncio.Event | None = None,
+    serving: Callable[[str], None] | None = None,
+) -> None:
+    """A web worker: serves Telegram's webhook on WEB_HOST:WEB_PORT until stopped. Starts no
+    sender and no timetable (`python -m bot worker` does). `serving` hears the bound
+    address (http://host:port) once it accepts connections."""
+    if settings.webhook_secret is None:
+        raise ValueError("WEBHOOK_SECRET is not set")
+    bot = build_bot(settings)
+    dp = dp or build_dispatcher(settings, engine, webhook=True)
+    app = build_web_app(
+        dp, bot, engine,
+        path=settings.webhook_path(),
+        secret=settings.webhook_secret.get_secret_value(),
+    )  # fmt: skip
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    try:
+        await runner.setup()  # the dispatcher's start-up: it talks to Telegram already
+    except BaseException:
+        await bot.session.close()
+        raise
+    try:
+        site = web.TCPSite(runner, settings.web_host, settings.web_port)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        log.info(
+            "web worker serving: host=%s port=%s path=%s", host, port, settings.webhook_path()
+        )
+        if serving is not None:
+            serving(f"http://{host}:{port}")
+        await _until_stopped(stop)
+    finally:
+        # Requests in flight finish (their updates are handled), then the dispatcher's
+        # shutdown, then the bot's session (aiogram's handler closes it).
+        await runner.cleanup()
+
+
+async def run_worker(
+    settings: Settings,
+    engine: Database,
+    *,
+    background: Background | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """The worker: the sender and the timetable, no updates (`web` or `run` take those)."""
+    bot = build_bot(settings)
+    background = background or Background(settings, engine)
+    try:
+        me = await bot.get_me()
+        log.info("worker started: username=@%s id=%s", me.username, me.id)
+        await background.start(bot)
+        await _until_stopped(stop)
+    finally:
+        await background.stop()
+        await bot.session.close()
+
+
+@dataclass(frozen=True)
+class WebhookState:
+    url: str
+    pending: int
+    last_error: str | None
+    last_error_at: datetime | None
+    max_connections: int | None
+    allowed_updates: list[str] | None
+
+
+async def webhook_command(settings: Settings, action: str) -> WebhookState:
+    """`python -m bot webhook set|delete|info`, a deploy step: Telegram is told where to post
+    (WEBHOOK_URL, with WEBHOOK_SECRET and the update types the handlers use), or to stop."""
+    bot = build_bot(settings)
+    try:
+        if action == "set":
+            if not settings.webhook_url or settings.webhook_secret is None:
+                raise ValueError("WEBHOOK_URL and WEBHOOK_SECRET must be set")
+            dp = Dispatcher()
+            dp.include_router(build_router())
+            await bot.set_webhook(
+                settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=dp.resolve_used_update_types(),
+                drop_pending_updates=False,
+            )
+        elif action == "delete":
+            await bot.delete_webhook(drop_pending_updates=False)
+        info = await bot.get_webhook_info()
+        return WebhookState(
+            url=info.url,
+            pending=info.pending_update_count,
+            last_error=info.last_error_message,
+            last_error_at=info.last_error_date,
+            max_connections=info.max_connections,
+            allowed_updates=info.allowed_updates,
         )
     finally:
         await bot.session.close()

@@ -6,6 +6,7 @@ import re
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -15,6 +16,7 @@ from sqlalchemy.engine import make_url
 from bot.content.feeds import FeedSettings
 
 TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class Settings(BaseSettings):
@@ -80,6 +82,40 @@ class Settings(BaseSettings):
     # A folder on another disk (a mounted one): each backup is copied there too, and the last
     # BACKUP_KEEP days are kept there as well. Empty: the backups stay in BACKUP_DIR only.
     backup_copy_dir: str = ""
+
+    # --- several servers: webhook workers (`python -m bot web`), bot/telegram/webhook.py ---
+    # The public https address Telegram posts updates to (`python -m bot webhook set`); its
+    # path is the one the web workers serve (/webhook when empty).
+    webhook_url: str = ""
+    # Telegram sends it in X-Telegram-Bot-Api-Secret-Token; a request without it gets 401.
+    # Required by `web` and `webhook set`: 1–256 characters A-Z, a-z, 0-9, _ and -.
+    webhook_secret: SecretStr | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
+    # redis://host:6379/0: the web workers take each chat's updates one at a time across
+    # processes (aiogram's Redis event isolation). Empty: within one process only.
+    redis_url: str = ""
+
+    def webhook_path(self) -> str:
+        path = urlsplit(self.webhook_url).path if self.webhook_url else ""
+        return path or "/webhook"
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("ожидается адрес вида https://bot.example.ru/telegram")
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not WEBHOOK_SECRET_PATTERN.match(value.strip()):
+            raise ValueError("ожидается от 1 до 256 символов: латинские буквы, цифры, _ и -")
+        return value.strip()
 
     def backup_copy_path(self) -> Path | None:
         return Path(self.backup_copy_dir.strip()) if self.backup_copy_dir.strip() else None

@@ -2650,3 +2650,23 @@ ALERT_BACK = {
     "db_unwritable": "база принимает записи",
     "token_rejected": "Telegram принимает токен бота",
 }
+
+# --- several servers: `python -m bot web`, `worker`, `webhook set|delete|info` ---
+WEBHOOK_SECRET_MISSING = (
+    "Не задан WEBHOOK_SECRET: без него любой, кто знает адрес, мог бы слать боту поддельные "
+    "обновления. Придумайте строку из латинских букв и цифр (например, выполните "
+    '`python -c "import secrets; print(secrets.token_urlsafe(32))"`) и добавьте в .env.'
+)
+WEBHOOK_URL_MISSING = (
+    "Не задан WEBHOOK_URL: публичный https-адрес, на который Telegram будет присылать "
+    "обновления, например https://bot.example.ru/telegram."
+)
+WEBHOOK_SET = "Webhook установлен: Telegram присылает обновления на {url}"
+WEBHOOK_DELETED = "Webhook удалён: обновления снова можно получать через python -m bot run."
+WEBHOOK_INFO_URL = "Адрес: {url}"
+WEBHOOK_INFO_NONE = "Адрес: не установлен (бот получает обновления через python -m bot run)"
+WEBHOOK_INFO_PENDING = "Ждут доставки: {count}"
+WEBHOOK_INFO_ERROR = "Последняя ошибка доставки: {error} ({when})"
+WEBHOOK_INFO_NO_ERROR = "Ошибок доставки нет"
+WEBHOOK_INFO_UPDATES = "Типы обновлений: {types}"
+WEB_SERVING = "Принимаю обновления Telegram на {address}{path}"

@@ -209,6 +209,11 @@ class Timetable:
         self._scheduler = scheduler
         self._catch_up = asyncio.create_task(self.catch_up())
 
+    @property
+    def running(self) -> bool:
+        """Its scheduler is started (and not shut down)."""
+        return self._scheduler is not None and bool(self._scheduler.running)
+
     async def shutdown(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)

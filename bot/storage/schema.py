@@ -319,3 +319,12 @@ forgotten = sa.Table(
     sa.Column("key_hash", sa.String(64), primary_key=True),
     sa.Column("forgotten_at", UtcDateTime(), nullable=False),
 )
+
+# The update ids the web workers handled (a re-sent update is answered and not handled again);
+# pruned by age, Telegram re-sends for a day at most.
+handled_updates = sa.Table(
+    "handled_updates",
+    metadata,
+    sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("handled_at", UtcDateTime(), nullable=False, index=True),
+)

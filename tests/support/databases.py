@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 _created: list[str] = []
 _made: dict[tuple[str, str], str] = {}
+_servers: dict[str, str] = {}  # a database postgres_url made → its server
 _lock = threading.Lock()
 
 
@@ -57,15 +58,32 @@ def drop_scratch_databases() -> None:
         names, _created[:] = list(_created), []
         _made.clear()
     for database in names:
-        _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)', _servers.pop(database, None))
 
 
-def _admin(statement: str) -> None:
+# The local server the tests of several processes use under `make test` too (the dev and CI
+# machines run PostgreSQL 15 on loopback).
+LOCAL_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_url(name: str = "infozona") -> str:
+    """A new database on PostgreSQL whichever switch the suite runs under (TEST_DATABASE_URL's
+    server, else the local one), dropped when the session ends."""
+    server = TEST_DATABASE_URL if on_postgres() else LOCAL_POSTGRES
+    database = f"test_{name[:20]}_{uuid.uuid4().hex[:12]}".lower()
+    _admin(f'CREATE DATABASE "{database}"', server)
+    with _lock:
+        _created.append(database)
+        _servers[database] = server
+    return make_url(server).set(database=database).render_as_string(hide_password=False)
+
+
+def _admin(statement: str, server: str | None = None) -> None:
     """Run one statement on the server's own database outside any transaction (CREATE and DROP
     DATABASE can't be in one), on a thread of its own so a running event loop doesn't matter."""
 
     async def run() -> None:
-        engine = create_async_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+        engine = create_async_engine(server or TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
         try:
             async with engine.connect() as conn:
                 await conn.exec_driver_sql(statement)

@@ -518,6 +518,15 @@ class BotAPIEmulator:
         self._flood_chats: dict[int, _Bucket] = {}
 
         self._runner: web.AppRunner | None = None
+        # Webhook push mode (setWebhook with a URL): see _push_loop.
+        self._pusher: asyncio.Task[None] | None = None
+        self._push_wake = asyncio.Event()
+        self._push_held: set[int] = set()
+        self._push_error: tuple[int, str] | None = None
+        self.push_retry_delay = 0.05
+        self.push_timeout = 60.0
+        self.pushes: list[tuple[int, int]] = []  # (update_id, HTTP status; 0: no answer)
+        self._pushed = asyncio.Event()
         self._methods: dict[str, tuple[str, Callable[[JSONDict], Any]]] = {}
         for name, handler in self._handlers().items():
             self._methods[name.lower()] = (name, handler)
@@ -554,6 +563,11 @@ class BotAPIEmulator:
         """Release pending long polls (they answer an empty list) and stop the server."""
         self._stopping = True
         self._wake_pollers()
+        pusher, self._pusher = self._pusher, None
+        if pusher is not None:
+            pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pusher
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -1186,6 +1200,7 @@ class BotAPIEmulator:
         # Waiters hold the old event; a fresh one is armed for the next long poll.
         self._update_event.set()
         self._update_event = asyncio.Event()
+        self._push_wake.set()
 
     def add_bot_to_chat(self, chat_id: int, by_user_id: int) -> None:
         """Someone adds the bot to a group registered with chat(): my_chat_member left ->
@@ -1539,20 +1554,168 @@ class BotAPIEmulator:
         self.webhook = {key: value for key, value in params.items() if key != "certificate"}
         if not url:
             self.webhook = None
+            self._stop_pushing()
+            return True
+        if params.get("drop_pending_updates") is True:
+            self._pending.clear()
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed = frozenset(map(str, allowed)) if allowed else None
+        self._start_pushing()
         return True
 
     def _delete_webhook(self, params: JSONDict) -> bool:
         self.webhook = None
+        self._stop_pushing()
         if params.get("drop_pending_updates") is True:
             self._pending.clear()
         return True
 
     def _get_webhook_info(self, params: JSONDict) -> JSONDict:
-        return {
+        info: JSONDict = {
             "url": str((self.webhook or {}).get("url", "")),
             "has_custom_certificate": False,
             "pending_update_count": len(self._pending),
         }
+        if self.webhook is not None:
+            info["max_connections"] = int(self.webhook.get("max_connections") or 40)
+            if isinstance(self.webhook.get("allowed_updates"), list):
+                info["allowed_updates"] = self.webhook["allowed_updates"]
+        if self._push_error is not None:
+            info["last_error_date"], info["last_error_message"] = self._push_error
+        return info
+
+    # ------------------------------------------------------------------ webhook push mode
+    # As Telegram does once setWebhook has a URL: every pending update is POSTed to it as
+    # JSON, with X-Telegram-Bot-Api-Secret-Token when a secret_token was set; one update per
+    # chat in flight (the chat's next one waits for the answer), up to max_connections at
+    # once; whatever is not answered 200 stays pending and is sent again (after
+    # `push_retry_delay`), before that chat's later updates. Loopback URLs only.
+
+    def _start_pushing(self) -> None:
+        if self._pusher is None or self._pusher.done():
+            self._pusher = asyncio.create_task(self._push_loop(), name="emulator-webhook-push")
+        self._push_wake.set()
+
+    async def wait_for_push(
+        self,
+        status: int | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the timeout is part of the test API
+    ) -> tuple[int, int]:
+        """The first push so far (or to come) answered `status` (0: no answer; None: any)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                for push in self.pushes:
+                    if status is None or push[1] == status:
+                        return push
+                await self._pushed.wait()
+
+    async def wait_pushes(
+        self,
+        count: int,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the timeout is part of the test API
+    ) -> None:
+        """Until `count` pushes have had their answer (or none)."""
+        async with asyncio.timeout(timeout):
+            while len(self.pushes) < count:
+                await self._pushed.wait()
+
+    def stop_pushing(self) -> None:
+        """Stop pushing (the webhook stays set; updates stay pending)."""
+        self._stop_pushing()
+
+    def _stop_pushing(self) -> None:
+        pusher, self._pusher = self._pusher, None
+        if pusher is not None:
+            pusher.cancel()
+
+    @staticmethod
+    def _update_chat(update: JSONDict) -> object:
+        """The chat an update belongs to (its order is kept per chat); else the update."""
+        payload = next(value for key, value in update.items() if key != "update_id")
+        if isinstance(payload, dict):
+            for holder in (payload, payload.get("message")):
+                if isinstance(holder, dict) and isinstance(holder.get("chat"), dict):
+                    return holder["chat"].get("id")
+            sender = payload.get("from")
+            if isinstance(sender, dict):
+                return sender.get("id")
+        return ("update", update["update_id"])
+
+    async def _push_loop(self) -> None:
+        import aiohttp
+
+        in_flight: dict[object, asyncio.Task[None]] = {}
+        async with aiohttp.ClientSession() as session:
+            try:
+                while self.webhook is not None and not self._stopping:
+                    self._push_wake.clear()
+                    limit = int(self.webhook.get("max_connections") or 40)
+                    if not all(map(self._is_allowed, self._pending)):
+                        # Telegram does not keep updates of types the bot did not ask for.
+                        self._pending = deque(filter(self._is_allowed, self._pending))
+                    heads: dict[object, JSONDict] = {}
+                    for update in self._pending:
+                        chat = self._update_chat(update)
+                        heads.setdefault(chat, update)
+                    for chat, update in heads.items():
+                        if len(in_flight) >= limit:
+                            break
+                        if chat in in_flight or update["update_id"] in self._push_held:
+                            continue
+                        in_flight[chat] = asyncio.create_task(
+                            self._push_one(session, update, chat, in_flight)
+                        )
+                    await self._push_wake.wait()
+            finally:
+                for task in in_flight.values():
+                    task.cancel()
+                await asyncio.gather(*in_flight.values(), return_exceptions=True)
+
+    async def _push_one(
+        self,
+        session: Any,
+        update: JSONDict,
+        chat: object,
+        in_flight: dict[object, asyncio.Task[None]],
+    ) -> None:
+        import aiohttp
+        from yarl import URL
+
+        webhook = self.webhook or {}
+        url = URL(str(webhook.get("url", "")))
+        headers = {}
+        if webhook.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = str(webhook["secret_token"])
+        status = 0
+        error = ""
+        try:
+            if url.host not in {"127.0.0.1", "localhost", "::1"}:
+                error = "the emulator pushes to loopback addresses only"
+            else:
+                async with asyncio.timeout(self.push_timeout):
+                    async with session.post(url, json=update, headers=headers) as response:
+                        status = response.status
+                        await response.read()
+                        error = f"Wrong response from the webhook: {status} {response.reason}"
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            error = f"Connection failed: {type(exc).__name__}"
+        finally:
+            in_flight.pop(chat, None)
+        self.pushes.append((update["update_id"], status))
+        self._pushed.set()
+        self._pushed = asyncio.Event()
+        if status == 200:
+            with contextlib.suppress(ValueError):
+                self._pending.remove(update)
+        else:
+            self._push_error = (int(time.time()), error)
+            # Sent again after a pause; the chat's later updates wait behind it.
+            self._push_held.add(update["update_id"])
+            await asyncio.sleep(self.push_retry_delay)
+            self._push_held.discard(update["update_id"])
+        self._push_wake.set()
+        self._wake_pollers()
 
     def _set_my_commands(self, params: JSONDict) -> bool:
         commands = params.get("commands")

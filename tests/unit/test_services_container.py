@@ -19,8 +19,11 @@ async def test_dispatcher_data_is_the_services_and_the_settings(tmp_path: Path) 
     try:
         dp = build_dispatcher(settings, engine, with_timetable=False)
         # poll_heartbeat is aiogram's session middleware, read by run_polling; alerts is the
-        # owners' alert checker the heartbeat job runs (services/alerts.py).
-        assert set(dp.workflow_data) == {"settings", "services", "poll_heartbeat", "alerts"}
+        # owners' alert checker the heartbeat job runs (services/alerts.py); background is the
+        # sender and the timetable the process runs (none in a web worker).
+        assert set(dp.workflow_data) == {
+            "settings", "services", "poll_heartbeat", "alerts", "background"
+        }  # fmt: skip
         services = dp["services"]
         assert isinstance(services, Services)
     finally:

@@ -1,0 +1,194 @@
+"""Webhook mode: the emulator pushes updates as Telegram does to `python -m bot web`'s app;
+`python -m bot worker` sends. Roles: a web worker starts no sender and no timetable."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import sqlalchemy as sa
+from aiogram import Dispatcher
+from aiohttp import ClientSession, web
+
+from bot.app import Background, build_bot, run_worker
+from bot.delivery.engine import Sender
+from bot.storage.db import create_engine
+from bot.storage.schema import handled_updates
+from bot.storage.subscribers import SubscriberRepository
+from bot.telegram.webhook import build_web_app
+from tests.support.emulator import BotAPIEmulator
+from tests.support.harness import EDITOR_ID, make_settings, onboard, subscribe
+from tests.support.webhooks import SECRET, web_running
+
+TITLE = "Семинар переносится"
+BODY = "Семинар для координаторов пройдёт в ауд. 12."
+
+
+async def test_an_editor_publishes_through_the_webhook_and_the_worker_sends(
+    emu: BotAPIEmulator, tmp_path: Path
+) -> None:
+    async with web_running(emu, tmp_path) as web:
+        # Roles: the web worker handles updates only.
+        [worker] = web.workers
+        assert worker.dp["background"].running() == set()
+        assert emu.webhook is not None and emu.webhook["secret_token"] == SECRET
+        assert "message" in emu.webhook["allowed_updates"]
+
+        teacher = web.person(2101, "Учитель")
+        await subscribe(teacher, topics_off=(), frequency="Раз в неделю")
+        editor = web.person(EDITOR_ID, "Редактор")
+        [prompt] = await editor.say("/new")
+        await editor.tap(prompt, "Объявление")
+        emu.mark()
+        emu.send_message(EDITOR_ID, f"{TITLE}\n\n{BODY}")
+        await emu.next_message(EDITOR_ID)  # «Понял: …»
+        audience = await emu.next_message(EDITOR_ID)
+        _, audience = await editor.tap(audience, "Всем")
+        _, when = await editor.tap(audience, "Готово")
+        emu.mark()
+        emu.press(EDITOR_ID, when, emu.button_data(when, "Сейчас"))
+        preview = await emu.next_message(EDITOR_ID)
+        summary = await emu.next_message(EDITOR_ID)
+        assert preview["text"] == f"📢 {TITLE}\n\n{BODY}"
+
+        # The worker (sender and timetable, no updates) sends what the web worker published.
+        background = Background(
+            web.settings, web.engine, sender=Sender(web.settings, web.engine, idle_poll=0.1)
+        )
+        stop = asyncio.Event()
+        sending = asyncio.create_task(
+            run_worker(web.settings, web.engine, background=background, stop=stop)
+        )
+        try:
+            emu.mark()
+            emu.press(EDITOR_ID, summary, emu.button_data(summary, "Опубликовать"))
+            post = await emu.next_message(teacher.id)
+            assert post["text"] == preview["text"]
+            assert background.running() == {"sender", "timetable"}
+            assert not emu.calls_of("getUpdates")  # nobody polls: the webhook is on
+        finally:
+            stop.set()
+            await sending
+        assert background.running() == set()
+
+    # Every update pushed was answered 200 the first time, and handled exactly once.
+    assert emu.pushes and all(status == 200 for _, status in emu.pushes)
+    counts = web.handled_ids()
+    assert set(counts.values()) == {1}
+    assert sorted(counts) == sorted(update_id for update_id, _ in emu.pushes)
+
+
+async def test_a_request_without_the_secret_is_refused_and_not_handled(
+    emu: BotAPIEmulator, tmp_path: Path
+) -> None:
+    async with web_running(emu, tmp_path, webhook=False) as web:
+        [worker] = web.workers
+        url = worker.address + web.settings.webhook_path()
+        update = {
+            "update_id": 77,
+            "message": {
+                "message_id": 1, "date": 1764600000, "text": "/start",
+                "chat": {"id": 2301, "type": "private", "first_name": "Чужой"},
+                "from": {"id": 2301, "is_bot": False, "first_name": "Чужой"},
+            },
+        }  # fmt: skip
+        async with ClientSession() as session:
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+                async with session.post(url, json=update, headers=headers) as answer:
+                    assert answer.status == 401
+            assert not web.handled
+            assert not emu.calls_of("sendMessage")
+            # The same update with the secret is handled.
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            async with session.post(url, json=update, headers=headers) as answer:
+                assert answer.status == 200
+        assert [u.update_id for _, u in web.handled] == [77]
+        assert emu.calls_of("sendMessage", 2301)
+
+
+async def test_a_re_sent_update_is_answered_and_handled_once(
+    emu: BotAPIEmulator, tmp_path: Path
+) -> None:
+    async with web_running(emu, tmp_path) as web:
+        person = web.person(2401)
+        await person.say("/start")
+        pushed, _ = await emu.wait_for_push(status=200)
+        update = next(u for u in emu.updates if u["update_id"] == pushed)
+        url = web.workers[0].address + web.settings.webhook_path()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        sent = len(emu.calls_of("sendMessage", 2401))
+        async with ClientSession() as session:
+            for _ in range(2):  # Telegram re-sends what it got no 200 for
+                async with session.post(url, json=update, headers=headers) as answer:
+                    assert answer.status == 200
+        assert web.handled_ids()[pushed] == 1
+        assert len(emu.calls_of("sendMessage", 2401)) == sent
+        async with web.engine.connect() as conn:
+            remembered = (await conn.execute(sa.select(handled_updates.c.update_id))).all()
+        assert [row.update_id for row in remembered] == [pushed]
+
+
+async def test_an_update_a_dead_worker_did_not_answer_is_pushed_again(
+    emu: BotAPIEmulator, tmp_path: Path
+) -> None:
+    emu.push_retry_delay = 0.02
+    async with web_running(emu, tmp_path) as web:
+        [first] = web.workers
+        url = first.address + web.settings.webhook_path()
+        await web.stop_worker(first)  # the only worker is down: Telegram gets no answer
+        person = web.person(2501)
+        person.emu.mark()
+        emu.send_message(person.id, "/start")
+        await emu.wait_for_push(status=0)
+        assert not web.handled
+        # A worker comes back on the same address; the update arrives, once.
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        await web.start_worker(web.settings.model_copy(update={"web_port": port}))
+        greeting = await emu.next_message(person.id)
+        assert "Согласен" in str(emu.buttons(greeting))
+        await emu.wait_for_push(status=200)
+        statuses = [status for _, status in emu.pushes]
+        assert statuses[0] == 0 and statuses[-1] == 200
+        assert list(web.handled_ids().values()) == [1]
+
+
+async def test_healthz_answers_for_the_balancer(emu: BotAPIEmulator, tmp_path: Path) -> None:
+    async with web_running(emu, tmp_path, webhook=False) as web:
+        url = web.workers[0].address + "/healthz"
+        async with ClientSession() as session, session.get(url) as answer:
+            assert answer.status == 200
+            assert await answer.text() == "ok"
+
+
+async def test_healthz_is_not_ok_when_the_database_does_not_answer(
+    emu: BotAPIEmulator, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, telegram_api_base=emu.base_url)
+    # Nothing listens on port 1: the database is unreachable.
+    dead = create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    bot = build_bot(settings)
+    app = build_web_app(Dispatcher(), bot, dead, path="/webhook", secret=SECRET)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        healthz = f"http://{host}:{port}/healthz"
+        async with ClientSession() as session, session.get(healthz) as answer:
+            assert answer.status == 503
+    finally:
+        await runner.cleanup()
+        await dead.dispose()
+
+
+async def test_subscribers_onboarded_at_once_through_the_webhook(
+    emu: BotAPIEmulator, tmp_path: Path
+) -> None:
+    async with web_running(emu, tmp_path) as web:
+        people = [web.person(2600 + n, f"Педагог {n}") for n in range(5)]
+        await asyncio.gather(*(onboard(person) for person in people))
+        subscribers = SubscriberRepository(web.engine)
+        for person in people:
+            assert await subscribers.get(person.id) is not None
+    assert set(web.handled_ids().values()) == {1}
