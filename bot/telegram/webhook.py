@@ -70,6 +70,10 @@ def build_web_app(
 ) -> web.Application:
     """The aiohttp application a web worker serves: the webhook at `path`, /healthz."""
     app = web.Application()
+    # The dispatcher's shutdown first (it lets the updates in progress finish), then the
+    # handler's, which closes the bot's session: aiohttp runs on_shutdown before it waits for
+    # the requests in flight, and a reply needs the session.
+    setup_application(app, dp, bot=bot)
     SimpleRequestHandler(
         dispatcher=dp, bot=bot, handle_in_background=False, secret_token=secret
     ).register(app, path=path)
@@ -84,5 +88,4 @@ def build_web_app(
         return web.Response(text="ok")
 
     app.router.add_get("/healthz", healthz)
-    setup_application(app, dp, bot=bot)
     return app

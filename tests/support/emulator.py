@@ -1614,10 +1614,12 @@ class BotAPIEmulator:
         self,
         count: int,
         timeout: float = 5.0,  # noqa: ASYNC109 - the timeout is part of the test API
+        *,
+        status: int | None = None,
     ) -> None:
-        """Until `count` pushes have had their answer (or none)."""
+        """Until `count` pushes have had their answer (or none), or `status` for an answer."""
         async with asyncio.timeout(timeout):
-            while len(self.pushes) < count:
+            while sum(1 for _, got in self.pushes if status in (None, got)) < count:
                 await self._pushed.wait()
 
     def stop_pushing(self) -> None:

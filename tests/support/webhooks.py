@@ -15,7 +15,7 @@ from typing import Any
 
 from aiogram import Dispatcher
 from aiogram.types import TelegramObject, Update
-from aiohttp import ClientSession, web
+from aiohttp import ClientError, ClientSession, web
 
 from bot.app import build_dispatcher, run_web, webhook_command
 from bot.config import Settings
@@ -188,7 +188,7 @@ class Balancer:
                 ) as answer:
                     self.sent[upstream] += 1
                     return web.Response(status=answer.status, body=await answer.read())
-            except OSError:
+            except (OSError, ClientError):
                 continue
         return web.Response(status=502, text="no upstream")
 
