@@ -80,3 +80,46 @@ async def test_web_and_worker_processes_with_the_webhook_set_and_deleted(tmp_pat
     for log in (web_log, worker_log):
         assert SECRET not in log and TOKEN.split(":")[1] not in log
         assert "Traceback" not in log and "Unclosed" not in log, log
+
+
+async def test_an_update_a_killed_web_process_was_handling_is_handled_by_the_next(
+    tmp_path: Path,
+) -> None:
+    async with BotAPIEmulator() as emu:
+        emu.user(701, first_name="Анна")
+        env = clean_env(
+            tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=emu.base_url,
+            WEBHOOK_SECRET=SECRET, WEB_PORT="0",
+        )  # fmt: skip
+        code, _, err = await finished(await bot(tmp_path, env, "migrate"))
+        assert code == 0, err
+        first = await bot(tmp_path, env, "web")
+        assert first.stdout is not None
+        line = (await asyncio.wait_for(first.stdout.readline(), 60)).decode()
+        url = line.rsplit(" ", 1)[1].strip()
+        env["WEBHOOK_URL"] = url
+        code, _, _ = await finished(await bot(tmp_path, env, "webhook", "set"))
+        assert code == 0
+        # The greeting's sendMessage hangs: the process is in the middle of the update.
+        emu.hang_next("sendMessage", chat_id=701)
+        after = emu.mark()
+        emu.send_message(701, "/start")
+        await emu.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == 701, after=after, timeout=20
+        )
+        first.kill()  # SIGKILL: no shutdown, no answer to Telegram
+        await first.wait()
+        await emu.wait_for_push(status=0, timeout=20)
+        # Another web process on the same address (the balancer's next one, in production).
+        env["WEB_PORT"] = url.rsplit(":", 1)[1].split("/")[0]
+        second = await bot(tmp_path, env, "web")
+        try:
+            emu.mark()
+            greeting = await emu.next_message(701, timeout=30)
+            assert "«Инфозона»" in greeting["text"]
+            await emu.wait_for_push(status=200, timeout=20)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            code, _, log = await finished(second)
+    assert code == 0, log
+    assert [u["update_id"] for u in emu.updates] == [1]
