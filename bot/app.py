@@ -182,7 +182,13 @@ def build_dispatcher(
     dp.shutdown.register(background.stop)
 
     async def close_isolation() -> None:
-        await dp.fsm.events_isolation.close()
+        isolation = dp.fsm.events_isolation
+        await isolation.close()
+        # aiogram's Redis isolation leaves its client and connection pool open.
+        redis = getattr(isolation, "redis", None)
+        if redis is not None:
+            await redis.aclose()
+            await redis.connection_pool.disconnect()
 
     dp.shutdown.register(close_isolation)
     return dp
