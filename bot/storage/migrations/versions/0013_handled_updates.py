@@ -3,8 +3,8 @@
 Telegram re-sends an update it got no 200 for (a worker killed after handling, a slow answer);
 any worker that gets it again answers 200 and leaves it. Kept a few days (pruned by age).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-01
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
