@@ -78,6 +78,8 @@ class Background:
         self.settings = settings
         self.sender = sender or Sender(settings, engine)
         self.services = build_services(settings, engine, wake=self.sender.wake)
+        # Without the polling's heartbeat this is a `worker`'s: it records no polling.
+        polling = poll_heartbeat is not None
         heartbeat = poll_heartbeat or PollHeartbeat()
         # The owners' alerts, checked by the timetable's heartbeat; sent through Telegram
         # once the bot is up (start below).
@@ -87,7 +89,7 @@ class Background:
             last_poll=lambda: heartbeat.last_poll_at,
             poll_conflict=lambda: heartbeat.conflict_since,
             token_rejected=lambda: heartbeat.rejected_since,
-            alerts=self.alerts,
+            alerts=self.alerts, polling=polling,
         )  # fmt: skip
         self._started: list[str] = []
 

@@ -154,6 +154,7 @@ class Timetable:
         token_rejected: Callable[[], datetime | None] = lambda: None,
         alerts: AlertChecker | None = None,
         clock: Clock | None = None,
+        polling: bool = True,
     ) -> None:
         engine = services.engine
         self._settings = settings
@@ -171,6 +172,9 @@ class Timetable:
         self._poll_conflict = poll_conflict
         self._token_rejected = token_rejected
         self._alerts = alerts
+        # False in a `worker` (updates come to `web` by webhook): no polling to report, and a
+        # poll time left by an earlier `run` on this database must not read as a stale poll.
+        self._polling = polling
 
     def jobs(self) -> list[JobSpec]:
         runs: dict[str, Callable[[datetime], Awaitable[str]]] = {
@@ -287,7 +291,9 @@ class Timetable:
         try:
             await self._status.put(LAST_TICK_AT, now.isoformat(), now)
             last_poll = self._last_poll()
-            if last_poll is not None:
+            if not self._polling:
+                await self._status.remove(LAST_POLL_AT)
+            elif last_poll is not None:
                 await self._status.put(LAST_POLL_AT, last_poll.isoformat(), last_poll)
             conflict = self._poll_conflict()
             await self._status.put(

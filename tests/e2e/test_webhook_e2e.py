@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,9 +13,12 @@ from aiohttp import ClientSession, web
 
 from bot.app import Background, build_bot, run_worker
 from bot.delivery.engine import Sender
-from bot.storage.db import create_engine
+from bot.services.status import status_report
+from bot.storage.db import create_engine, migrate
 from bot.storage.schema import handled_updates
 from bot.storage.subscribers import SubscriberRepository
+from bot.storage.timetable import LAST_POLL_AT, RuntimeStatusRepository
+from bot.telegram.middlewares import PollHeartbeat
 from bot.telegram.webhook import build_web_app
 from tests.support.emulator import BotAPIEmulator
 from tests.support.harness import EDITOR_ID, make_settings, onboard, subscribe
@@ -192,3 +196,30 @@ async def test_subscribers_onboarded_at_once_through_the_webhook(
         for person in people:
             assert await subscribers.get(person.id) is not None
     assert set(web.handled_ids().values()) == {1}
+
+
+async def test_status_after_moving_from_run_to_web_and_worker_reports_no_stale_poll(
+    tmp_path: Path,
+) -> None:
+    """The poll time an earlier `run` left in the database would read as «опрос обновлений
+    стоит» forever once a worker (which polls nothing) keeps the heartbeat going."""
+    settings = make_settings(tmp_path)
+    engine = create_engine(settings.database_url)
+    await migrate(engine)
+    try:
+        an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+        await RuntimeStatusRepository(engine).put(
+            LAST_POLL_AT, an_hour_ago.isoformat(), an_hour_ago
+        )
+        now = datetime.now(UTC)
+        polling = Background(settings, engine, poll_heartbeat=PollHeartbeat())
+        await polling.timetable.heartbeat(now)  # a `run` whose polling has stopped
+        assert "poll_stale" in [p.code for p in (await status_report(settings, engine, now)).found]
+
+        worker = Background(settings, engine)
+        await worker.timetable.heartbeat(now)
+        report = await status_report(settings, engine, now)
+        assert [p.code for p in report.found] == []
+        assert report.facts["last_poll_at"] is None
+    finally:
+        await engine.dispose()
