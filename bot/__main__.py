@@ -98,8 +98,6 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     # Only the commands that talk to Telegram import aiogram (seconds of CPU, ~200 MB).
-    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
-
     from bot.app import run_polling
 
     freeze_after_imports()  # aiogram's and pydantic's import-time objects, out of the GC's way
@@ -109,20 +107,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     # Before anything touches the database: a second bot on it would send everything twice.
     lock = _lock_database(settings, "run")
     try:
-        asyncio.run(_with_engine(settings, run_polling))
-    except TelegramUnauthorizedError:
-        _print_error(settings, texts.TOKEN_REJECTED)
-        return EXIT_CONFIG
-    except TelegramNetworkError as exc:
-        base = settings.telegram_api_base or "api.telegram.org"
-        _print_error(settings, texts.API_UNREACHABLE.format(base=base, error=exc.message))
-        return 1
-    except KeyboardInterrupt:
-        pass
+        return _telegram_errors(settings, lambda: asyncio.run(_with_engine(settings, run_polling)))
     finally:
         if lock is not None:
             lock.release()
-    return 0
 
 
 def _telegram_errors(settings: Settings, work: Callable[[], None]) -> int:
