@@ -32,7 +32,6 @@ from bot.services import charts
 from bot.storage.reports import (
     STREAM_CHUNK,
     CampaignLine,
-    EventChoice,
     EventRsvps,
     ItemVotes,
     ReportRepository,
@@ -483,7 +482,7 @@ async def rsvp_csv(reports: ReportRepository, item_id: int, tz: tzinfo) -> Expor
     return await rsvp_file(reports, item_id, tz, ExportFormat.CSV)
 
 
-async def export_events(reports: ReportRepository, now: datetime) -> list[EventChoice]:
+async def export_events(reports: ReportRepository, now: datetime) -> list[EventRsvps]:
     """Events to pick for «Записи на мероприятие»: upcoming and from the last two weeks."""
     return await reports.export_events(now - timedelta(days=EXPORT_EVENTS_DAYS_BACK))
 
@@ -515,7 +514,7 @@ async def event_export(reports: ReportRepository, item_id: int, tz: tzinfo) -> E
     )
 
 
-def event_button_label(event: EventChoice, tz: tzinfo) -> str:
+def event_button_label(event: EventRsvps, tz: tzinfo) -> str:
     """«6 дек · Заседание Экспертного совета (2)»: fits a phone's button."""
     starts = event.starts_at.astimezone(tz) if event.starts_at else None
     day = f"{starts:%d.%m} · " if starts else ""

@@ -88,16 +88,6 @@ class SubscriberTotals:
         return sum(self.by_status.values())
 
 
-@dataclass(frozen=True, slots=True)
-class EventChoice:
-    """An event offered for the «Записи на мероприятие» export."""
-
-    item_id: int
-    title: str
-    starts_at: datetime | None
-    count: int
-
-
 def _finished() -> sa.ColumnElement[bool]:
     return subscribers.c.onboarded_at.is_not(None)
 
@@ -197,6 +187,14 @@ class ReportRepository:
 
     async def upcoming_rsvps(self, now: datetime, limit: int = 10) -> list[EventRsvps]:
         """The next events (by start) with how many pressed «Напомнить» on each."""
+        return await self._events_with_rsvps(
+            now, (ItemStatus.APPROVED, ItemStatus.PUBLISHED), limit
+        )
+
+    async def _events_with_rsvps(
+        self, since: datetime, statuses: tuple[ItemStatus, ...], limit: int
+    ) -> list[EventRsvps]:
+        """Events starting from `since` on, soonest first, with their «Напомнить» presses."""
         i = items.c
         presses = sa.func.count(reminders.c.id)
         query = (
@@ -204,8 +202,8 @@ class ReportRepository:
             .select_from(items.outerjoin(reminders, reminders.c.item_id == i.id))
             .where(
                 i.kind == ItemKind.EVENT.value,
-                i.starts_at >= now,
-                i.status.in_([ItemStatus.APPROVED.value, ItemStatus.PUBLISHED.value]),
+                i.starts_at >= since,
+                i.status.in_([status.value for status in statuses]),
             )
             .group_by(i.id, i.title, i.starts_at)
             .order_by(i.starts_at, i.id)
@@ -253,34 +251,12 @@ class ReportRepository:
             async for row in result:
                 yield _to_subscriber(row)
 
-    async def export_events(self, since: datetime, limit: int = 8) -> list[EventChoice]:
+    async def export_events(self, since: datetime, limit: int = 8) -> list[EventRsvps]:
         """Events to pick for the «Записи на мероприятие» export: the ones starting from
-        `since` on (recent and upcoming), soonest first, with their «Напомнить» presses."""
-        i = items.c
-        presses = sa.func.count(reminders.c.id)
-        query = (
-            sa.select(i.id, i.title, i.starts_at, presses)
-            .select_from(items.outerjoin(reminders, reminders.c.item_id == i.id))
-            .where(
-                i.kind == ItemKind.EVENT.value,
-                i.starts_at >= since,
-                i.status.in_(
-                    [
-                        ItemStatus.APPROVED.value,
-                        ItemStatus.SCHEDULED.value,
-                        ItemStatus.PUBLISHED.value,
-                    ]
-                ),
-            )
-            .group_by(i.id, i.title, i.starts_at)
-            .order_by(i.starts_at, i.id)
-            .limit(limit)
+        `since` on (recent and upcoming, scheduled ones too), with their «Напомнить» presses."""
+        return await self._events_with_rsvps(
+            since, (ItemStatus.APPROVED, ItemStatus.SCHEDULED, ItemStatus.PUBLISHED), limit
         )
-        async with self._engine.connect() as conn:
-            return [
-                EventChoice(row[0], row[1], as_utc(row[2]), row[3])
-                for row in await conn.execute(query)
-            ]
 
     async def event(self, item_id: int) -> EventHeader | None:
         i = items.c
