@@ -30,8 +30,13 @@ under the same limits, retries and recording. Doing an edit twice after a crash 
 "message is not modified" (NOT_MODIFIED) counts as done; a message it won't edit any more (gone, or
 older than 48 hours in a private chat) fails at once.
 
-One sender per database: claims are not leases, so a second sender process on the same outbox
-would send the same rows. (A lease column on deliveries would lift that; not needed yet.)
+Leases: a claim leases its rows to this sender (`owner`) for LEASE (outbox.py); the sender
+renews what it holds every LEASE / 3, sends a message only while its leases are known to be
+held (renewed within LEASE), and records a result only for a row still leased to it. Another
+sender takes a row only once its lease ran out: a sender that died or lost its database holds
+nothing for long, and one that lost its leases cannot send what another now holds. Which
+process sends at all is the worker lock's business (storage/leadership.py, app.py): one active
+sender per database, the others hot standbys.
 
 Time is injected: `clock` (monotonic seconds) drives the limiter and the timers, `now` (aware
 UTC datetimes) is what goes to the database and decides quiet hours, so tests control both.
@@ -47,7 +52,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -73,13 +78,14 @@ from bot.delivery.work import BATCH_SIZE, Job, Work
 from bot.storage.campaigns import CampaignRepository
 from bot.storage.database import Database
 from bot.storage.db import utcnow
-from bot.storage.outbox import UNRECORDED_AT_RESTART, OutboxRepository
+from bot.storage.outbox import LEASE, SENDER_OWNER, UNRECORDED_AT_RESTART, OutboxRepository
 
 __all__ = ["Sender", "SenderStats", "stop_sender"]
 
 log = logging.getLogger(__name__)
 
 IDLE_POLL = 5.0  # look for campaigns created elsewhere (another process) this often
+LEASE_RETRY = 1.0  # leases not renewed in time: try again this often, sending nothing
 STOP_TIMEOUT = 10.0
 
 
@@ -103,9 +109,12 @@ class Sender:
         backoff_base: float = BACKOFF_BASE,
         max_in_flight: int | None = None,
         stop_timeout: float = STOP_TIMEOUT,
+        owner: str | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         self.settings = settings
-        outbox = self._outbox = OutboxRepository(engine)
+        outbox = self._outbox = OutboxRepository(engine, owner, lease)
+        self.owner = outbox.owner
         campaigns = self._campaign_repo = CampaignRepository(engine)
         self._clock = clock
         self._now = now
@@ -134,6 +143,11 @@ class Sender:
         self._polls_wanted: list[float] = []
         self._quiet: bool | None = None
         self._next_quiet_check = -math.inf
+        # The leases on what the sender holds: known held until _leased_at + lease (monotonic
+        # seconds; a renewal or a claim with nothing held before moves it), renewed by then.
+        self._lease_s = lease.total_seconds()
+        self._leased_at = -math.inf
+        self._next_renewal = math.inf
 
         self._work = work = Work(
             outbox, campaigns, now=now, settle=lambda r: self._results.add(r),
@@ -220,6 +234,7 @@ class Sender:
             with contextlib.suppress(asyncio.CancelledError):
                 await progress
             await self._results.flush_final()
+            await self._release_leases()
             self._forget_memory()
             self._running = False
             self._stopping = False
@@ -230,7 +245,8 @@ class Sender:
         """Deliveries the last run left marked as going out may have reached the messenger
         unrecorded: they are sent again, and their number reported (the duplicate bound)."""
         try:
-            unrecorded = await self._outbox.reconcile_sending()
+            await self._outbox.set_status_value(SENDER_OWNER, self.owner)
+            unrecorded = await self._outbox.reconcile_sending(self._now())
             await self._outbox.set_status_value(UNRECORDED_AT_RESTART, str(unrecorded))
         except SQLAlchemyError:
             log.exception("sender: could not check for sends left unrecorded by the last run")
@@ -254,6 +270,17 @@ class Sender:
             await asyncio.wait(pending)
             log.warning("sender: %s requests cut off at shutdown", len(pending))
 
+    async def _release_leases(self) -> None:
+        """What is held and was not sent goes back at once, not after its lease."""
+        held = sorted(self._work.held)
+        if not held:
+            return
+        try:
+            await self._outbox.release(held)
+        except SQLAlchemyError:
+            log.warning("sender: could not give back %s leases; they run out by themselves",
+                        len(held))  # fmt: skip
+
     def _forget_memory(self) -> None:
         self._work.clear()
         self._progress.clear()
@@ -262,6 +289,8 @@ class Sender:
         self._next_poll = -math.inf
         self._polls_wanted.clear()
         self._next_quiet_check = -math.inf
+        self._leased_at = -math.inf
+        self._next_renewal = math.inf
 
     # ------------------------------------------------------------------ the dispatch loop
 
@@ -316,6 +345,10 @@ class Sender:
         )
         if self._at_capacity:
             return None
+        if work.held and now >= self._leased_at + self._lease_s:
+            # The leases could not be renewed in time (the database is away): they may be
+            # another sender's by now, so nothing goes out until a renewal succeeds.
+            return LEASE_RETRY
         if not (progress.queue or work.ready(now)):
             return work.next_deferred(now)
         global_wait = self.limiter.global_wait(now)
@@ -333,6 +366,8 @@ class Sender:
 
     async def _maintain(self) -> None:
         clock = self._clock()
+        if self._work.held and clock >= self._next_renewal:
+            await self._renew_leases()
         if clock >= self._next_quiet_check:
             self._next_quiet_check = clock + 1.0
             await self._check_quiet_hours()
@@ -341,10 +376,32 @@ class Sender:
         if self._reload or clock >= self._next_poll:
             await self._reload_campaigns()
         if self._work.undrained:
+            held_before = bool(self._work.held)
+            claimed_at = self._clock()
             due = await self._work.refill(quiet=bool(self._quiet))
+            if not held_before and self._work.held:
+                # Everything held now was leased by this claim (older leases were renewed).
+                self._leases_confirmed(claimed_at)
             if due is not None:
                 seconds = max(0.0, (due - self._now()).total_seconds())
                 self._poll_by(self._clock() + seconds)
+
+    def _leases_confirmed(self, moment: float) -> None:
+        self._leased_at = moment
+        self._next_renewal = moment + self._lease_s / 3
+
+    async def _renew_leases(self) -> None:
+        started = self._clock()
+        held = sorted(self._work.held)
+        kept = await self._outbox.renew(held, self._now())
+        self._leases_confirmed(started)
+        lost = self._work.drop_unsent(set(held) - kept)
+        if lost:
+            log.warning(
+                "sender: %s deliveries were taken by another sender after their leases ran "
+                "out; left to it",
+                lost,
+            )
 
     async def _check_quiet_hours(self) -> None:
         end = quiet_hours_end(self._now(), self._quiet_window, self._tz)

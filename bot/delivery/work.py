@@ -1,7 +1,8 @@
 """The engine's work in hand: due deliveries claimed from the outbox and queued until sent.
 
-Claims are not leases: what the engine holds is kept out of the next claim by `held` (delivery
-ids claimed and not yet committed), so a row is in hand once however often the outbox is read.
+A claim leases its rows to this sender (outbox.py), and its own leases don't keep them out of
+its next claim: what the engine holds is kept out of that by `held` (delivery ids claimed and not
+yet committed), so a row is in hand once however often the outbox is read.
 Jobs wait in three places: the urgent queue, the ordinary queue, and a heap of jobs deferred to
 a moment (the chat's interval, a flood-control pause, the next part of a message).
 """
@@ -146,6 +147,24 @@ class Work:
             self._held_by_campaign[campaign_id] -= 1
             if self._held_by_campaign[campaign_id] <= 0:
                 del self._held_by_campaign[campaign_id]
+
+    def drop_unsent(self, delivery_ids: set[int]) -> int:
+        """Let go of queued jobs whose rows are no longer this sender's; returns how many.
+        (A job in flight or waiting to be recorded is left: its result's record is refused.)"""
+        if not delivery_ids:
+            return 0
+        dropped: list[Job] = []
+        for job_queue in (self.urgent, self.queue):
+            for job in [j for j in job_queue if j.id in delivery_ids]:
+                job_queue.remove(job)
+                dropped.append(job)
+        keep = [entry for entry in self.deferred if entry[2].id not in delivery_ids]
+        dropped.extend(entry[2] for entry in self.deferred if entry[2].id in delivery_ids)
+        heapq.heapify(keep)
+        self.deferred = keep
+        for job in dropped:
+            self.unhold(job.id, job.campaign_id)
+        return len(dropped)
 
     def holds(self, campaign_id: int) -> bool:
         return bool(self._held_by_campaign[campaign_id])

@@ -1,15 +1,21 @@
 """The outbox as the sender sees it: due deliveries in, results out, campaigns finished.
 
 Everything here is set-based and batched: the sender claims a page of due deliveries in one
-query and records a batch of results in one transaction, so the database cost per message is a
-fraction of a round trip. Portable SQL only (SQLite today, PostgreSQL later).
+transaction and records a batch of results in one transaction, so the database cost per message
+is a fraction of a round trip. Portable SQL only (SQLite and PostgreSQL run the same code).
+
+Leases: a claim writes its owner and a deadline into the rows it takes (`lease_owner`,
+`lease_until`; PostgreSQL's `FOR UPDATE SKIP LOCKED` keeps two claims from taking one row at
+the same instant), the sender renews them while it holds them, and a result is recorded only
+while the row is still its own. Another sender takes a row only once its lease has run out, so a
+sender that died, or lost the database, holds nothing for longer than LEASE.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.content.models import CampaignKind, CampaignStatus, DeliveryStatus, SubscriberStatus
 from bot.storage.database import Database
 from bot.storage.db import as_utc, utcnow
+from bot.storage.leadership import new_owner
 from bot.storage.schema import campaigns, deliveries, runtime_status, subscribers
 
 ERROR_MAX = 300  # deliveries.error is a String(300)
@@ -29,6 +36,11 @@ UNRECORDED_AT_RESTART = "unrecorded_at_restart"
 # "<ISO time of the first such answer> <ISO time the last one asked to wait until>"; "" once a
 # message goes out again.
 SEND_PAUSED = "send_paused"
+# The worker sending now (it holds the worker lock, storage/leadership.py): its owner name.
+SENDER_OWNER = "sender_owner"
+# How long a claimed delivery stays its sender's without a renewal (the engine renews every
+# LEASE / 3). The standby waits at most this long for what a dead sender held.
+LEASE = timedelta(seconds=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +86,11 @@ _c = campaigns.c
 # `status = pending` guard makes recording idempotent: a final state is never overwritten.
 _RECORD = (
     deliveries.update()
-    .where(_d.id == sa.bindparam("b_id"), _d.status == DeliveryStatus.PENDING.value)
+    .where(
+        _d.id == sa.bindparam("b_id"),
+        _d.status == DeliveryStatus.PENDING.value,
+        _d.lease_owner == sa.bindparam("b_owner"),
+    )
     .values(
         status=sa.bindparam("b_status"),
         attempts=sa.bindparam("b_attempts"),
@@ -92,6 +108,13 @@ _RECORD = (
         sending_at=sa.case(
             (sa.bindparam("b_keep_mark", type_=sa.Boolean), _d.sending_at), else_=sa.null()
         ),
+        # ...and stays leased; a retry, or a final state, is free for whoever claims it next.
+        lease_owner=sa.case(
+            (sa.bindparam("b_keep_mark", type_=sa.Boolean), _d.lease_owner), else_=sa.null()
+        ),
+        lease_until=sa.case(
+            (sa.bindparam("b_keep_mark", type_=sa.Boolean), _d.lease_until), else_=sa.null()
+        ),
     )
 )
 _BLOCK_SUBSCRIBER = (
@@ -104,8 +127,10 @@ _BLOCK_SUBSCRIBER = (
 )
 
 
-def _row_params(result: DeliveryResult) -> dict[str, Any]:
+def _row_params(result: DeliveryResult, owner: str) -> dict[str, Any]:
+    keep = result.status is DeliveryStatus.PENDING and result.next_attempt_at is None
     return {
+        "b_owner": owner,
         "b_id": result.delivery_id,
         "b_status": result.status.value,
         "b_attempts": result.attempts,
@@ -114,24 +139,34 @@ def _row_params(result: DeliveryResult) -> dict[str, Any]:
         "b_error": result.error[:ERROR_MAX] if result.error else None,
         "b_next_attempt_at": result.next_attempt_at,
         "b_sent_at": result.sent_at,
-        "b_keep_mark": result.status is DeliveryStatus.PENDING and result.next_attempt_at is None,
+        "b_keep_mark": keep,
     }
 
 
 class OutboxRepository:
-    def __init__(self, engine: Database) -> None:
+    """The outbox as one sender, `owner`, sees it: its claims are leased to that name."""
+
+    def __init__(
+        self, engine: Database, owner: str | None = None, lease: timedelta = LEASE
+    ) -> None:
         self._engine = engine
+        self.owner = owner or new_owner()
+        self.lease = lease
+
+    def _free(self, now: datetime) -> sa.ColumnElement[bool]:
+        """Not leased to another sender (never claimed, its lease run out, or our own)."""
+        return sa.or_(_d.lease_owner.is_(None), _d.lease_owner == self.owner, _d.lease_until < now)
 
     async def claim_due(
         self, campaign_id: int, now: datetime, *, after_id: int = 0, limit: int = 200
     ) -> list[DueDelivery]:
         """Up to `limit` of the campaign's pending deliveries due by `now`, id > after_id, in id
-        order; empty if the campaign is not sending (paused for quiet hours, cancelled, done).
+        order, leased to this sender until now + lease; none leased to another sender, and none
+        if the campaign is not sending (paused for quiet hours, cancelled, done).
 
         One campaign at a time on purpose: the (campaign_id, status, id) index then yields rows in
-        id order, so a page costs its own size however large the outbox has grown. Nothing is
-        written: one sender owns the outbox and keeps what it holds in memory out of the next
-        claim.
+        id order, so a page costs its own size however large the outbox has grown. The sender
+        keeps what it holds in memory out of its next claim (its own leases don't stop it).
         """
         s = subscribers.c
         query = (
@@ -158,12 +193,20 @@ class OutboxRepository:
                 _d.next_attempt_at <= now,
                 _d.id > after_id,
                 _c.status == CampaignStatus.SENDING.value,
+                self._free(now),
             )
             .order_by(_d.id)
             .limit(limit)
+            .with_for_update(of=deliveries, skip_locked=True)
         )
-        async with self._engine.connect() as conn:
+        async with self._engine.begin() as conn:
             rows = (await conn.execute(query)).all()
+            if rows:
+                await conn.execute(
+                    deliveries.update()
+                    .where(_d.id.in_([row.id for row in rows]))
+                    .values(lease_owner=self.owner, lease_until=now + self.lease)
+                )
         return [
             DueDelivery(
                 id=row.id,
@@ -183,15 +226,22 @@ class OutboxRepository:
         ]
 
     async def next_due_at(self, *, urgent_only: bool = False) -> datetime | None:
-        """When the earliest pending delivery of a sending campaign becomes due."""
+        """When the earliest pending delivery of a sending campaign becomes due to this sender
+        (one leased to another sender: when that lease runs out, if later)."""
         conditions: list[sa.ColumnElement[bool]] = [
             _d.status == DeliveryStatus.PENDING.value,
             _c.status == CampaignStatus.SENDING.value,
         ]
         if urgent_only:
             conditions.append(_c.urgent.is_(True))
+        leased_longer = sa.and_(
+            _d.lease_owner.is_not(None),
+            _d.lease_owner != self.owner,
+            _d.lease_until > _d.next_attempt_at,
+        )
+        due = sa.case((leased_longer, _d.lease_until), else_=_d.next_attempt_at)
         query = (
-            sa.select(sa.func.min(_d.next_attempt_at))
+            sa.select(sa.func.min(due))
             .select_from(deliveries.join(campaigns, _c.id == _d.campaign_id))
             .where(*conditions)
         )
@@ -210,21 +260,57 @@ class OutboxRepository:
                     deliveries.update().where(_d.id.in_(chunk)).values(sending_at=now)
                 )
 
-    async def reconcile_sending(self) -> int:
+    async def reconcile_sending(self, now: datetime | None = None) -> int:
         """At a sender's start: the pending deliveries a previous run left marked as going out
         (it stopped before their result was recorded — killed, or cut off) are unmarked, to be
-        sent again; returns how many (each may have reached the messenger: a duplicate)."""
+        sent again; returns how many (each may have reached the messenger: a duplicate). Rows
+        still leased to the sender that marked them keep their mark until the lease runs out."""
+        now = now or utcnow()
         marked = sa.and_(_d.status == DeliveryStatus.PENDING.value, _d.sending_at.is_not(None))
         async with self._engine.begin() as conn:
             counted = sa.select(sa.func.count()).select_from(deliveries).where(marked)
             count = (await conn.execute(counted)).scalar_one()
             await conn.execute(
-                deliveries.update().where(_d.sending_at.is_not(None)).values(sending_at=None)
+                deliveries.update()
+                .where(
+                    _d.sending_at.is_not(None),
+                    sa.or_(_d.status != DeliveryStatus.PENDING.value, self._free(now)),
+                )
+                .values(sending_at=None)
             )
         return int(count)
 
+    async def renew(self, delivery_ids: Sequence[int], now: datetime) -> set[int]:
+        """Extend this sender's leases on the rows it holds to now + lease; returns those still
+        its own (a row whose lease ran out may have been taken by another sender)."""
+        kept: set[int] = set()
+        async with self._engine.begin() as conn:
+            for start in range(0, len(delivery_ids), 500):
+                chunk = list(delivery_ids[start : start + 500])
+                await conn.execute(
+                    deliveries.update()
+                    .where(_d.id.in_(chunk), _d.lease_owner == self.owner)
+                    .values(lease_until=now + self.lease)
+                )
+                owned = sa.select(_d.id).where(_d.id.in_(chunk), _d.lease_owner == self.owner)
+                kept.update((await conn.execute(owned)).scalars())
+        return kept
+
+    async def release(self, delivery_ids: Sequence[int]) -> None:
+        """Give back the leases of rows this sender holds and will not send (it stops)."""
+        async with self._engine.begin() as conn:
+            for start in range(0, len(delivery_ids), 500):
+                chunk = list(delivery_ids[start : start + 500])
+                await conn.execute(
+                    deliveries.update()
+                    .where(_d.id.in_(chunk), _d.lease_owner == self.owner)
+                    .values(lease_owner=None, lease_until=None)
+                )
+
     async def record(self, results: Sequence[DeliveryResult], now: datetime | None = None) -> None:
-        """Record a batch of results in one transaction; blocked ones block their subscriber."""
+        """Record a batch of results in one transaction; blocked ones block their subscriber.
+        Only rows still leased to this sender are written: another's result is never
+        overwritten by one that lost its lease."""
         if not results:
             return
         now = now or utcnow()
@@ -234,7 +320,7 @@ class OutboxRepository:
             if r.status is DeliveryStatus.BLOCKED and r.chat_id is not None
         }
         async with self._engine.begin() as conn:
-            await conn.execute(_RECORD, [_row_params(r) for r in results])
+            await conn.execute(_RECORD, [_row_params(r, self.owner) for r in results])
             if blocked_chats:
                 await conn.execute(
                     _BLOCK_SUBSCRIBER,

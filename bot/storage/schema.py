@@ -214,6 +214,9 @@ deliveries = sa.Table(
     # When its request went out, until its result is recorded: a row still marked when a
     # sender starts may have reached the messenger unrecorded (the engine's duplicate bound).
     sa.Column("sending_at", UtcDateTime()),
+    # The sender that claimed it and until when (outbox.py): no other sender takes it before.
+    sa.Column("lease_owner", sa.String(64)),
+    sa.Column("lease_until", UtcDateTime()),
     sa.UniqueConstraint("campaign_id", "chat_id", name="uq_deliveries_campaign_id"),
     sa.Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
     # A claim (campaign, pending, id > the last one, by id) and a retention batch read a page
@@ -254,6 +257,8 @@ timetable_runs = sa.Table(
     sa.Column("started_at", UtcDateTime(), nullable=False),
     sa.Column("finished_at", UtcDateTime()),
     sa.Column("outcome", sa.String(300)),
+    # A run not finished by then (its worker died) leaves the slot free to claim again.
+    sa.Column("lease_until", UtcDateTime()),
 )
 
 # Heartbeats for `python -m bot status`: last poll, last send, last timetable tick.
