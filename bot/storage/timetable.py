@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -26,20 +26,44 @@ FEED_FAILING_SINCE = "feed_failing_since:"  # + the feed's id
 ALERTED = "alerted:"  # + the problem's key
 
 
+# How long a slot's run may take before another worker may run it again (the first one died).
+SLOT_LEASE = timedelta(minutes=15)
+
+
 class TimetableRepository:
     def __init__(self, engine: Database) -> None:
         self._engine = engine
 
-    async def claim(self, slot: str, now: datetime | None = None) -> bool:
-        """Take a slot for this run; False if any run, here or elsewhere, already took it."""
+    async def claim(
+        self, slot: str, now: datetime | None = None, lease: timedelta = SLOT_LEASE
+    ) -> bool:
+        """Take a slot for this run; False if any run, here or elsewhere, already took it —
+        unless that run never finished and its lease has run out (its worker died)."""
+        now = now or utcnow()
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(
-                    timetable_runs.insert().values(slot=slot, started_at=now or utcnow())
+                    timetable_runs.insert().values(
+                        slot=slot, started_at=now, lease_until=now + lease
+                    )
                 )
         except IntegrityError:
-            return False
-        return True
+            pass
+        else:
+            return True
+        runs = timetable_runs.c
+        async with self._engine.begin() as conn:
+            taken_over = await conn.execute(
+                timetable_runs.update()
+                .where(
+                    runs.slot == slot,
+                    runs.finished_at.is_(None),
+                    runs.lease_until.is_not(None),
+                    runs.lease_until < now,
+                )
+                .values(started_at=now, lease_until=now + lease)
+            )
+        return bool(taken_over.rowcount)
 
     async def finish(self, slot: str, outcome: str, now: datetime | None = None) -> None:
         async with self._engine.begin() as conn:

@@ -153,3 +153,22 @@ async def test_moments_keep_their_instant_whatever_zone_they_came_in(engine: Dat
     stored = await slots.last_started("digest:weekly:")
     assert stored == moscow_nine
     assert stored is not None and stored.hour == 6  # 09:00 in Moscow is 06:00 UTC
+
+
+async def test_a_slot_whose_run_died_can_be_taken_again_after_its_lease(
+    engine: Database,
+) -> None:
+    """A worker killed mid-run leaves its slot unfinished: after the lease another worker
+    runs it; a finished slot stays taken for good."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.storage.timetable import SLOT_LEASE, TimetableRepository
+
+    start = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    slots = TimetableRepository(engine)
+    assert await slots.claim("retention:2026-11-23", start)
+    assert not await slots.claim("retention:2026-11-23", start + SLOT_LEASE / 2)
+    assert await slots.claim("retention:2026-11-23", start + SLOT_LEASE + timedelta(seconds=1))
+    assert not await slots.claim("retention:2026-11-23", start + SLOT_LEASE * 1.5)
+    await slots.finish("retention:2026-11-23", "done", start + SLOT_LEASE * 1.5)
+    assert not await slots.claim("retention:2026-11-23", start + SLOT_LEASE * 10)

@@ -29,6 +29,8 @@ def upgrade() -> None:
     op.add_column(
         "timetable_runs", sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True)
     )
+    # A slot whose run never finished before leases existed stays taken for good: free now.
+    op.execute("UPDATE timetable_runs SET lease_until = started_at WHERE finished_at IS NULL")
 
 
 def downgrade() -> None:
