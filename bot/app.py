@@ -25,11 +25,13 @@ from bot import texts
 from bot.config import Settings
 from bot.content.cleaning import loads_clean
 from bot.delivery.engine import Sender, stop_sender
+from bot.delivery.limits import PER_CHAT_INTERVAL
 from bot.handlers import build_router
 from bot.services.alerts import Alerts
 from bot.services.container import Services, build_services
 from bot.services.timetable import Timetable
 from bot.storage.database import Database
+from bot.storage.leadership import Leadership, leadership_for
 from bot.storage.updates import HandledUpdates
 from bot.telegram.commands import bot_commands
 from bot.telegram.fsm import SqlStorage
@@ -63,9 +65,18 @@ def build_bot(settings: Settings) -> Bot:
     )
 
 
+# A standby tries the worker lock this often, and the active worker confirms it this often.
+STANDBY_POLL = 1.0
+CONFIRM_EVERY = 1.0
+
+
 class Background:
     """The sender and the timetable (its jobs: digests, reminders, feeds, backups, the
-    heartbeat and the owners' alerts): what `run` and `worker` start, and `web` never."""
+    heartbeat and the owners' alerts): what `run` and `worker` start, and `web` never.
+
+    Only while this process holds the worker lock (storage/leadership.py): of several workers
+    on one database one sends and keeps the timetable, the others wait as hot standbys and the
+    first to get the lock after the active one died takes over."""
 
     def __init__(
         self,
@@ -74,9 +85,15 @@ class Background:
         *,
         sender: Sender | None = None,
         poll_heartbeat: PollHeartbeat | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         self.settings = settings
         self.sender = sender or Sender(settings, engine)
+        self.leadership = leadership or leadership_for(engine, self.sender.owner)
+        self._watch: asyncio.Task[None] | None = None
+        self._roles: tuple[bool, bool] = (False, False)
+        self._bot: Bot | None = None
+        self.active = False
         self.services = build_services(settings, engine, wake=self.sender.wake)
         # Without the polling's heartbeat this is a `worker`'s: it records no polling.
         polling = poll_heartbeat is not None
@@ -94,21 +111,70 @@ class Background:
         self._started: list[str] = []
 
     async def start(self, bot: Bot, *, sender: bool = True, timetable: bool = True) -> None:
+        """Start what was asked for now if this process gets the worker lock, else wait as
+        the standby; either way a watch keeps the role right until `stop`."""
+        if not (sender or timetable):
+            return
+        self._roles, self._bot = (sender, timetable), bot
+        if await self.leadership.try_acquire():
+            await self._become_active()
+        else:
+            log.warning(
+                "worker: another process is the active worker of this database (it sends and "
+                "keeps the timetable); this one waits as its standby"
+            )
+        self._watch = asyncio.create_task(self._keep_role(), name="worker-lock")
+
+    async def _keep_role(self) -> None:
+        while True:
+            try:
+                await self._check_role()
+            except Exception:  # the database, or a bug: the role is checked again
+                log.exception("worker: checking the worker lock failed; retrying")
+
+    async def _check_role(self) -> None:
+        if self.active:
+            await asyncio.sleep(CONFIRM_EVERY)
+            if not await self.leadership.confirm():
+                log.error("worker: the worker lock is lost; sending and the timetable stop")
+                await self._become_standby()
+            return
+        await asyncio.sleep(STANDBY_POLL)
+        if await self.leadership.try_acquire():
+            log.warning("worker: the active worker is gone; this one takes over")
+            # A chat the last worker has just written to waits out its interval.
+            await asyncio.sleep(max(PER_CHAT_INTERVAL, self.leadership.fence))
+            await self._become_active()
+
+    async def _become_active(self) -> None:
+        assert self._bot is not None
+        sender, timetable = self._roles
+        self.active = True
         if sender:
-            await start_sender(bot, self.sender)
-            self.alerts.attach(TelegramTransport(bot, rate=self.settings.send_rate))
+            await start_sender(self._bot, self.sender)
+            self.alerts.attach(TelegramTransport(self._bot, rate=self.settings.send_rate))
             self._started.append("sender")
         if timetable:
             self.timetable.start()
             self._started.append("timetable")
 
-    async def stop(self) -> None:
+    async def _become_standby(self) -> None:
         # The timetable first: a job may still create a campaign for the sender.
         if "timetable" in self._started:
             await self.timetable.shutdown()
         if "sender" in self._started:
             await stop_sender(self.sender)
         self._started.clear()
+        self.active = False
+
+    async def stop(self) -> None:
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+        await self._become_standby()
+        await self.leadership.release()
 
     def running(self) -> set[str]:
         """What is running now: "sender" (its task alive), "timetable" (its scheduler)."""
