@@ -724,6 +724,8 @@ STATUS_KEYS = {
     "last_tick_at": "Последний такт расписания",
 }
 STATUS_PENDING = "Ожидают отправки: {}"
+# The worker that holds the worker lock (several servers): "host:pid:…" as the sender wrote it.
+STATUS_SENDER = "  Рассылку и расписание ведёт: {host}, процесс {pid} (с {since})"
 STATUS_CAMPAIGN = (
     "  #{id} «{title}»: отправлено {sent} из {total}, ошибок {failed}, заблокировали {blocked}"
 )

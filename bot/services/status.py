@@ -22,7 +22,7 @@ from bot.services.retention import RetentionService
 from bot.storage.campaigns import CampaignRepository
 from bot.storage.database import Database
 from bot.storage.feeds import FeedRepository
-from bot.storage.outbox import LAST_SEND_AT, SEND_PAUSED, UNRECORDED_AT_RESTART
+from bot.storage.outbox import LAST_SEND_AT, SEND_PAUSED, SENDER_OWNER, UNRECORDED_AT_RESTART
 from bot.storage.timetable import (
     BACKUP_FAILED,
     FEED_FAILING_SINCE,
@@ -159,6 +159,12 @@ async def status_report(
         shown = texts.console_time(when.astimezone(tz), now) if when else texts.STATUS_NEVER
         lines.append(f"  {label}: {shown}")
         facts[key] = _iso(when)
+    owner = beats.get(SENDER_OWNER)
+    facts["sender_owner"] = owner[0] if owner else None
+    if owner is not None and owner[0].count(":") >= 2:
+        host, pid, _ = owner[0].rsplit(":", 2)
+        since = texts.console_time(owner[1].astimezone(tz), now)
+        lines.append(texts.STATUS_SENDER.format(host=host, pid=pid, since=since))
 
     pending = await campaigns.pending_total()
     lines.append(

@@ -4,14 +4,17 @@ standby and takes over when the first stops — each subscriber gets the post on
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import Background, run_worker
 from bot.content.models import Audience, CampaignKind, MessagePart, Role
 from bot.delivery.engine import Sender
+from bot.services.status import status_report
 from bot.storage.campaigns import SINGLE_VARIANT, CampaignRepository
 from bot.storage.db import create_engine, migrate
-from bot.storage.outbox import SENDER_OWNER, OutboxRepository
 from bot.storage.subscribers import SubscriberRepository
 from tests.support.emulator import BotAPIEmulator
 from tests.support.harness import make_settings
@@ -65,8 +68,12 @@ async def test_the_standby_takes_over_and_nobody_gets_the_post_twice(
         await _until(lambda: len(_got_it(emu)) == CHATS, within=20.0)
         assert sorted(_got_it(emu)) == list(range(FIRST_CHAT, FIRST_CHAT + CHATS))
         assert all(count == 1 for count in _got_it(emu).values())
-        owner = await OutboxRepository(engine).status_value(SENDER_OWNER)
-        assert owner is not None and owner[0] == second.sender.owner
+        # `python -m bot status` names the worker that sends now.
+        report = await status_report(settings, engine, datetime.now(UTC))
+        assert report.facts["sender_owner"] == second.sender.owner
+        assert f"Рассылку и расписание ведёт: {socket.gethostname()}, процесс {os.getpid()}" in (
+            "\n".join(report.lines)
+        )
     finally:
         stop_first.set()
         stop_second.set()
