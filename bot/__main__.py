@@ -49,8 +49,9 @@ def _settings() -> Settings:
 
 
 def _lock_database(settings: Settings, command: str) -> InstanceLock | None:
-    """The single-instance lock of a SQLite database (None for PostgreSQL: several processes
-    there are the city-scale issue's business). A held lock is one Russian line and exit 2."""
+    """The single-instance lock of a SQLite database (None for PostgreSQL: there several
+    workers share one, one active, storage/leadership.py). A held lock is one Russian line and
+    exit 2."""
     path = lock_path(settings.database_url)
     if path is None:
         return None

@@ -6,8 +6,8 @@ non-blocking `flock` on `<database>.lock` before anything else touches the datab
 it while it runs. The OS releases the lock when the process ends in any way (kill -9 too), so a
 stale lock file never blocks the next start; the file itself stays and names the last holder.
 
-Only SQLite: several processes on one PostgreSQL database are the city-scale issue's business
-(they need claims that survive a shared database, not a lock on one machine's disk).
+Only SQLite: on PostgreSQL several processes may share a database — one sends, the others wait
+as standbys (storage/leadership.py), and deliveries are leased (storage/outbox.py).
 """
 
 from __future__ import annotations

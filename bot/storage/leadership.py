@@ -9,7 +9,8 @@ own engine, never in a home-made cluster:
   connection cut), and a standby's next try takes it. While held, a round trip on the same
   connection confirms it: a live session still holds its lock.
 - SQLite (one machine): an exclusive `flock` on a file beside the database. The kernel frees it
-  when the process exits, however it exits.
+  when the process exits, however it exits. (The command line's instance lock, instance.py,
+  already keeps a second process off a SQLite database; this one orders workers within one.)
 - An in-memory database belongs to one process: always granted.
 """
 
