@@ -163,8 +163,8 @@ async def status_report(
     facts["sender_owner"] = owner[0] if owner else None
     if owner is not None and owner[0].count(":") >= 2:
         host, pid, _ = owner[0].rsplit(":", 2)
-        since = texts.console_time(owner[1].astimezone(tz), now)
-        lines.append(texts.STATUS_SENDER.format(host=host, pid=pid, since=since))
+        taken_at = texts.console_time(owner[1].astimezone(tz), now)
+        lines.append(texts.STATUS_SENDER.format(host=host, pid=pid, since=taken_at))
 
     pending = await campaigns.pending_total()
     lines.append(
