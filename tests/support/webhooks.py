@@ -1,10 +1,12 @@
-"""Webhook harness: the emulator in push mode → web workers (`run_web`, in-process on loopback),
-optionally behind a round-robin balancer; a worker (`run_worker`) for the sender's side."""
+"""Webhook harness: the emulator in push mode → web workers (`run_web`, in-process on loopback;
+tests/support/web_processes.py starts them as processes), optionally behind a round-robin
+balancer that behaves like nginx; a worker (`run_worker`) for the sender's side."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -15,7 +17,15 @@ from typing import Any
 
 from aiogram import Dispatcher
 from aiogram.types import TelegramObject, Update
-from aiohttp import ClientError, ClientSession, web
+from aiohttp import (
+    ClientConnectorError,
+    ClientError,
+    ClientSession,
+    ClientTimeout,
+    ConnectionTimeoutError,
+    TCPConnector,
+    web,
+)
 
 from bot.app import build_dispatcher, run_web, webhook_command
 from bot.config import Settings
@@ -148,13 +158,43 @@ async def web_running(
         await engine.dispose()
 
 
-class Balancer:
-    """A round-robin HTTP proxy on loopback, as nginx in front of the web workers: each request
-    goes to the next upstream; one that does not answer is skipped (nginx's next upstream)."""
+@dataclass(frozen=True)
+class Exchange:
+    """One request the balancer passed on: to which upstream, when, and what came back (502:
+    the upstream died with the request sent)."""
 
-    def __init__(self, upstreams: list[str]) -> None:
+    upstream: str
+    update_id: int | None  # the body's, for a webhook request
+    started: float  # the balancer's clock (time.monotonic by default, as the emulator's)
+    ended: float
+    status: int
+
+
+class Balancer:
+    """A round-robin HTTP proxy on loopback, as nginx in front of the web workers with
+    `proxy_next_upstream error timeout`: each request goes to the next upstream; one that
+    refuses the connection (or does not take it in CONNECT_TIMEOUT) is skipped and the request
+    goes to the one after; once the request is sent it is not sent elsewhere (nginx does not
+    pass a POST on) — an upstream that dies before answering gets the request answered 502, and
+    Telegram sends it again. No keep-alive to the upstreams (nginx's default), so a request is
+    never written into a connection a dead upstream left."""
+
+    CONNECT_TIMEOUT = 5.0
+
+    def __init__(
+        self,
+        upstreams: list[str],
+        *,
+        record: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.upstreams = list(upstreams)
+        self._clock = clock
         self.sent: Counter[str] = Counter()
+        self.skipped = 0  # connections refused or not taken: passed to the next upstream
+        self.failed = 0  # upstreams that died with the request sent: answered 502
+        self.exchanges: list[Exchange] = []  # with record=True
+        self._record = record
         self._next = itertools.count()
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
@@ -163,7 +203,10 @@ class Balancer:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/{path:.*}", self._proxy)
-        self._session = ClientSession()
+        self._session = ClientSession(
+            connector=TCPConnector(force_close=True, limit=0),
+            timeout=ClientTimeout(total=None, sock_connect=self.CONNECT_TIMEOUT),
+        )
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -174,26 +217,50 @@ class Balancer:
 
     async def _proxy(self, request: web.Request) -> web.Response:
         assert self._session is not None
+        started = self._clock()
         body = await request.read()
         headers = {
             key: value
             for key, value in request.headers.items()
             if key.lower() in {"content-type", "x-telegram-bot-api-secret-token"}
         }
-        for _ in range(len(self.upstreams)):
-            upstream = self.upstreams[next(self._next) % len(self.upstreams)]
+        upstream = ""
+        status = 502
+        answer_body = b"no upstream"
+        first = next(self._next)
+        for offset in range(len(self.upstreams)):  # this one, then the ones after it
+            upstream = self.upstreams[(first + offset) % len(self.upstreams)]
             try:
                 async with self._session.request(
                     request.method, upstream + request.path_qs, data=body, headers=headers
                 ) as answer:
                     self.sent[upstream] += 1
-                    return web.Response(status=answer.status, body=await answer.read())
-            except (OSError, ClientError):
+                    status, answer_body = answer.status, await answer.read()
+                    break
+            except (ClientConnectorError, ConnectionTimeoutError):
+                self.skipped += 1  # not sent: the next upstream gets it
                 continue
-        return web.Response(status=502, text="no upstream")
+            except (OSError, ClientError):
+                self.sent[upstream] += 1
+                self.failed += 1
+                answer_body = b"upstream died"
+                break
+        if self._record:
+            self.exchanges.append(
+                Exchange(upstream, _update_id(body), started, self._clock(), status)
+            )
+        return web.Response(status=status, body=answer_body)
 
     async def stop(self) -> None:
         if self._session is not None:
             await self._session.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+def _update_id(body: bytes) -> int | None:
+    try:
+        found = json.loads(body).get("update_id")
+    except (ValueError, AttributeError):
+        return None
+    return found if isinstance(found, int) else None
