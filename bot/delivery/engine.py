@@ -345,7 +345,7 @@ class Sender:
         )
         if self._at_capacity:
             return None
-        if work.held and now >= self._leased_at + self._lease_s:
+        if not self._leases_held(now):
             # The leases could not be renewed in time (the database is away): they may be
             # another sender's by now, so nothing goes out until a renewal succeeds.
             return LEASE_RETRY
@@ -385,6 +385,12 @@ class Sender:
             if due is not None:
                 seconds = max(0.0, (due - self._now()).total_seconds())
                 self._poll_by(self._clock() + seconds)
+
+    def _leases_held(self, now: float | None = None) -> bool:
+        """What the sender holds is surely still its own (renewed within the lease)."""
+        if not self._work.held:
+            return True
+        return (self._clock() if now is None else now) < self._leased_at + self._lease_s
 
     def _leases_confirmed(self, moment: float) -> None:
         self._leased_at = moment
@@ -445,6 +451,10 @@ class Sender:
         except BaseException:
             self._finished_request(job.chat_id)
             raise
+        if not self._leases_held():  # they ran out while the mark was being committed
+            self._work.defer(job, self._clock() + LEASE_RETRY)  # not sent: no attempt used
+            self._finished_request(job.chat_id)
+            return
         try:
             if job.edit:
                 assert job.message_id is not None

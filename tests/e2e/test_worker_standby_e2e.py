@@ -18,6 +18,7 @@ from bot.storage.db import create_engine, migrate
 from bot.storage.subscribers import SubscriberRepository
 from tests.support.emulator import BotAPIEmulator
 from tests.support.harness import make_settings
+from tests.support.waiting import until
 
 FIRST_CHAT = 5100
 CHATS = 12
@@ -44,10 +45,10 @@ async def test_the_standby_takes_over_and_nobody_gets_the_post_twice(
         return background, stop, task
 
     first, stop_first, first_task = worker()
-    await _until(lambda: first.active)
+    await until(lambda: first.active)
     second, stop_second, second_task = worker()
     try:
-        await _until(lambda: len(emu.calls_of("getMe")) == 2)
+        await until(lambda: len(emu.calls_of("getMe")) == 2)
         assert first.running() == {"sender", "timetable"}
         assert not second.active and second.running() == set()
 
@@ -58,14 +59,14 @@ async def test_the_standby_takes_over_and_nobody_gets_the_post_twice(
         assert campaign is not None
         first.sender.wake()
         # A third of the chats have it when the active worker goes away.
-        await _until(lambda: len(_got_it(emu)) >= CHATS // 3)
+        await until(lambda: len(_got_it(emu)) >= CHATS // 3)
         stop_first.set()
         await first_task
         assert first.running() == set()
 
-        await _until(lambda: second.active, within=10.0)
+        await until(lambda: second.active, within=10.0)
         assert second.running() == {"sender", "timetable"}
-        await _until(lambda: len(_got_it(emu)) == CHATS, within=20.0)
+        await until(lambda: len(_got_it(emu)) == CHATS, within=20.0)
         assert sorted(_got_it(emu)) == list(range(FIRST_CHAT, FIRST_CHAT + CHATS))
         assert all(count == 1 for count in _got_it(emu).values())
         # `python -m bot status` names the worker that sends now.
@@ -87,13 +88,3 @@ def _got_it(emu: BotAPIEmulator) -> dict[int, int]:
         if call.ok and call.params.get("text") == TEXT and call.chat_id is not None:
             counts[call.chat_id] = counts.get(call.chat_id, 0) + 1
     return counts
-
-
-async def _until(condition: object, within: float = 10.0) -> None:
-    """Until `condition()` holds, looking at every turn of the event loop (no fixed sleeps)."""
-    assert callable(condition)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, "not within the time allowed"
-        await asyncio.sleep(0.05)
