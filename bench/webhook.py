@@ -271,9 +271,9 @@ async def run_killing(chats: int, per_chat: int, workers: int, sqlite: bool = Fa
             print(tail)
     print(
         f"webhook: chats={chats} updates={total} workers={workers} killed=1 "
-        f"order_ok={in_order / max(chats, 1):.3f} handled_once={once / total:.3f} "
-        f"steps_once={steps_once / max(chats, 1):.3f} "
-        f"remembered={len(remembered) / total:.3f} resent={resent} dup_replies={dup_replies} "
+        f"order_ok={_share(in_order, chats)} handled_once={_share(once, total)} "
+        f"steps_once={_share(steps_once, chats)} remembered={_share(len(remembered), total)} "
+        f"resent={resent} dup_replies={dup_replies} "
         f"caught={len(caught)} early_200={len(early)} slowest_s={slowest:.1f} "
         f"updates_per_s={total / elapsed:.0f} database={database}"
     )
@@ -287,6 +287,12 @@ async def _until_remembered(engine: Database, count: int, within: float) -> None
         if found.scalar_one() >= count:
             return
         await asyncio.sleep(0.5)
+
+
+def _share(part: int, whole: int) -> str:
+    """Rounded down: 4998 of 5000 is 0.999, never 1.000."""
+    thousandths = part * 1000 // max(whole, 1)
+    return f"{thousandths // 1000}.{thousandths % 1000:03d}"
 
 
 def _chat(update: JSONDict) -> int:
