@@ -327,6 +327,8 @@ class Sender:
         timeout = min(self._idle_poll, until_poll if seconds is None else min(seconds, until_poll))
         if self._quiet_window is not None:
             timeout = min(timeout, 1.0)  # notice the quiet hours begin or end
+        if self._work.held:
+            timeout = min(timeout, self._next_renewal - self._clock())  # keep the leases
         if timeout <= 0 and self._kick.is_set():
             return
         handle = asyncio.get_running_loop().call_later(max(timeout, 0.0), self._kick.set)
