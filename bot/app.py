@@ -267,9 +267,10 @@ def _events_isolation(settings: Settings) -> BaseEventIsolation:
         return SimpleEventIsolation()
     # Imported only here: the `redis` package is the optional extra `.[redis]`.
     from aiogram.fsm.storage.base import DefaultKeyBuilder
-    from aiogram.fsm.storage.redis import RedisEventIsolation
 
-    return RedisEventIsolation.from_url(
+    from bot.telegram.isolation import RenewedRedisEventIsolation
+
+    return RenewedRedisEventIsolation.from_url(
         settings.redis_url, key_builder=DefaultKeyBuilder(prefix="infozona")
     )
 
