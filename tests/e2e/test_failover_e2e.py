@@ -22,7 +22,8 @@ from bot.storage.schema import campaigns, deliveries, subscribers
 from tests.support.databases import on_postgres, scratch_url
 from tests.support.emulator import BotAPIEmulator, Call
 from tests.support.subscribers import onboarded_row
-from tests.support.workers import until, workers_running
+from tests.support.waiting import until
+from tests.support.workers import workers_running
 
 pytestmark = pytest.mark.skipif(
     not on_postgres(),

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 
 
-async def until(condition: Callable[[], bool], within: float = 10.0) -> None:
-    """Until `condition()` holds (looked at every 50 ms); fails the test after `within` s."""
+async def until(
+    check: Callable[[], bool | Awaitable[bool]],
+    within: float = 10.0,
+    what: str = "the condition",
+    every: float = 0.05,
+) -> None:
+    """Returns once `check()` (a plain or an async function: a state only the database shows)
+    is true, looking every `every` seconds; TimeoutError naming `what` after `within` s."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, f"not within {within} s"
-        await asyncio.sleep(0.05)
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if loop.time() > deadline:
+            raise TimeoutError(f"{what}: not within {within:g} s")
+        await asyncio.sleep(every)

@@ -15,7 +15,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,19 +169,3 @@ async def workers_running(
             await workers.stop()
         finally:
             workers.kill_all()
-
-
-async def until(
-    check: Callable[[], Awaitable[bool]],
-    within: float,
-    what: str,
-    every: float = 0.1,
-) -> None:
-    """Returns once `check` is true, checking every `every` seconds; TimeoutError naming
-    `what` after `within` seconds (for states only the database shows, not the emulator)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await check():
-        if loop.time() > deadline:
-            raise TimeoutError(f"{what}: not within {within:g} s")
-        await asyncio.sleep(every)
