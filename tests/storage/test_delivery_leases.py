@@ -47,6 +47,10 @@ async def _campaign(engine: Database) -> int:
     return campaign.id
 
 
+def _two_senders(engine: Database) -> tuple[OutboxRepository, OutboxRepository]:
+    return OutboxRepository(engine, "a:1:x"), OutboxRepository(engine, "b:2:y")
+
+
 def sent(row: DueDelivery) -> DeliveryResult:
     return DeliveryResult(
         row.id, row.campaign_id, row.chat_id, DeliveryStatus.SENT, attempts=1, parts_sent=1,
@@ -58,7 +62,7 @@ async def test_a_second_sender_gets_none_of_the_first_ones_rows_until_its_lease_
     engine: Database,
 ) -> None:
     campaign_id = await _campaign(engine)
-    first, second = OutboxRepository(engine, "a:1:x"), OutboxRepository(engine, "b:2:y")
+    first, second = _two_senders(engine)
     held = await first.claim_due(campaign_id, T0, limit=10)
     rest = await second.claim_due(campaign_id, T0, limit=100)
     assert len(held) == 10 and len(rest) == CHATS - 10
@@ -75,7 +79,7 @@ async def test_a_sender_that_lost_its_lease_records_nothing_over_the_new_owner(
     engine: Database,
 ) -> None:
     campaign_id = await _campaign(engine)
-    first, second = OutboxRepository(engine, "a:1:x"), OutboxRepository(engine, "b:2:y")
+    first, second = _two_senders(engine)
     held = await first.claim_due(campaign_id, T0, limit=1)
     later = T0 + LEASE + timedelta(seconds=1)
     assert await first.renew([held[0].id], later) == {held[0].id}  # not taken: still its own
@@ -99,7 +103,7 @@ async def test_renewal_keeps_rows_past_their_first_lease_and_release_frees_them_
     engine: Database,
 ) -> None:
     campaign_id = await _campaign(engine)
-    first, second = OutboxRepository(engine, "a:1:x"), OutboxRepository(engine, "b:2:y")
+    first, second = _two_senders(engine)
     held = await first.claim_due(campaign_id, T0, limit=5)
     ids = [r.id for r in held]
     assert await first.renew(ids, T0 + LEASE / 2) == set(ids)
@@ -125,7 +129,7 @@ async def test_marks_of_rows_still_leased_to_a_dead_sender_are_counted_and_kept(
     engine: Database,
 ) -> None:
     campaign_id = await _campaign(engine)
-    first, second = OutboxRepository(engine, "a:1:x"), OutboxRepository(engine, "b:2:y")
+    first, second = _two_senders(engine)
     held = await first.claim_due(campaign_id, T0, limit=3)
     await first.mark_sending([r.id for r in held], T0)
     assert await second.reconcile_sending(T0 + timedelta(seconds=1)) == 3
