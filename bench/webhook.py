@@ -55,11 +55,15 @@ import logging
 import random
 import signal
 import socket
+import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
+
+# `python bench/webhook.py` as well as `python -m bench.webhook`: the repository on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 
