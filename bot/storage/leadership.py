@@ -35,8 +35,8 @@ from bot.storage.database import Database
 
 log = logging.getLogger(__name__)
 
-# The advisory lock's key, the same for every process of one database (a bigint; any value no
-# other application on the server uses). 0x1AF0 2014: "infozona", issue 14.
+# The advisory lock's key: the same in every process of the bot (a bigint of its own; advisory
+# locks are per database, so bots on other databases of the server don't meet it).
 ADVISORY_KEY = 0x1AF0_0000_0000_2014
 CONFIRM_TIMEOUT = 3.0  # a confirmation not answered by then counts as the lock lost
 
