@@ -83,14 +83,14 @@ async def test_a_killed_holder_frees_the_chat_within_the_lock_s_life(tmp_path: o
 
 async def test_a_live_holder_keeps_the_chat_past_the_lock_s_life(tmp_path: object) -> None:
     prefix = f"test-lock-live-{id(tmp_path)}"
-    first, second = _isolation(prefix, ttl=0.3), _isolation(prefix, ttl=0.3)
+    first, second = _isolation(prefix, ttl=1.0), _isolation(prefix, ttl=1.0)
     events: list[str] = []
     held = asyncio.Event()
 
     async def long_update() -> None:
         async with first.lock(KEY):
             held.set()
-            await asyncio.sleep(1.5)  # an update handled for five times the lock's life
+            await asyncio.sleep(2.5)  # an update handled for 2.5 times the lock's life
             events.append("first done")
 
     async def next_update() -> None:
