@@ -54,7 +54,6 @@ import bisect
 import logging
 import random
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -71,7 +70,14 @@ from bot.app import webhook_command
 from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
 from bot.storage.schema import handled_updates
-from tests.support.databases import drop_scratch_databases, postgres_url, sqlite_url
+from bot.telegram.isolation import LOCK_TTL
+from tests.support.databases import (
+    LOCAL_REDIS,
+    answers,
+    drop_scratch_databases,
+    postgres_url,
+    sqlite_url,
+)
 from tests.support.emulator import BotAPIEmulator, Call, JSONDict
 from tests.support.harness import TOKEN, make_settings
 from tests.support.web_processes import bot_env, start_web_process
@@ -79,21 +85,15 @@ from tests.support.webhooks import SECRET, Balancer, Exchange, web_running
 
 FIRST_USER = 3_000_000
 PATIENCE = 600.0
-REDIS_URL = "redis://127.0.0.1:6379/0"
-LOCK_TIMEOUT = 60.0  # aiogram's RedisEventIsolation: a lock outlives its holder that long
-
-
-def _answers(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=2).close()
-    except OSError:
-        return False
-    return True
+REDIS_URL = LOCAL_REDIS
+# A chat lock outlives a killed holder this long (bot/telegram/isolation.py renews it while
+# its holder lives); the wait for the last updates allows for it.
+LOCK_TIMEOUT = LOCK_TTL
 
 
 async def run(chats: int, per_chat: int, workers: int, sqlite: bool = False) -> None:
     """In-process web workers (`run_web`), none killed."""
-    on_servers = not sqlite and _answers(5432) and _answers(6379)
+    on_servers = not sqlite and answers(5432) and answers(6379)
     overrides: dict[str, str] = {}
     if on_servers:
         overrides = {"database_url": postgres_url("bench_webhook"), "redis_url": REDIS_URL}
@@ -145,7 +145,7 @@ def _send_dialogs(emu: BotAPIEmulator, first: int, chats: int, per_chat: int) ->
 
 async def run_killing(chats: int, per_chat: int, workers: int, sqlite: bool = False) -> None:
     """`python -m bot web` processes behind the balancer; one is SIGKILLed half-way."""
-    on_servers = not sqlite and _answers(5432) and _answers(6379)
+    on_servers = not sqlite and answers(5432) and answers(6379)
     if not on_servers and workers > 1:
         raise SystemExit(
             "--kill-one with --workers > 1 needs PostgreSQL at 127.0.0.1:5432 and Redis at "
@@ -234,8 +234,8 @@ async def run_killing(chats: int, per_chat: int, workers: int, sqlite: bool = Fa
         by_chat[chat_of[update_id]].append(update_id)
     in_order = sum(1 for ids in by_chat.values() if ids == sorted(ids))
     resent = sum(1 for _, status in pushes if status != 200)
-    answers = Counter(status for _, status in pushes if status != 200)
-    why = ", ".join(f"{status or 'none'}: {n}" for status, n in sorted(answers.items()))
+    refusals = Counter(status for _, status in pushes if status != 200)
+    why = ", ".join(f"{status or 'none'}: {n}" for status, n in sorted(refusals.items()))
     # The requests the kill caught: open at the killed worker when it died.
     caught = [
         e for e in balancer.exchanges

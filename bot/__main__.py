@@ -102,13 +102,21 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import run_polling
 
     freeze_after_imports()  # aiogram's and pydantic's import-time objects, out of the GC's way
+    return _serve_locked(settings, "run", run_polling)
+
+
+def _serve_locked(
+    settings: Settings, command: str, serve: Callable[[Settings, Database], Awaitable[None]]
+) -> int:
+    """`run` and `worker`: the token checked, the SQLite database locked before anything
+    touches it (a second sender on it would send everything twice), then `serve` until
+    stopped."""
     if settings.bot_token is None:
         print(texts.NO_TOKEN, file=sys.stderr)
         return EXIT_CONFIG
-    # Before anything touches the database: a second bot on it would send everything twice.
-    lock = _lock_database(settings, "run")
+    lock = _lock_database(settings, command)
     try:
-        return _telegram_errors(settings, lambda: asyncio.run(_with_engine(settings, run_polling)))
+        return _telegram_errors(settings, lambda: asyncio.run(_with_engine(settings, serve)))
     finally:
         if lock is not None:
             lock.release()
@@ -160,15 +168,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import run_worker
 
     freeze_after_imports()
-    if settings.bot_token is None:
-        print(texts.NO_TOKEN, file=sys.stderr)
-        return EXIT_CONFIG
-    lock = _lock_database(settings, "worker")
-    try:
-        return _telegram_errors(settings, lambda: asyncio.run(_with_engine(settings, run_worker)))
-    finally:
-        if lock is not None:
-            lock.release()
+    return _serve_locked(settings, "worker", run_worker)
 
 
 def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:

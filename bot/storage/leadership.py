@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import os
 import secrets
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Protocol
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 
 from bot.storage.database import Database
+from bot.storage.instance import DatabaseBusyError, InstanceLock
 
 log = logging.getLogger(__name__)
 
@@ -138,38 +139,30 @@ class PostgresLeadership:
 
 
 class FileLeadership:
+    """The instance lock (instance.py) on `<database>.worker-lock`, taken without waiting."""
+
     fence = 0.0
 
     def __init__(self, path: Path, owner: str) -> None:
         self.owner = owner
-        self._path = path
-        self._file: IO[str] | None = None
+        self._lock = InstanceLock(path)
+        self._held = False
 
     async def try_acquire(self) -> bool:
-        if self._file is not None:
-            return True
-        file = self._path.open("a+", encoding="utf-8")
-        try:
-            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            file.close()
-            return False
-        file.seek(0)
-        file.truncate()
-        file.write(f"{self.owner}\n")
-        file.flush()
-        self._file = file
+        if not self._held:
+            try:
+                self._lock.acquire(f"worker {self.owner}", datetime.now(UTC))
+            except DatabaseBusyError:
+                return False
+            self._held = True
         return True
 
     async def confirm(self) -> bool:
-        return self._file is not None
+        return self._held
 
     async def release(self) -> None:
-        file, self._file = self._file, None
-        if file is not None:
-            with contextlib.suppress(OSError):
-                file.truncate(0)
-            file.close()  # closing frees the flock
+        self._lock.release()  # closing the file frees the flock
+        self._held = False
 
 
 class SoleLeadership:

@@ -4,7 +4,6 @@ seconds, and a live one keeps it however long its update takes."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import sys
 
 import pytest
@@ -12,20 +11,12 @@ from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from redis.asyncio import Redis
 
 from bot.telegram.isolation import RenewedRedisEventIsolation
+from tests.support.databases import LOCAL_REDIS, answers
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = LOCAL_REDIS
 KEY = StorageKey(bot_id=42, chat_id=7001, user_id=7001)
 
-
-def _redis_answers() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=2).close()
-    except OSError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _redis_answers(), reason="Redis at 127.0.0.1:6379 is needed")
+pytestmark = pytest.mark.skipif(not answers(6379), reason="Redis at 127.0.0.1:6379 is needed")
 
 HOLDER = """
 import asyncio, sys

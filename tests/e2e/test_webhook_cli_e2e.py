@@ -30,6 +30,18 @@ async def finished(process: asyncio.subprocess.Process) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
+async def _migrated(tmp_path: Path, emu: BotAPIEmulator) -> dict[str, str]:
+    """The web processes' environment, its database migrated — the deploy's first step: two
+    processes must not both migrate a fresh database."""
+    env = clean_env(
+        tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=emu.base_url,
+        WEBHOOK_SECRET=SECRET, WEB_PORT="0",
+    )  # fmt: skip
+    code, _, err = await finished(await bot(tmp_path, env, "migrate"))
+    assert code == 0, err
+    return env
+
+
 async def test_web_without_a_secret_explains_and_exits_2(tmp_path: Path) -> None:
     code, _, err = await finished(await bot(tmp_path, clean_env(tmp_path, BOT_TOKEN=TOKEN), "web"))
     assert code == 2
@@ -39,13 +51,7 @@ async def test_web_without_a_secret_explains_and_exits_2(tmp_path: Path) -> None
 async def test_web_and_worker_processes_with_the_webhook_set_and_deleted(tmp_path: Path) -> None:
     async with BotAPIEmulator() as emu:
         emu.user(700, first_name="Анна")
-        env = clean_env(
-            tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=emu.base_url,
-            WEBHOOK_SECRET=SECRET, WEB_PORT="0",
-        )  # fmt: skip
-        # The deploy's first step: two processes must not both migrate a fresh database.
-        code, _, err = await finished(await bot(tmp_path, env, "migrate"))
-        assert code == 0, err
+        env = await _migrated(tmp_path, emu)
         web = await bot(tmp_path, env, "web")
         worker = await bot(tmp_path, env, "worker")
         try:
@@ -87,12 +93,7 @@ async def test_an_update_a_killed_web_process_was_handling_is_handled_by_the_nex
 ) -> None:
     async with BotAPIEmulator() as emu:
         emu.user(701, first_name="Анна")
-        env = clean_env(
-            tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=emu.base_url,
-            WEBHOOK_SECRET=SECRET, WEB_PORT="0",
-        )  # fmt: skip
-        code, _, err = await finished(await bot(tmp_path, env, "migrate"))
-        assert code == 0, err
+        env = await _migrated(tmp_path, emu)
         first = await bot(tmp_path, env, "web")
         assert first.stdout is not None
         line = (await asyncio.wait_for(first.stdout.readline(), 60)).decode()

@@ -5,32 +5,23 @@ at a time across the workers, and an update sent to both at once is handled once
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession
 
-from tests.support.databases import postgres_url
+from tests.support.databases import LOCAL_REDIS, answers, postgres_url
 from tests.support.emulator import BotAPIEmulator
 from tests.support.harness import onboard
 from tests.support.webhooks import SECRET, Balancer, RunningWeb, web_running
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def _answers(host: str, port: int) -> bool:
-    try:
-        socket.create_connection((host, port), timeout=2).close()
-    except OSError:
-        return False
-    return True
+REDIS_URL = LOCAL_REDIS
 
 
 @pytest.fixture
 async def two_workers(emu: BotAPIEmulator, tmp_path: Path) -> AsyncIterator[RunningWeb]:
-    if not _answers("127.0.0.1", 5432) or not _answers("127.0.0.1", 6379):
+    if not answers(5432) or not answers(6379):
         pytest.skip("PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379 are needed")
     async with web_running(
         emu, tmp_path, workers=2, webhook=False,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import threading
 import uuid
 from pathlib import Path
@@ -61,9 +62,19 @@ def drop_scratch_databases() -> None:
         _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)', _servers.pop(database, None))
 
 
-# The local server the tests of several processes use under `make test` too (the dev and CI
-# machines run PostgreSQL 15 on loopback).
+# The local servers the tests of several processes use under `make test` too (the dev and CI
+# machines run PostgreSQL 15 and Redis 7 on loopback).
 LOCAL_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def answers(port: int, host: str = "127.0.0.1") -> bool:
+    """A server listens on host:port (the local PostgreSQL 5432, Redis 6379)."""
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError:
+        return False
+    return True
 
 
 def postgres_url(name: str = "infozona") -> str:
