@@ -9,7 +9,8 @@ workers on one database: the local PostgreSQL with the local Redis for the event
 both answer, else SQLite (printed). Each chat sends /start and then questions («что дальше?»),
 all chats at once, each message as soon as the previous one is answered 200 would allow (they
 are queued at once; the emulator keeps one per chat in flight). Each of these steps gets exactly
-one reply (the greeting; the events, or that none are found).
+one reply (the greeting; the events, or that none are found), and it comes in the worker's answer
+to the push (the emulator performs it as Telegram does).
 
 Two variants, because they answer different questions:
 
@@ -22,15 +23,18 @@ Two variants, because they answer different questions:
   `proxy_next_upstream error timeout` (tests/support/webhooks.py `Balancer`), and when half the
   updates have been answered 200 one worker gets SIGKILL. A process can't be watched from
   inside, so "handled" is observed from outside: each reply the emulator got is put down to the
-  update whose request was open at the balancer for that chat at that moment (one per chat is
-  in flight), and the order is the one the workers remembered the updates in (handled_updates,
-  `handled_at`). On SQLite only one web process makes sense (the database is one file, the
-  event isolation one process's), so `--kill-one` refuses `--workers` > 1 there; with one
-  worker, the killed one is started again on its port, as systemd's Restart= would.
+  update whose answer carried it (or, for a reply a handler sent itself, to the update the
+  chat's worker remembered next), and the order is the one the workers remembered the updates
+  in (handled_updates, `handled_at`). On SQLite only one web process makes sense (the
+  database is one file, the event isolation one process's), so `--kill-one` refuses
+  `--workers` > 1 there; with one worker, the killed one is started again on its port, as
+  systemd's Restart= would.
 
-A kill after a handler's reply and before `OnceOnly` remembered the update (bot/telegram/
-webhook.py) is the inherent at-least-once window: the re-sent update is handled again and the
-step answered twice. The bench counts those (`dup_replies`), so handled_once is honest.
+A kill can't make a step answered twice: the reply travels in the answer to Telegram and the
+update is remembered once that answer is written (bot/telegram/webhook.py), so a worker killed
+before its answer has sent nothing and the re-sent copy replies. A reply a handler sent itself
+would still be made twice by a kill between it and the remember; the bench counts every second
+reply (`dup_replies`), so handled_once is honest either way.
 
 Figures: order_ok — the share of chats whose updates were handled in update_id order;
 handled_once — the share of update ids handled exactly once (in-process: seen by the
@@ -38,10 +42,11 @@ middleware; processes: exactly one reply); throughput in updates a second; the s
 each worker took. With `--kill-one` also steps_once (the share of chats with exactly as many
 replies as messages), remembered (the share of update ids in handled_updates), killed, resent
 (pushes sent again after a non-200 answer or none), dup_replies, caught (the requests in
-flight at the killed worker), early_200 (updates answered 200 before they were handled: aiogram's
-webhook handler answers after 55 s and goes on in the background, so the chat's next update may
-overtake it) and slowest_s (the longest from an update's first push to its 200: a killed worker's
-Redis locks hold its chats until their timeout). The last line:
+flight at the killed worker), early_200 (updates answered 200 before they were handled: the
+webhook handler answers empty after 55 s and goes on in the background, so the chat's next
+update may overtake it; an answer with the reply in it is never early) and slowest_s (the
+longest from an update's first push to its 200: a killed worker's Redis locks hold its chats
+until their timeout). The last line:
 
     webhook: chats=… updates=… workers=… [killed=1 …] order_ok=… handled_once=… updates_per_s=…
 """
@@ -241,11 +246,13 @@ async def run_killing(chats: int, per_chat: int, workers: int, sqlite: bool = Fa
         e for e in balancer.exchanges
         if e.upstream == victim.address and e.started <= killed_at <= e.ended
     ]  # fmt: skip
-    # Answered 200 before it was handled: aiogram's webhook handler answers after 55 s and goes
-    # on in the background; the chat's next update is pushed then and may overtake it.
+    # Answered 200 before it was handled: the webhook handler answers empty after 55 s and goes
+    # on in the background; the chat's next update is pushed then and may overtake it. An
+    # update whose answer carried its reply was handled first (and remembered after).
+    in_answers = {call.in_answer_to for call in replies}
     early = {
         e.update_id for e in balancer.exchanges
-        if e.status == 200 and e.update_id is not None
+        if e.status == 200 and e.update_id is not None and e.update_id not in in_answers
         and remembered.get(e.update_id, float("inf")) > e.ended
     }  # fmt: skip
     slowest = _slowest(balancer.exchanges)
@@ -262,10 +269,10 @@ async def run_killing(chats: int, per_chat: int, workers: int, sqlite: bool = Fa
         f"({why})"
     )
     print(
-        f"handled twice (the kill came after the reply, before OnceOnly remembered it): "
-        f"{dup_replies}; never replied: {missing}; replies after the chat's last remembered "
-        f"update: {unattributed}; answered 200 before handled (aiogram's 55 s): {len(early)}; "
-        f"longest from first push to 200: {slowest:.1f} s"
+        f"replies in the answer to a push: {len(in_answers)} of {len(replies)}; steps answered "
+        f"twice: {dup_replies}; never replied: {missing}; replies sent by a handler after the "
+        f"chat's last remembered update: {unattributed}; answered 200 before handled (after "
+        f"55 s): {len(early)}; longest from first push to 200: {slowest:.1f} s"
     )
     for process in processes:
         killed = process is victim and process.process.returncode == -signal.SIGKILL
@@ -310,10 +317,11 @@ def _epoch(moment: datetime) -> float:
 def _replies_by_update(
     chat_of: dict[int, int], remembered: dict[int, float], replies: list[Call]
 ) -> tuple[Counter[int], int]:
-    """Each reply put down to the update the chat's worker remembered next: a handler replies,
-    then OnceOnly remembers the update, one update of a chat at a time; a handling the kill cut
-    after its reply remembered nothing, so its reply and the re-sent copy's both go to the
-    copy's update. Also the replies after the chat's last remembered update (none expected)."""
+    """Each reply put down to its update: the one whose answer carried it, or, for a reply a
+    handler sent itself, the update the chat's worker remembered next (a handler replies, then
+    OnceOnly remembers the update, one update of a chat at a time; a handling the kill cut after
+    its reply remembered nothing, so its reply and the re-sent copy's both go to the copy's
+    update). Also those replies after the chat's last remembered update (none expected)."""
     marks: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for update_id, at in remembered.items():
         marks[chat_of[update_id]].append((at, update_id))
@@ -322,6 +330,9 @@ def _replies_by_update(
     counts: Counter[int] = Counter()
     unattributed = 0
     for call in replies:
+        if call.in_answer_to is not None:
+            counts[call.in_answer_to] += 1
+            continue
         chat_marks = marks.get(call.chat_id or 0, [])
         index = bisect.bisect_left(chat_marks, (call.at, -1))
         if index < len(chat_marks):

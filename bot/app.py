@@ -225,7 +225,8 @@ def build_dispatcher(
     dp.update.outer_middleware(dp.fsm)
     if webhook:
         # Inside the chat's lock: a re-sent copy waits for the original, then sees it done.
-        dp.update.outer_middleware(OnceOnly(HandledUpdates(engine)))
+        once_only = dp["once_only"] = OnceOnly(HandledUpdates(engine))
+        dp.update.outer_middleware(once_only)
     in_flight = InFlightUpdates()
     dp.update.outer_middleware(in_flight)
     dp.shutdown.register(in_flight.drain)
@@ -376,7 +377,7 @@ async def run_web(
     app = build_web_app(
         dp, bot, engine,
         path=settings.webhook_path(),
-        secret=settings.webhook_secret.get_secret_value(),
+        secret=settings.webhook_secret.get_secret_value(), once=dp["once_only"],
     )  # fmt: skip
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     try:

@@ -9,6 +9,7 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import BaseFilter, Command, CommandObject
 from aiogram.fsm.context import FSMContext
+from aiogram.methods import SendMessage
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import texts
@@ -155,33 +156,33 @@ async def _reply(
     *,
     services: Services,
     settings: Settings,
-) -> None:
+) -> SendMessage:
     content, markup = await _answer(
         query, 0, message.chat.id, services=services, settings=settings
     )
-    await _send_card(message, content, markup)
+    return _card_message(message, content, markup)
 
 
 async def next_command(
     message: Message,
     services: Services,
     settings: Settings,
-) -> None:
+) -> SendMessage:
     query = default_query(datetime.now(settings.tz).date())
-    await _reply(message, query, services=services, settings=settings)
+    return await _reply(message, query, services=services, settings=settings)
 
 
 async def events_command(
     message: Message,
     services: Services,
     settings: Settings,
-) -> None:
+) -> SendMessage:
     today = datetime.now(settings.tz).date()
     query = NextQuery(
         today, today + timedelta(days=EVENTS_DAYS - 1), frozenset(), frozenset(), False,
         texts.EVENTS_LABEL,
     )  # fmt: skip
-    await _reply(message, query, services=services, settings=settings)
+    return await _reply(message, query, services=services, settings=settings)
 
 
 async def own_words(
@@ -190,21 +191,19 @@ async def own_words(
     services: Services,
     settings: Settings,
     state: FSMContext,
-) -> None:
+) -> SendMessage:
     if reading.intent is Intent.MATERIALS:
-        await _open_shelf(
+        return await _open_shelf(
             message, reading.words, services, settings, state,
             latest=Shelf.MATERIALS, found=Shelf.MATERIALS_FOUND,
         )  # fmt: skip
-        return
     if reading.intent is Intent.CASES:
-        await _open_shelf(
+        return await _open_shelf(
             message, reading.words, services, settings, state,
             latest=Shelf.CASES, found=Shelf.CASES_FOUND,
         )  # fmt: skip
-        return
     assert reading.query is not None
-    await _reply(message, reading.query, services=services, settings=settings)
+    return await _reply(message, reading.query, services=services, settings=settings)
 
 
 def _query_of(
@@ -286,7 +285,7 @@ async def said_search(
     message, said = offered
     words = " ".join(said.split())[:100]
     await state.update_data(search=words)
-    await _send_card(message, *await _card(Shelf.SEARCH, 0, words, services, settings))
+    await _card_message(message, *await _card(Shelf.SEARCH, 0, words, services, settings))
 
 
 # --- remind me, add to calendar -----------------------------------------------------------------
@@ -393,11 +392,13 @@ async def _card(
     return texts.card(heading, item, settings.tz), markup
 
 
-async def _send_card(
+def _card_message(
     message: Message, content: Text | str, markup: InlineKeyboardMarkup | None
-) -> None:
+) -> SendMessage:
+    """The reply, for the handler to return: in webhook mode it goes in the answer to Telegram
+    (bot/telegram/webhook.py), so a worker killed before answering has sent nothing."""
     body = content if isinstance(content, Text) else Text(content)
-    await message.answer(**as_kwargs(body), reply_markup=markup)
+    return message.answer(**as_kwargs(body), reply_markup=markup)
 
 
 async def _shelf(
@@ -409,8 +410,8 @@ async def _shelf(
     *,
     latest: Shelf,
     found: Shelf,
-) -> None:
-    await _open_shelf(
+) -> SendMessage:
+    return await _open_shelf(
         message, command.args or "", services, settings, state, latest=latest, found=found
     )
 
@@ -424,13 +425,12 @@ async def _open_shelf(
     *,
     latest: Shelf,
     found: Shelf,
-) -> None:
+) -> SendMessage:
     words = " ".join(words.split())[:100]
     if not words:
-        await _send_card(message, *await _card(latest, 0, None, services, settings))
-        return
+        return _card_message(message, *await _card(latest, 0, None, services, settings))
     await state.update_data(search=words)
-    await _send_card(message, *await _card(found, 0, words, services, settings))
+    return _card_message(message, *await _card(found, 0, words, services, settings))
 
 
 async def materials_command(
@@ -439,9 +439,9 @@ async def materials_command(
     services: Services,
     settings: Settings,
     state: FSMContext,
-) -> None:
+) -> SendMessage:
     """/materials: the latest first; /materials WORDS: those on a topic."""
-    await _shelf(
+    return await _shelf(
         message, command, services, settings, state,
         latest=Shelf.MATERIALS, found=Shelf.MATERIALS_FOUND,
     )  # fmt: skip
@@ -453,9 +453,9 @@ async def cases_command(
     services: Services,
     settings: Settings,
     state: FSMContext,
-) -> None:
+) -> SendMessage:
     """/cases: the latest first; /cases WORDS: those of a site or on a theme."""
-    await _shelf(
+    return await _shelf(
         message,
         command,
         services,
@@ -472,19 +472,18 @@ async def search_command(
     services: Services,
     settings: Settings,
     state: FSMContext,
-) -> None:
+) -> SendMessage:
     text = " ".join((command.args or "").split())[:100]
     if not text:
         # A tap on /search in the menu sends it bare: the words are asked for, the phone's
         # keyboard opens on a reply to the question (menu.search_words takes it).
         await state.set_state(WordPrompt.search)
-        await message.answer(
+        return message.answer(
             texts.SEARCH_PROMPT, reply_markup=kb.word_prompt(texts.SEARCH_PLACEHOLDER)
         )
-        return
     # The words stay with the chat, so «Ещё ▸» under the results can page through them.
     await state.update_data(search=text)
-    await _send_card(message, *await _card(Shelf.SEARCH, 0, text, services, settings))
+    return _card_message(message, *await _card(Shelf.SEARCH, 0, text, services, settings))
 
 
 async def turn_card(

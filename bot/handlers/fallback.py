@@ -14,6 +14,7 @@ from datetime import datetime
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
+from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
@@ -40,31 +41,31 @@ SHORT_REPLIES = {
 
 async def free_text(
     message: Message, services: Services, settings: Settings, state: FSMContext
-) -> None:
+) -> SendMessage | None:
+    """The reply is returned (in webhook mode it goes in the answer to Telegram): a second
+    run of a re-sent message stores the same words and answers the same."""
     text = message.text or ""
     reading = read_text(text, datetime.now(settings.tz).date())
     if reading.intent in SHORT_REPLIES:
-        await message.answer(SHORT_REPLIES[reading.intent])
-        return
+        return message.answer(SHORT_REPLIES[reading.intent])
     if reading.intent is Intent.STOP:
         await subscription.stop_command(message, services, state)
-        return
+        return None
     # Someone who has not subscribed yet is told how, under either answer.
     stranger = await services.subscribers.get(message.chat.id) is None
     if reading.intent is Intent.HELLO:
         reply = texts.with_start_hint(texts.HELLO_REPLY) if stranger else texts.HELLO_REPLY
-        await message.answer(reply, reply_markup=kb.fallback_offers(None))
-        return
+        return message.answer(reply, reply_markup=kb.fallback_offers(None))
     said = text.strip()[:QUESTION_MAX]
     await state.update_data(said=said)
     offers = kb.fallback_offers(" ".join(said.split()))
     reply = texts.with_start_hint(texts.FALLBACK_REPLY) if stranger else texts.FALLBACK_REPLY
-    await message.answer(reply, reply_markup=offers)
+    return message.answer(reply, reply_markup=offers)
 
 
-async def not_understood(message: Message, services: Services) -> None:
+async def not_understood(message: Message, services: Services) -> SendMessage:
     subscriber = await services.subscribers.get(message.chat.id)
-    await message.answer(**as_kwargs(texts.unknown_message(subscriber is not None)))
+    return message.answer(**as_kwargs(texts.unknown_message(subscriber is not None)))
 
 
 async def offer_menu(callback: CallbackQuery, settings: Settings, services: Services) -> None:

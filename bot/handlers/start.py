@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
+from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.deep_linking import create_start_link
 
@@ -30,10 +31,12 @@ async def start(
     command: CommandObject,
     services: Services,
     state: FSMContext,
-) -> None:
+) -> SendMessage | None:
+    """Each reply is returned (in webhook mode it goes in the answer to Telegram); a second
+    run of a re-sent /start answers the same, or «already subscribed» after a resume."""
     user = message.from_user
     if user is None:
-        return
+        return None
     await state.clear()
     subscriber = await services.subscribers.get(message.chat.id)
     if subscriber is not None and subscriber.onboarded:
@@ -45,20 +48,18 @@ async def start(
                 await services.subscribers.set_status(subscriber.chat_id, SubscriberStatus.ACTIVE)
                 or subscriber
             )
-            await message.answer(
+            return message.answer(
                 **as_kwargs(texts.resumed(subscriber)), reply_markup=kb.main_menu()
             )
-            return
-        await message.answer(
+        return message.answer(
             **as_kwargs(texts.already_subscribed(subscriber)), reply_markup=kb.main_menu()
         )
-        return
     # Nothing is stored before she agrees; the link she came by waits in the dialog's data
     # (erased by /forget like any dialog) until «Согласен(на)».
     source = parse_source(command.args)
     if source is not None:
         await state.set_data({"source": source})
-    await message.answer(**as_kwargs(texts.greeting(user.first_name)), reply_markup=kb.consent())
+    return message.answer(**as_kwargs(texts.greeting(user.first_name)), reply_markup=kb.consent())
 
 
 async def consent_pressed(
@@ -100,12 +101,12 @@ async def share_pressed(callback: CallbackQuery, bot: Bot) -> None:
     )
 
 
-async def help_command(message: Message, settings: Settings, services: Services) -> None:
+async def help_command(message: Message, settings: Settings, services: Services) -> SendMessage:
     is_editor = message.from_user is not None and settings.is_admin(message.from_user.id)
     subscriber = await services.subscribers.get(message.chat.id)
     # /help brings the main menu back to whoever has hidden or lost it.
     menu = kb.main_menu() if subscriber is not None and subscriber.onboarded else None
-    await message.answer(**as_kwargs(texts.help_text(is_editor)), reply_markup=menu)
+    return message.answer(**as_kwargs(texts.help_text(is_editor)), reply_markup=menu)
 
 
 def _privacy(settings: Settings) -> Text:
@@ -117,8 +118,8 @@ def _privacy(settings: Settings) -> Text:
     )
 
 
-async def privacy_command(message: Message, settings: Settings) -> None:
-    await message.answer(**as_kwargs(_privacy(settings)))
+async def privacy_command(message: Message, settings: Settings) -> SendMessage:
+    return message.answer(**as_kwargs(_privacy(settings)))
 
 
 async def cancel_command(message: Message, state: FSMContext) -> None:

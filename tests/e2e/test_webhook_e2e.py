@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
 from aiogram import Dispatcher
 from aiohttp import ClientSession, web
 
@@ -15,13 +15,14 @@ from bot.app import Background, build_bot, run_worker
 from bot.delivery.engine import Sender
 from bot.services.status import status_report
 from bot.storage.db import create_engine, migrate
-from bot.storage.schema import handled_updates
 from bot.storage.subscribers import SubscriberRepository
 from bot.storage.timetable import LAST_POLL_AT, RuntimeStatusRepository
+from bot.storage.updates import HandledUpdates
 from bot.telegram.middlewares import PollHeartbeat
-from bot.telegram.webhook import build_web_app
+from bot.telegram.webhook import OnceOnly, build_web_app
 from tests.support.emulator import BotAPIEmulator
 from tests.support.harness import EDITOR_ID, make_settings, onboard, subscribe
+from tests.support.waiting import until
 from tests.support.webhooks import SECRET, web_running
 
 TITLE = "Семинар переносится"
@@ -102,12 +103,14 @@ async def test_a_request_without_the_secret_is_refused_and_not_handled(
                     assert answer.status == 401
             assert not web.handled
             assert not emu.calls_of("sendMessage")
-            # The same update with the secret is handled.
+            # The same update with the secret is handled: the greeting comes in the answer.
             headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
             async with session.post(url, json=update, headers=headers) as answer:
                 assert answer.status == 200
+                reply = await emu.read_webhook_answer(answer)
         assert [u.update_id for _, u in web.handled] == [77]
-        assert emu.calls_of("sendMessage", 2301)
+        assert reply["method"] == "sendMessage" and reply["chat_id"] == 2301
+        assert "«Инфозона»" in reply["text"]
 
 
 async def test_a_re_sent_update_is_answered_and_handled_once(
@@ -121,15 +124,59 @@ async def test_a_re_sent_update_is_answered_and_handled_once(
         url = web.workers[0].address + web.settings.webhook_path()
         headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
         sent = len(emu.calls_of("sendMessage", 2401))
+        # Remembered once the answer is written, just after the greeting it carried arrived.
+        await until(web.remembered, what="the update remembered")
         async with ClientSession() as session:
             for _ in range(2):  # Telegram re-sends what it got no 200 for
                 async with session.post(url, json=update, headers=headers) as answer:
                     assert answer.status == 200
+                    assert await emu.read_webhook_answer(answer) == {}  # no second greeting
         assert web.handled_ids()[pushed] == 1
         assert len(emu.calls_of("sendMessage", 2401)) == sent
-        async with web.engine.connect() as conn:
-            remembered = (await conn.execute(sa.select(handled_updates.c.update_id))).all()
-        assert [row.update_id for row in remembered] == [pushed]
+        assert await web.remembered() == [pushed]
+
+
+async def test_a_reply_whose_answer_never_reached_telegram_comes_once_with_the_copy(
+    emu: BotAPIEmulator, tmp_path: Path
+) -> None:
+    """As a worker killed before its answer: the greeting is in the answer, so nothing was sent,
+    and the update is not remembered; the re-sent copy greets, once."""
+    async with web_running(emu, tmp_path, webhook=False) as web:
+        [worker] = web.workers
+        update = {
+            "update_id": 78,
+            "message": {
+                "message_id": 1, "date": 1764600000, "text": "/start",
+                "chat": {"id": 2302, "type": "private", "first_name": "Вера"},
+                "from": {"id": 2302, "is_bot": False, "first_name": "Вера"},
+            },
+        }  # fmt: skip
+        body = json.dumps(update).encode()
+        host, port = worker.address.removeprefix("http://").split(":")
+        _reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            f"POST {web.settings.webhook_path()} HTTP/1.1\r\nHost: {host}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"X-Telegram-Bot-Api-Secret-Token: {SECRET}\r\n\r\n".encode()
+            + body
+        )
+        await writer.drain()
+        writer.transport.abort()  # gone before the answer
+        await web.wait_handled(1)
+        url = worker.address + web.settings.webhook_path()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        answers = []
+        async with ClientSession() as session:
+            for _ in range(2):  # the copy; then one more once the copy's answer is remembered
+                async with session.post(url, json=update, headers=headers) as answer:
+                    assert answer.status == 200
+                    answers.append(await emu.read_webhook_answer(answer))
+                await until(web.remembered, what="the update remembered")
+    greeting, again = answers
+    assert greeting["method"] == "sendMessage" and "«Инфозона»" in greeting["text"]
+    assert again == {}
+    assert web.handled_ids()[78] == 2  # the first handling's reply was never sent
+    assert not emu.calls_of("sendMessage", 2302)
 
 
 async def test_an_update_a_dead_worker_did_not_answer_is_pushed_again(
@@ -171,7 +218,8 @@ async def test_healthz_is_not_ok_when_the_database_does_not_answer(
     # Nothing listens on port 1: the database is unreachable.
     dead = create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
     bot = build_bot(settings)
-    app = build_web_app(Dispatcher(), bot, dead, path="/webhook", secret=SECRET)
+    once = OnceOnly(HandledUpdates(dead))
+    app = build_web_app(Dispatcher(), bot, dead, path="/webhook", secret=SECRET, once=once)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     try:

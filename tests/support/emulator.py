@@ -131,6 +131,9 @@ class Call:
     token: str
     response: dict[str, Any]  # what the emulator replied
     at: float  # the emulator's clock (time.monotonic by default)
+    # Made in the webhook's answer to this update (the bot never sees its result), not
+    # requested by the bot.
+    in_answer_to: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -311,6 +314,18 @@ def _decode_json_value(key: str, value: Any) -> Any:
         with contextlib.suppress(ValueError):
             return json.loads(value)
     return value
+
+
+def _attach(params: JSONDict, files: dict[str, UploadedFile]) -> JSONDict:
+    """A form's files put where its values point to them (attach://name)."""
+    if files:
+        for key, value in params.items():
+            if isinstance(value, str) and value.startswith("attach://"):
+                attached = files.pop(value[len("attach://") :], None)
+                if attached is not None:
+                    params[key] = attached
+        params.update(files)  # raw clients upload the file under the field name itself
+    return params
 
 
 def _html_visible_text(text: str) -> str:
@@ -980,16 +995,7 @@ class BotAPIEmulator:
             if entry is None:
                 raise _error(404, "Not Found: method not found")
             self.token = token
-            if self._injections:
-                self._check_injections(method, params)
-            if self._outages:
-                self._check_outages(method)
-            if method in self._send_methods:
-                self._gate(method, params)
-            result = entry[1](params)
-            if asyncio.iscoroutine(result):
-                result = await result
-            response: JSONDict = {"ok": True, "result": result}
+            response: JSONDict = {"ok": True, "result": await self._invoke(method, params)}
             status = 200
         except _FaultError as fault:
             self._record(Call(method, params, token, fault.payload(), self._clock()))
@@ -1021,6 +1027,35 @@ class BotAPIEmulator:
         return web.Response(
             body=body, status=status, content_type="application/json", charset="utf-8"
         )
+
+    async def _invoke(self, method: str, params: JSONDict) -> Any:
+        """A known method's result, or its APIError (faults, outages, limits, checks)."""
+        if self._injections:
+            self._check_injections(method, params)
+        if self._outages:
+            self._check_outages(method)
+        if method in self._send_methods:
+            self._gate(method, params)
+        result = self._methods[method.lower()][1](params)
+        if asyncio.iscoroutine(result):
+            result = await result
+        return result
+
+    async def _perform_answer(self, update_id: int, fields: JSONDict) -> None:
+        """A method the webhook's answer carried, performed as Telegram does: its result goes
+        nowhere (the call is recorded with `in_answer_to`)."""
+        requested = str(fields.pop("method", ""))
+        entry = self._methods.get(requested.lower())
+        method = entry[0] if entry is not None else requested
+        try:
+            if entry is None:
+                raise _error(404, "Not Found: method not found")
+            response: JSONDict = {"ok": True, "result": await self._invoke(method, fields)}
+        except _FaultError as fault:
+            response = fault.payload()
+        except APIError as error:
+            response = error.payload()
+        self._record(Call(method, fields, self.token or "", response, self._clock(), update_id))
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         stored = self._file_paths.get(request.match_info["path"])
@@ -1054,14 +1089,36 @@ class BotAPIEmulator:
                 )
             elif isinstance(value, str):
                 params[key] = _decode_form_value(key, value)
-        if files:
-            for key, value in params.items():
-                if isinstance(value, str) and value.startswith("attach://"):
-                    attached = files.pop(value[len("attach://") :], None)
-                    if attached is not None:
-                        params[key] = attached
-            params.update(files)  # raw clients upload the file under the field name itself
-        return params
+        return _attach(params, files)
+
+    @staticmethod
+    async def read_webhook_answer(response: Any) -> JSONDict:
+        """The method a webhook's answer carries (JSON or a form, as aiogram writes it), or
+        {} for an empty answer."""
+        import aiohttp
+
+        if response.content_type == "application/json":
+            body = await response.json()
+            if not isinstance(body, dict) or "method" not in body:
+                return {}
+            return {key: _decode_json_value(key, value) for key, value in body.items()}
+        if response.content_type != "multipart/form-data":
+            await response.read()
+            return {}
+        params: JSONDict = {}
+        files: dict[str, UploadedFile] = {}
+        async for part in aiohttp.MultipartReader.from_response(response):
+            if not isinstance(part, aiohttp.BodyPartReader) or part.name is None:
+                continue
+            if part.filename:
+                files[part.name] = UploadedFile(
+                    filename=part.filename,
+                    content=bytes(await part.read(decode=True)),
+                    mime_type=part.headers.get("Content-Type", "application/octet-stream"),
+                )
+            else:
+                params[part.name] = _decode_form_value(part.name, await part.text())
+        return _attach(params, files) if "method" in params else {}
 
     def _record(self, call: Call) -> None:
         index = self._total
@@ -1590,7 +1647,8 @@ class BotAPIEmulator:
     # JSON, with X-Telegram-Bot-Api-Secret-Token when a secret_token was set; one update per
     # chat in flight (the chat's next one waits for the answer), up to max_connections at
     # once; whatever is not answered 200 stays pending and is sent again (after
-    # `push_retry_delay`), before that chat's later updates. Loopback URLs only.
+    # `push_retry_delay`), before that chat's later updates. A method in a 200 answer (JSON or
+    # a form with "method") is performed, its result unseen by the bot. Loopback URLs only.
 
     def _start_pushing(self) -> None:
         if self._pusher is None or self._pusher.done():
@@ -1691,19 +1749,26 @@ class BotAPIEmulator:
             headers["X-Telegram-Bot-Api-Secret-Token"] = str(webhook["secret_token"])
         status = 0
         error = ""
+        answer: JSONDict = {}
         try:
             if url.host not in {"127.0.0.1", "localhost", "::1"}:
                 error = "the emulator pushes to loopback addresses only"
             else:
                 async with asyncio.timeout(self.push_timeout):
                     async with session.post(url, json=update, headers=headers) as response:
+                        if response.status == 200:
+                            answer = await self.read_webhook_answer(response)
+                        else:
+                            await response.read()
                         status = response.status
-                        await response.read()
                         error = f"Wrong response from the webhook: {status} {response.reason}"
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+            status, answer = 0, {}  # an answer cut short is no answer
             error = f"Connection failed: {type(exc).__name__}"
         finally:
             in_flight.pop(chat, None)
+        if answer:
+            await self._perform_answer(update["update_id"], answer)
         self.pushes.append((update["update_id"], status))
         self._pushed.set()
         self._pushed = asyncio.Event()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 
 async def until(
-    check: Callable[[], bool | Awaitable[bool]],
+    check: Callable[[], object],
     within: float = 10.0,
     what: str = "the condition",
     every: float = 0.05,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from aiogram import Dispatcher
 from aiogram.types import TelegramObject, Update
 from aiohttp import (
@@ -31,6 +32,7 @@ from bot.app import build_dispatcher, run_web, webhook_command
 from bot.config import Settings
 from bot.storage.database import Database
 from bot.storage.db import create_engine, migrate
+from bot.storage.schema import handled_updates
 from tests.support.emulator import BotAPIEmulator
 from tests.support.harness import Person, make_settings
 
@@ -72,6 +74,12 @@ class RunningWeb:
 
     def handled_ids(self) -> Counter[int]:
         return Counter(update.update_id for _, update in self.handled)
+
+    async def remembered(self) -> list[int]:
+        """The update ids the workers remember as handled (handled_updates)."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(sa.select(handled_updates.c.update_id))
+            return sorted(row.update_id for row in rows)
 
     async def wait_handled(self, count: int, within: float = 10.0) -> None:
         """Until `count` updates have been handled (by any worker)."""
@@ -227,6 +235,7 @@ class Balancer:
         upstream = ""
         status = 502
         answer_body = b"no upstream"
+        answer_headers: dict[str, str] = {}
         first = next(self._next)
         for offset in range(len(self.upstreams)):  # this one, then the ones after it
             upstream = self.upstreams[(first + offset) % len(self.upstreams)]
@@ -236,6 +245,9 @@ class Balancer:
                 ) as answer:
                     self.sent[upstream] += 1
                     status, answer_body = answer.status, await answer.read()
+                    # A method in the answer travels as a form: its boundary is in the type.
+                    if "Content-Type" in answer.headers:
+                        answer_headers["Content-Type"] = answer.headers["Content-Type"]
                     break
             except (ClientConnectorError, ConnectionTimeoutError):
                 self.skipped += 1  # not sent: the next upstream gets it
@@ -249,7 +261,7 @@ class Balancer:
             self.exchanges.append(
                 Exchange(upstream, _update_id(body), started, self._clock(), status)
             )
-        return web.Response(status=status, body=answer_body)
+        return web.Response(status=status, body=answer_body, headers=answer_headers)
 
     async def stop(self) -> None:
         if self._session is not None:
