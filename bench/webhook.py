@@ -12,43 +12,39 @@ are queued at once; the emulator keeps one per chat in flight). Each of these st
 one reply (the greeting; the events, or that none are found), and it comes in the worker's answer
 to the push (the emulator performs it as Telegram does).
 
-Two variants, because they answer different questions:
-
-- without `--kill-one`, the workers run in-process (`run_web`, the production app): a
-  middleware sees every update a worker really handles, when and on which worker, so the order
-  and the once-only are observed directly, and the figure is the app's throughput without
-  process overhead;
-- with `--kill-one`, the workers are real processes (`python -m bot web`, the production entry
-  point, its settings in the environment) behind a balancer that behaves like nginx with
-  `proxy_next_upstream error timeout` (tests/support/webhooks.py `Balancer`), and when half the
-  updates have been answered 200 one worker gets SIGKILL. A process can't be watched from
-  inside, so "handled" is observed from outside: each reply the emulator got is put down to the
-  update whose answer carried it (or, for a reply a handler sent itself, to the update the
-  chat's worker remembered next), and the order is the one the workers remembered the updates
-  in (handled_updates, `handled_at`). On SQLite only one web process makes sense (the
-  database is one file, the event isolation one process's), so `--kill-one` refuses
-  `--workers` > 1 there; with one worker, the killed one is started again on its port, as
-  systemd's Restart= would.
+The workers are real processes (`python -m bot web`, the production entry point, its settings
+in the environment, each with its own connections) behind a balancer that behaves like nginx
+with `proxy_next_upstream error timeout` (tests/support/webhooks.py `Balancer`); with
+`--kill-one`, one worker gets SIGKILL when half the updates have been answered 200. A process
+can't be watched from inside, so "handled" is observed from outside: each reply the emulator got
+is put down to the update whose answer carried it (or, for a reply a handler sent itself, to the
+update the chat's worker remembered next), and the order is the one the workers remembered the
+updates in (handled_updates, `handled_at`). On SQLite only one web process makes sense (the
+database is one file, the event isolation one process's), so `--workers` > 1 needs the servers;
+with one worker, the killed one is started again on its port, as systemd's Restart= would.
+(Workers in the bench's own process, sharing its event loop and one pool of connections with
+the emulator and the balancer, measured the harness more than the bot: 5 000 updates took
+minutes, waiting for connections.)
 
 A kill can't make a step answered twice: the reply travels in the answer to Telegram and the
 update is remembered once that answer is written (bot/telegram/webhook.py), so a worker killed
 before its answer has sent nothing and the re-sent copy replies. A reply a handler sent itself
 would still be made twice by a kill between it and the remember; the bench counts every second
-reply (`dup_replies`), so handled_once is honest either way.
+reply (`dup_replies`), so handled_once is honest either way. A worker killed after writing its
+answer and before remembering leaves the update out of handled_updates (`remembered` < 1):
+Telegram got the answer and does not send it again.
 
 Figures: order_ok — the share of chats whose updates were handled in update_id order;
-handled_once — the share of update ids handled exactly once (in-process: seen by the
-middleware; processes: exactly one reply); throughput in updates a second; the share of updates
-each worker took. With `--kill-one` also steps_once (the share of chats with exactly as many
-replies as messages), remembered (the share of update ids in handled_updates), killed, resent
-(pushes sent again after a non-200 answer or none), dup_replies, caught (the requests in
-flight at the killed worker), early_200 (updates answered 200 before they were handled: the
-webhook handler answers empty after 55 s and goes on in the background, so the chat's next
-update may overtake it; an answer with the reply in it is never early) and slowest_s (the
-longest from an update's first push to its 200: a killed worker's Redis locks hold its chats
-until their timeout). The last line:
+handled_once — the share of update ids with exactly one reply; steps_once — the share of chats
+with exactly as many replies as messages; remembered — the share of update ids in
+handled_updates; resent (pushes sent again after a non-200 answer or none), dup_replies, caught
+(the requests in flight at the killed worker), early_200 (updates answered 200 before they were
+handled: the webhook handler answers empty after 55 s and goes on in the background, so the
+chat's next update may overtake it; an answer with the reply in it is never early), slowest_s
+(the longest from an update's first push to its 200: a killed worker's Redis locks hold its
+chats until their timeout) and the throughput in updates a second. The last line:
 
-    webhook: chats=… updates=… workers=… [killed=1 …] order_ok=… handled_once=… updates_per_s=…
+    webhook: chats=… updates=… workers=… killed=0|1 order_ok=… handled_once=… steps_once=… …
 """
 
 from __future__ import annotations
@@ -86,7 +82,7 @@ from tests.support.databases import (
 from tests.support.emulator import BotAPIEmulator, Call, JSONDict
 from tests.support.harness import TOKEN, make_settings
 from tests.support.web_processes import bot_env, start_web_process
-from tests.support.webhooks import SECRET, Balancer, Exchange, web_running
+from tests.support.webhooks import SECRET, Balancer, Exchange
 
 FIRST_USER = 3_000_000
 PATIENCE = 600.0
@@ -96,64 +92,21 @@ REDIS_URL = LOCAL_REDIS
 LOCK_TIMEOUT = LOCK_TTL
 
 
-async def run(chats: int, per_chat: int, workers: int, sqlite: bool = False) -> None:
-    """In-process web workers (`run_web`), none killed."""
-    on_servers = not sqlite and answers(5432) and answers(6379)
-    overrides: dict[str, str] = {}
-    if on_servers:
-        overrides = {"database_url": postgres_url("bench_webhook"), "redis_url": REDIS_URL}
-    with tempfile.TemporaryDirectory() as folder:
-        async with (
-            BotAPIEmulator(keep_calls=False) as emu,
-            web_running(emu, Path(folder), workers=workers, webhook=False, **overrides) as web,
-        ):
-            balancer = Balancer([w.address for w in web.workers])
-            await balancer.start()
-            try:
-                await web.set_webhook(balancer.address + web.settings.webhook_path())
-                for n in range(chats):
-                    emu.user(FIRST_USER + n, first_name="Педагог")
-                total = chats * per_chat
-                started = time.perf_counter()
-                _send_dialogs(emu, FIRST_USER, chats, per_chat)
-                await web.wait_handled(total, within=PATIENCE)
-                await emu.wait_pushes(total, timeout=PATIENCE, status=200)  # all answered
-                elapsed = time.perf_counter() - started
-            finally:
-                emu.stop_pushing()
-                await balancer.stop()
-            by_chat: dict[int | None, list[int]] = defaultdict(list)
-            for span in sorted(web.spans, key=lambda s: s.started):
-                by_chat[span.chat_id].append(span.update_id)
-            in_order = sum(1 for ids in by_chat.values() if ids == sorted(ids))
-            counts = web.handled_ids()
-            once = sum(1 for update in emu.updates if counts[update["update_id"]] == 1)
-            shares: dict[int, int] = defaultdict(int)
-            for span in web.spans:
-                shares[span.worker] += 1
-    database = "postgresql+redis" if on_servers else "sqlite"
-    print(f"{chats} chats × {per_chat} updates through {workers} web workers ({database})")
-    print(f"{total} updates in {elapsed:.1f} s: {total / elapsed:.0f}/s")
-    print("taken by worker: " + ", ".join(f"{w}: {c}" for w, c in sorted(shares.items())))
-    print(
-        f"webhook: chats={chats} updates={total} workers={workers} "
-        f"order_ok={in_order / max(len(by_chat), 1):.3f} handled_once={once / total:.3f} "
-        f"updates_per_s={total / elapsed:.0f} database={database}"
-    )
-
-
 def _send_dialogs(emu: BotAPIEmulator, first: int, chats: int, per_chat: int) -> None:
     for step in range(per_chat):
         for n in range(chats):
             emu.send_message(first + n, "/start" if step == 0 else "что дальше?")
 
 
-async def run_killing(chats: int, per_chat: int, workers: int, sqlite: bool = False) -> None:
-    """`python -m bot web` processes behind the balancer; one is SIGKILLed half-way."""
+async def run(
+    chats: int, per_chat: int, workers: int, *, kill: bool, sqlite: bool = False
+) -> None:
+    """`python -m bot web` processes behind the balancer; with `kill`, one is SIGKILLed
+    half-way."""
     on_servers = not sqlite and answers(5432) and answers(6379)
     if not on_servers and workers > 1:
         raise SystemExit(
-            "--kill-one with --workers > 1 needs PostgreSQL at 127.0.0.1:5432 and Redis at "
+            "--workers > 1 needs PostgreSQL at 127.0.0.1:5432 and Redis at "
             "127.0.0.1:6379: on SQLite only one web process makes sense (one file; each "
             "process's event isolation its own)"
         )
@@ -191,12 +144,14 @@ async def run_killing(chats: int, per_chat: int, workers: int, sqlite: bool = Fa
                     emu.user(first + n, first_name="Педагог")
                 started = time.perf_counter()
                 _send_dialogs(emu, first, chats, per_chat)
-                await emu.wait_pushes(total // 2, timeout=PATIENCE, status=200)
-                killed_at = time.time()
-                await victim.kill()
-                if workers == 1:  # nobody else to take the updates: systemd starts it again
-                    again = {**env, "WEB_PORT": str(victim.port)}
-                    processes[0] = await start_web_process(folder, again)
+                killed_at = float("inf")
+                if kill:
+                    await emu.wait_pushes(total // 2, timeout=PATIENCE, status=200)
+                    killed_at = time.time()
+                    await victim.kill()
+                    if workers == 1:  # nobody else to take the updates: systemd starts it again
+                        again = {**env, "WEB_PORT": str(victim.port)}
+                        processes[0] = await start_web_process(folder, again)
                 await emu.wait_pushes(total, timeout=PATIENCE, status=200)  # all answered
                 # An update answered 200 may still be on its way (aiogram answers after 55 s
                 # and goes on in the background): the workers stop once it is done, or never.
@@ -261,13 +216,13 @@ async def run_killing(chats: int, per_chat: int, workers: int, sqlite: bool = Fa
     print(f"{chats} chats × {per_chat} updates through {workers} web process(es) ({database})")
     print(f"{total} updates in {elapsed:.1f} s: {total / elapsed:.0f}/s")
     print(f"requests taken by worker (re-sends too): {shares}")
-    print(
-        f"killed {victim.address} after {total // 2} answers 200: {len(caught)} requests in "
-        f"flight there; {balancer.failed} answered 502 (upstream died), {balancer.skipped} "
-        f"connections refused (tried on the next upstream; 502 if none took it); {resent} "
-        f"pushes re-sent after a non-200 or no answer "
-        f"({why})"
-    )
+    if kill:
+        print(
+            f"killed {victim.address} after {total // 2} answers 200: {len(caught)} requests "
+            f"in flight there; {balancer.failed} answered 502 (upstream died), "
+            f"{balancer.skipped} connections refused (tried on the next upstream; 502 if none "
+            f"took it); {resent} pushes re-sent after a non-200 or no answer ({why})"
+        )
     print(
         f"replies in the answer to a push: {len(in_answers)} of {len(replies)}; steps answered "
         f"twice: {dup_replies}; never replied: {missing}; replies sent by a handler after the "
@@ -281,7 +236,7 @@ async def run_killing(chats: int, per_chat: int, workers: int, sqlite: bool = Fa
             print(f"--- {process.address} (exit {process.process.returncode}), last lines:")
             print(tail)
     print(
-        f"webhook: chats={chats} updates={total} workers={workers} killed=1 "
+        f"webhook: chats={chats} updates={total} workers={workers} killed={int(kill)} "
         f"order_ok={_share(in_order, chats)} handled_once={_share(once, total)} "
         f"steps_once={_share(steps_once, chats)} remembered={_share(len(remembered), total)} "
         f"resent={resent} dup_replies={dup_replies} "
@@ -369,9 +324,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    work = run_killing if args.kill_one else run
     try:
-        asyncio.run(work(args.chats, args.updates_per_chat, args.workers, args.sqlite))
+        asyncio.run(
+            run(
+                args.chats, args.updates_per_chat, args.workers,
+                kill=args.kill_one, sqlite=args.sqlite,
+            )
+        )  # fmt: skip
     finally:
         drop_scratch_databases()
 
