@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from tests.support.emulator import BotAPIEmulator
@@ -22,6 +23,7 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[tuple[int, int, str | None]] = []  # (update_id, chat, secret)
         self.fail: dict[int, int] = {}  # update_id → how many times to answer 500
+        self.answers: dict[int, web.Response] = {}  # update_id → the answer 200 to give
         self.in_flight: dict[int, int] = {}
         self.most_in_flight: dict[int, int] = {}
         self.gate = asyncio.Event()
@@ -42,7 +44,7 @@ class Receiver:
             if self.fail.get(update["update_id"], 0) > 0:
                 self.fail[update["update_id"]] -= 1
                 return web.Response(status=500)
-            return web.Response(text="ok")
+            return self.answers.pop(update["update_id"], None) or web.Response(text="ok")
         finally:
             self.in_flight[chat] -= 1
 
@@ -114,3 +116,35 @@ async def test_what_was_not_answered_200_comes_again_before_the_chat_s_next(
     assert [status for _, status in emu.pushes] == [500, 500, 200, 200]
     info = emu._get_webhook_info({})
     assert "500" in info["last_error_message"]
+
+
+async def test_a_method_in_the_answer_is_performed_and_not_when_the_answer_is_not_200(
+    emu: BotAPIEmulator,
+) -> None:
+    """The bot may answer an update with a method (JSON, or a form as aiogram writes it):
+    Telegram performs it, and the bot never learns its result."""
+    emu.user(5, first_name="Анна")
+    async with receiving(emu) as receiver:
+        receiver.answers[1] = web.json_response(
+            {"method": "sendMessage", "chat_id": 5, "text": "Здравствуйте!"}
+        )
+        form = aiohttp.FormData(default_to_multipart=True)
+        form.add_field("method", "sendMessage")
+        form.add_field("chat_id", "5")
+        form.add_field("reply_markup", json.dumps({"inline_keyboard": [[
+            {"text": "Дальше", "callback_data": "next"}]]}))  # fmt: skip
+        form.add_field("text", "Вот что дальше")
+        receiver.answers[2] = web.Response(body=form())
+        receiver.fail[3] = 1
+        receiver.answers[3] = web.Response(
+            body=aiohttp.FormData({"method": "sendMessage", "chat_id": "5", "text": "после 500"})()
+        )
+        for text in ("привет", "что дальше?", "третье"):
+            emu.send_message(5, text)
+        await emu.wait_pushes(4)
+    first, second, third = emu.messages(5)[-3:]
+    assert first["text"] == "Здравствуйте!" and "reply_markup" not in first
+    assert second["text"] == "Вот что дальше"
+    assert emu.buttons(second) == [("Дальше", "next")]
+    assert third["text"] == "после 500"  # the answer 200 to the copy, not the 500
+    assert [call.in_answer_to for call in emu.calls_of("sendMessage", 5)] == [1, 2, 3]

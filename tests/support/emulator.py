@@ -22,6 +22,7 @@ import json
 import math
 import re
 import time
+import urllib.parse
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -1093,10 +1094,14 @@ class BotAPIEmulator:
 
     @staticmethod
     async def read_webhook_answer(response: Any) -> JSONDict:
-        """The method a webhook's answer carries (JSON or a form, as aiogram writes it), or
-        {} for an empty answer."""
+        """The method a webhook's answer carries (JSON, or a form: aiogram writes a multipart
+        one), or {} for an empty answer."""
         import aiohttp
 
+        if response.content_type == "application/x-www-form-urlencoded":
+            fields = urllib.parse.parse_qsl(await response.text(), keep_blank_values=True)
+            decoded = {key: _decode_form_value(key, value) for key, value in fields}
+            return decoded if "method" in decoded else {}
         if response.content_type == "application/json":
             body = await response.json()
             if not isinstance(body, dict) or "method" not in body:
