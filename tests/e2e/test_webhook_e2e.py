@@ -7,6 +7,7 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from aiogram import Dispatcher
 from aiohttp import ClientSession, web
@@ -83,20 +84,25 @@ async def test_an_editor_publishes_through_the_webhook_and_the_worker_sends(
     assert sorted(counts) == sorted(update_id for update_id, _ in emu.pushes)
 
 
+def _start(update_id: int, chat_id: int, name: str) -> dict[str, Any]:
+    """A /start as Telegram would post it, for requests made by hand."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 1, "date": 1764600000, "text": "/start",
+            "chat": {"id": chat_id, "type": "private", "first_name": name},
+            "from": {"id": chat_id, "is_bot": False, "first_name": name},
+        },
+    }  # fmt: skip
+
+
 async def test_a_request_without_the_secret_is_refused_and_not_handled(
     emu: BotAPIEmulator, tmp_path: Path
 ) -> None:
     async with web_running(emu, tmp_path, webhook=False) as web:
         [worker] = web.workers
         url = worker.address + web.settings.webhook_path()
-        update = {
-            "update_id": 77,
-            "message": {
-                "message_id": 1, "date": 1764600000, "text": "/start",
-                "chat": {"id": 2301, "type": "private", "first_name": "Чужой"},
-                "from": {"id": 2301, "is_bot": False, "first_name": "Чужой"},
-            },
-        }  # fmt: skip
+        update = _start(77, 2301, "Чужой")
         async with ClientSession() as session:
             for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
                 async with session.post(url, json=update, headers=headers) as answer:
@@ -143,14 +149,7 @@ async def test_a_reply_whose_answer_never_reached_telegram_comes_once_with_the_c
     and the update is not remembered; the re-sent copy greets, once."""
     async with web_running(emu, tmp_path, webhook=False) as web:
         [worker] = web.workers
-        update = {
-            "update_id": 78,
-            "message": {
-                "message_id": 1, "date": 1764600000, "text": "/start",
-                "chat": {"id": 2302, "type": "private", "first_name": "Вера"},
-                "from": {"id": 2302, "is_bot": False, "first_name": "Вера"},
-            },
-        }  # fmt: skip
+        update = _start(78, 2302, "Вера")
         body = json.dumps(update).encode()
         host, port = worker.address.removeprefix("http://").split(":")
         _reader, writer = await asyncio.open_connection(host, int(port))
