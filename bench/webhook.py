@@ -204,7 +204,7 @@ async def run(
     # Answered 200 before it was handled: the webhook handler answers empty after 55 s and goes
     # on in the background; the chat's next update is pushed then and may overtake it. An
     # update whose answer carried its reply was handled first (and remembered after).
-    in_answers = {call.in_answer_to for call in replies}
+    in_answers = {call.in_answer_to for call in replies if call.in_answer_to is not None}
     early = {
         e.update_id for e in balancer.exchanges
         if e.status == 200 and e.update_id is not None and e.update_id not in in_answers

@@ -1045,11 +1045,9 @@ class BotAPIEmulator:
     async def _perform_answer(self, update_id: int, fields: JSONDict) -> None:
         """A method the webhook's answer carried, performed as Telegram does: its result goes
         nowhere (the call is recorded with `in_answer_to`)."""
-        requested = str(fields.pop("method", ""))
-        entry = self._methods.get(requested.lower())
-        method = entry[0] if entry is not None else requested
+        method = self._canonical(str(fields.pop("method", "")))
         try:
-            if entry is None:
+            if method.lower() not in self._methods:
                 raise _error(404, "Not Found: method not found")
             response: JSONDict = {"ok": True, "result": await self._invoke(method, fields)}
         except _FaultError as fault:
